@@ -1,0 +1,62 @@
+package v1
+
+// Label keys set on Swarm objects. Other packages use these constants, never the literals.
+const (
+	// LabelStackNamespace is the label docker stack deploy (and abra) put on every object of a
+	// stack; its value is the stack name.
+	LabelStackNamespace = "com.docker.stack.namespace"
+
+	// LabelStackImage is the label docker stack deploy puts on a service with the image
+	// reference as written in the compose file.
+	LabelStackImage = "com.docker.stack.image"
+
+	// LabelManagedBy marks the objects this controller created; its value is ManagedByValue.
+	LabelManagedBy = "ccci.commoninternet.net/managed-by"
+
+	// ManagedByValue is the value of LabelManagedBy.
+	ManagedByValue = "ccci-controller"
+
+	// LabelRole says what a stack is for: RoleWarm or RoleTest.
+	LabelRole = "ccci.commoninternet.net/role"
+
+	// LabelRun carries the id of the test run that owns a throw-away stack. The design calls it
+	// ccci.run; garbage collection at start-up removes everything that carries it.
+	LabelRun = "ccci.run"
+
+	// LabelSpecHash carries a hash of the desired service spec, so a redeploy can tell without
+	// a deep comparison that nothing changed.
+	LabelSpecHash = "ccci.commoninternet.net/spec-hash"
+
+	// LabelTestSuite marks objects created by this repository's own test suites; its value is
+	// a per-run id so a suite removes exactly what it made.
+	LabelTestSuite = "ccci.commoninternet.net/test-suite"
+)
+
+// Roles of a stack, the values of LabelRole.
+const (
+	RoleWarm = "warm"
+	RoleTest = "test"
+)
+
+// Labels of Co-op Cloud conventions that abra and backupbot read.
+const (
+	// LabelBackup enables backups of a service when "true".
+	LabelBackup = "backupbot.backup"
+	// LabelBackupPath lists the paths to save, comma separated.
+	LabelBackupPath = "backupbot.backup.path"
+	// LabelBackupPreHook is a command run in the container before a backup.
+	LabelBackupPreHook = "backupbot.backup.pre-hook"
+	// LabelBackupPostHook is a command run in the container after a backup.
+	LabelBackupPostHook = "backupbot.backup.post-hook"
+	// LabelRestorePreHook is a command run in the container before a restore.
+	LabelRestorePreHook = "backupbot.restore.pre-hook"
+	// LabelRestorePostHook is a command run in the container after a restore.
+	LabelRestorePostHook = "backupbot.restore.post-hook"
+)
+
+// VersionLabel returns abra's deployed-version label key for a stack:
+// coop-cloud.<STACK_NAME>.version.
+func VersionLabel(stack string) string { return "coop-cloud." + stack + ".version" }
+
+// ChaosLabel returns abra's chaos label key for a stack: coop-cloud.<STACK_NAME>.chaos.
+func ChaosLabel(stack string) string { return "coop-cloud." + stack + ".chaos" }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the integration tests and the demo: a Docker engine in swarm mode.
+# Idempotent: installs Debian's docker.io only when no engine is present, starts dockerd only when
+# it is not answering, and initialises swarm only when swarm mode is inactive.
+set -euo pipefail
+
+log() { echo "ensure-swarm: $*" >&2; }
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  log "installing Debian's docker.io"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker.io >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  mkdir -p /var/log
+  nohup dockerd >/var/log/ccci-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  if ! docker info >/dev/null 2>&1; then
+    log "dockerd did not answer within 60s; last log lines:"
+    tail -n 20 /var/log/ccci-dockerd.log >&2 || true
+    exit 1
+  fi
+fi
+
+state=$(docker info --format '{{.Swarm.LocalNodeState}}')
+if [ "$state" != "active" ]; then
+  log "initialising swarm (state was: ${state:-unknown})"
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+fi
+log "docker $(docker version --format '{{.Server.Version}}') in swarm mode"
