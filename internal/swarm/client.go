@@ -1,0 +1,28 @@
+package swarm
+
+import (
+	"fmt"
+
+	"github.com/docker/docker/client"
+)
+
+// Client talks to one Docker daemon in swarm mode. It is safe for concurrent use.
+type Client struct {
+	docker *client.Client
+}
+
+// NewClient returns a Client configured from the environment (DOCKER_HOST and friends) with API
+// version negotiation, so a 20.10 daemon (API 1.41) is spoken to in its own version. Extra opts
+// are applied after those defaults, e.g. client.WithHTTPClient to count requests in tests.
+func NewClient(opts ...client.Opt) (*Client, error) {
+	all := append([]client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}, opts...)
+	c, err := client.NewClientWithOpts(all...)
+	if err != nil {
+		return nil, fmt.Errorf("create docker client: %w", err)
+	}
+	return &Client{docker: c}, nil
+}
+
+// Docker returns the underlying Engine API client, for callers in this package's tests and for
+// read-only diagnostics; product code outside this package must not import Docker.
+func (c *Client) Docker() *client.Client { return c.docker }

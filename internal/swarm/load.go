@@ -1,0 +1,154 @@
+package swarm
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/docker/cli/cli/compose/loader"
+	"github.com/docker/cli/cli/compose/schema"
+	composetypes "github.com/docker/cli/cli/compose/types"
+)
+
+// LoadOptions says which compose files make a stack and how they are interpolated.
+type LoadOptions struct {
+	// WorkingDir is the recipe checkout; relative compose file paths and relative paths inside
+	// them (config and secret files, bind mounts) are resolved against it. Required.
+	WorkingDir string
+	// ComposeFiles lists the files of COMPOSE_FILE in order; later files are overlays merged
+	// over earlier ones. Optional. Defaults to ["compose.yml"].
+	ComposeFiles []string
+	// Env is the app environment as abra builds it (.env.sample, abra.sh exports, the resource's
+	// env); it is the only source of ${VAR} interpolation — the process environment is not read.
+	// Optional.
+	Env map[string]string
+	// StackName is the stack (namespace) name. Required. STACK_NAME is added to Env when absent.
+	StackName string
+}
+
+// Stack is a loaded, interpolated and merged compose configuration ready to deploy.
+type Stack struct {
+	// Name is the stack name, the value of com.docker.stack.namespace.
+	Name string
+	// Config is the merged compose configuration as docker/cli's loader returns it.
+	Config *composetypes.Config
+	// Env is the interpolation environment, STACK_NAME included.
+	Env map[string]string
+	// WorkingDir and ComposeFiles are the LoadOptions the stack came from.
+	WorkingDir   string
+	ComposeFiles []string
+	// Warnings lists compose options Swarm ignores (as `docker stack deploy` prints them).
+	Warnings []string
+
+	// nameTemplates keeps the raw, uninterpolated name: of each config and secret by
+	// kind ("config"/"secret") and compose key, so an immutability error can name the variable
+	// to bump.
+	nameTemplates map[string]map[string]string
+}
+
+// Load reads, interpolates, validates and merges the compose files the same way
+// `docker stack deploy -c a.yml -c b.yml` does. Errors name the file and the key at fault.
+func Load(opts LoadOptions) (*Stack, error) {
+	if strings.TrimSpace(opts.StackName) == "" {
+		return nil, errors.New("load stack: stack name is empty")
+	}
+	files := opts.ComposeFiles
+	if len(files) == 0 {
+		files = []string{"compose.yml"}
+	}
+	env := make(map[string]string, len(opts.Env)+1)
+	for k, v := range opts.Env {
+		env[k] = v
+	}
+	if _, ok := env["STACK_NAME"]; !ok {
+		env["STACK_NAME"] = opts.StackName
+	}
+
+	details := composetypes.ConfigDetails{WorkingDir: opts.WorkingDir, Environment: env}
+	st := &Stack{
+		Name: opts.StackName, Env: env, WorkingDir: opts.WorkingDir, ComposeFiles: files,
+		nameTemplates: map[string]map[string]string{"config": {}, "secret": {}},
+	}
+	for _, f := range files {
+		cf, err := readComposeFile(opts.WorkingDir, f)
+		if err != nil {
+			return nil, err
+		}
+		// Each file alone first, so a schema or interpolation error can name its file: the
+		// loader validates files one by one but its errors do not say which.
+		one := details
+		one.ConfigFiles = []composetypes.ConfigFile{*cf}
+		one.Version = schema.Version(cf.Config)
+		if _, err := loader.Load(one); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, describeLoadError(err))
+		}
+		st.recordNameTemplates(cf.Config)
+		details.ConfigFiles = append(details.ConfigFiles, *cf)
+		if unsupported := loader.GetUnsupportedProperties(cf.Config); len(unsupported) > 0 {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%s: ignoring unsupported options: %s", f, strings.Join(unsupported, ", ")))
+		}
+	}
+	details.Version = schema.Version(details.ConfigFiles[0].Config)
+	cfg, err := loader.Load(details)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", strings.Join(files, ", "), describeLoadError(err))
+	}
+	for _, svc := range cfg.Services {
+		if svc.Image == "" {
+			return nil, fmt.Errorf("%s: services.%s.image: no image specified", strings.Join(files, ", "), svc.Name)
+		}
+		if _, err := reference.ParseAnyReference(svc.Image); err != nil {
+			return nil, fmt.Errorf("%s: services.%s.image: invalid image reference %q: %w", strings.Join(files, ", "), svc.Name, svc.Image, err)
+		}
+	}
+	st.Config = cfg
+	return st, nil
+}
+
+// readComposeFile reads and parses one compose file relative to dir.
+func readComposeFile(dir, name string) (*composetypes.ConfigFile, error) {
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, name)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read compose file: %w", err)
+	}
+	dict, err := loader.ParseYAML(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: parse yaml: %w", name, err)
+	}
+	return &composetypes.ConfigFile{Filename: path, Config: dict}, nil
+}
+
+// describeLoadError turns the loader's forbidden-properties error, whose Error() says nothing
+// useful, into one that lists the keys.
+func describeLoadError(err error) error {
+	var fpe *loader.ForbiddenPropertiesError
+	if errors.As(err, &fpe) {
+		var keys []string
+		for k, v := range fpe.Properties {
+			keys = append(keys, k+" ("+v+")")
+		}
+		return fmt.Errorf("unsupported options for swarm: %s", strings.Join(keys, "; "))
+	}
+	return err
+}
+
+// recordNameTemplates remembers the raw name: of every config and secret of one parsed (not yet
+// interpolated) file; a later file overrides an earlier one, as the merge does.
+func (s *Stack) recordNameTemplates(dict map[string]any) {
+	for kind, section := range map[string]string{"config": "configs", "secret": "secrets"} {
+		objs, _ := dict[section].(map[string]any)
+		for key, v := range objs {
+			obj, _ := v.(map[string]any)
+			if name, ok := obj["name"].(string); ok {
+				s.nameTemplates[kind][key] = name
+			}
+		}
+	}
+}
