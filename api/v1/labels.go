@@ -30,6 +30,11 @@ const (
 	// LabelTestSuite marks objects created by this repository's own test suites; its value is
 	// a per-run id so a suite removes exactly what it made.
 	LabelTestSuite = "ccci.commoninternet.net/test-suite"
+
+	// LabelSampleSourceHash is set on the locally built sample app images
+	// (ccci-sample-app:<version>); its value is a hash of the app's source and the version, so
+	// the test fixtures rebuild an image only when it changed.
+	LabelSampleSourceHash = "ccci.commoninternet.net/sample-source-hash"
 )
 
 // Roles of a stack, the values of LabelRole.
