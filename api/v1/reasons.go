@@ -1,0 +1,40 @@
+package v1
+
+// Reasons of conditions: CamelCase, stable, for machines; the condition's message is for humans.
+const (
+	// ReasonAlreadyDeployed: the warm app already runs the desired version and is converged;
+	// nothing was written to Swarm.
+	ReasonAlreadyDeployed = "AlreadyDeployed"
+	// ReasonPromoted: the warm app was deployed at the desired version and converged.
+	ReasonPromoted = "Promoted"
+	// ReasonTesting: a test run gating the desired version is in progress.
+	ReasonTesting = "Testing"
+	// ReasonPromoting: the warm app is being deployed at the desired version.
+	ReasonPromoting = "Promoting"
+	// ReasonTestsFailed: the RecipeTest run for the desired version failed.
+	ReasonTestsFailed = "TestsFailed"
+	// ReasonTestsPassed: the RecipeTest's last run passed.
+	ReasonTestsPassed = "TestsPassed"
+	// ReasonPromotionFailed: the promotion did not converge within spec.timeout.
+	ReasonPromotionFailed = "PromotionFailed"
+	// ReasonRolledBack: after a failed promotion the known-good version was deployed back.
+	ReasonRolledBack = "RolledBack"
+	// ReasonMajorUpgradeHeld: the desired version is a MAJOR bump and spec.allowMajor is false.
+	ReasonMajorUpgradeHeld = "MajorUpgradeHeld"
+	// ReasonInvalidSpec: the resource is invalid; nothing is retried until it is edited.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonSuspended: spec.suspend is true.
+	ReasonSuspended = "Suspended"
+	// ReasonRecipeTestNotFound: spec.recipeTest names no RecipeTest.
+	ReasonRecipeTestNotFound = "RecipeTestNotFound"
+	// ReasonVersionNotFound: spec.version is not a tag of the recipe.
+	ReasonVersionNotFound = "VersionNotFound"
+	// ReasonSourceUnavailable: the recipe repository could not be fetched.
+	ReasonSourceUnavailable = "SourceUnavailable"
+	// ReasonDeployFailed: a deploy to Swarm returned an error.
+	ReasonDeployFailed = "DeployFailed"
+	// ReasonProgressing: a reconcile is in progress.
+	ReasonProgressing = "Progressing"
+	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
+	ReasonDataMode = "DataMode"
+)

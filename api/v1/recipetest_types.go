@@ -1,0 +1,225 @@
+package v1
+
+import "time"
+
+// RecipeTest says how a Co-op Cloud recipe is tested: where its source is, which compose files
+// and environment a test app gets, and which test tiers run against a candidate version on
+// throw-away stacks.
+type RecipeTest struct {
+	TypeMeta `json:",inline"`
+	// Metadata names the object. Required.
+	Metadata ObjectMeta `json:"metadata"`
+	// Spec is the desired behaviour. Required.
+	Spec RecipeTestSpec `json:"spec"`
+	// Status is the observed state. It lives in the state directory, never in a resource file.
+	Status RecipeTestStatus `json:"status,omitzero"`
+}
+
+// RecipeTestSpec is the desired behaviour of a RecipeTest.
+type RecipeTestSpec struct {
+	// Recipe is the name of the Co-op Cloud recipe under test. Optional. Defaults to
+	// `<metadata.name>`.
+	Recipe string `json:"recipe,omitempty"`
+	// Source says where the recipe's git repository is. Required.
+	Source Source `json:"source"`
+	// ComposeFiles are the compose files of a test app, relative to the recipe root, in the
+	// order they are merged. Optional. Defaults to the colon-separated COMPOSE_FILE of
+	// spec.env when it is set, else `[compose.yml]`.
+	ComposeFiles []string `json:"composeFiles,omitempty"`
+	// Env is merged over the recipe's .env.sample for every test app. Values may use
+	// {{ .Stack }} for the test stack's name. Optional.
+	Env map[string]string `json:"env,omitempty"`
+	// Tiers are the test tiers to run, in order. Names: install, upgrade, backup, restore,
+	// custom, lint; each at most once. Optional. Defaults to
+	// `[{name: install}, {name: upgrade, from: knownGood}, {name: backup}, {name: restore}]`.
+	Tiers []Tier `json:"tiers,omitempty"`
+	// ExpectedNA names tiers that are intentionally not applicable to this recipe (for example
+	// backup and restore for a recipe without backupbot labels), so that their NotApplicable
+	// result is expected rather than a warning. Optional.
+	ExpectedNA []TierName `json:"expectedNA,omitempty"`
+	// Timeout bounds a whole test run, all tiers included. A duration such as 30m or 1h.
+	// Optional. Defaults to `30m`.
+	Timeout Duration `json:"timeout,omitzero"`
+	// KeepFailedStacks leaves the throw-away stacks of a failed tier in place for debugging
+	// instead of removing them. They carry the run label and are removed by the next garbage
+	// collection at start-up. Optional. Defaults to `false`.
+	KeepFailedStacks bool `json:"keepFailedStacks,omitempty"`
+}
+
+// Source is the git repository of a recipe.
+type Source struct {
+	// Git is the URL or local path of the recipe's git repository. Required.
+	Git string `json:"git"`
+	// Branch is the default branch, used for refs that are not tags. Optional. Defaults to
+	// `main`.
+	Branch string `json:"branch,omitempty"`
+}
+
+// TierName names a test tier.
+type TierName string
+
+// The known test tiers.
+const (
+	// TierInstall deploys the candidate fresh, waits until it is healthy and runs checks.
+	TierInstall TierName = "install"
+	// TierUpgrade deploys the base version, upgrades to the candidate, waits and checks.
+	TierUpgrade TierName = "upgrade"
+	// TierBackup writes a marker and backs the app up through its backupbot labels.
+	TierBackup TierName = "backup"
+	// TierRestore destroys the state, restores the backup and expects the marker back.
+	TierRestore TierName = "restore"
+	// TierCustom runs recipe-specific commands.
+	TierCustom TierName = "custom"
+	// TierLint checks that the compose files load and convert, images are pinned and versions
+	// are consistent.
+	TierLint TierName = "lint"
+)
+
+// TierNames lists the known tiers in documentation order.
+var TierNames = []TierName{TierInstall, TierUpgrade, TierBackup, TierRestore, TierCustom, TierLint}
+
+// Values of Tier.From besides an exact tag.
+const (
+	// FromKnownGood upgrades from the warm app's last known-good version, else from the
+	// previous tag.
+	FromKnownGood = "knownGood"
+	// FromPrevious upgrades from the tag before the candidate.
+	FromPrevious = "previous"
+)
+
+// Tier is one test tier of a RecipeTest.
+type Tier struct {
+	// Name is the tier: install, upgrade, backup, restore, custom or lint. Required.
+	Name TierName `json:"name"`
+	// From is the base version of the upgrade tier: knownGood, previous or an exact tag such
+	// as 1.2.0+1.24.2. Only for the upgrade tier. Optional. Defaults to `knownGood`.
+	From string `json:"from,omitempty"`
+	// Command is the command of the custom tier, run in the recipe checkout with the test
+	// app's environment. Required for the custom tier; not allowed for other tiers.
+	Command []string `json:"command,omitempty"`
+	// When gates the tier: it runs only if the condition holds, else its result is Skipped.
+	// Optional.
+	When *TierCondition `json:"when,omitempty"`
+	// Timeout bounds this tier. A duration such as 10m. Optional; when unset the tier may use
+	// what is left of the run's spec.timeout.
+	Timeout Duration `json:"timeout,omitzero"`
+}
+
+// TierCondition gates a tier on a property of the recipe checkout.
+type TierCondition struct {
+	// FileExists is a path relative to the recipe root; the tier runs only if it exists, for
+	// example compose.lfs.yml. Required.
+	FileExists string `json:"fileExists"`
+}
+
+// RecipeTestStatus is the observed state of a RecipeTest, kept in the state directory.
+type RecipeTestStatus struct {
+	// ObservedGeneration is the hash of the spec last reconciled (see RecipeTestSpec.Hash).
+	ObservedGeneration string `json:"observedGeneration,omitempty"`
+	// LastHandledReconcileAt is the token of the last manual or Drone trigger acted upon.
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+	// Conditions are Ready, Reconciling and Stalled.
+	Conditions Conditions `json:"conditions,omitempty"`
+	// Runs is the run history, newest first, at most MaxRuns entries.
+	Runs []Run `json:"runs,omitempty"`
+}
+
+// MaxRuns bounds RecipeTestStatus.Runs.
+const MaxRuns = 20
+
+// Trigger says what started a test run.
+type Trigger string
+
+// The triggers of a test run.
+const (
+	// TriggerEdit is a change of the resource file.
+	TriggerEdit Trigger = "edit"
+	// TriggerTimer is the daemon's schedule or a sweep.
+	TriggerTimer Trigger = "timer"
+	// TriggerDrone is a Drone pipeline step.
+	TriggerDrone Trigger = "drone"
+	// TriggerManual is an operator's trigger command.
+	TriggerManual Trigger = "manual"
+	// TriggerPromotion is a WarmCanonical gating a promotion.
+	TriggerPromotion Trigger = "promotion"
+)
+
+// Verdict is the outcome of a whole run.
+type Verdict string
+
+// The verdicts of a run.
+const (
+	// VerdictRunning means the run has not finished.
+	VerdictRunning Verdict = "Running"
+	// VerdictPassed means every applicable tier passed.
+	VerdictPassed Verdict = "Passed"
+	// VerdictFailed means at least one tier failed.
+	VerdictFailed Verdict = "Failed"
+	// VerdictAborted means the run stopped before a verdict: timeout, shutdown or an
+	// infrastructure error that says nothing about the recipe.
+	VerdictAborted Verdict = "Aborted"
+)
+
+// Result is the outcome of one tier.
+type Result string
+
+// The results of a tier.
+const (
+	// ResultPassed means the tier ran and its checks held.
+	ResultPassed Result = "Passed"
+	// ResultFailed means the tier ran and a check failed.
+	ResultFailed Result = "Failed"
+	// ResultSkipped means the tier's when condition did not hold, or an earlier failure made
+	// it pointless.
+	ResultSkipped Result = "Skipped"
+	// ResultNotApplicable means the recipe cannot have this tier, e.g. backup without
+	// backupbot labels, or upgrade with no base version.
+	ResultNotApplicable Result = "NotApplicable"
+)
+
+// Run is one test run of a RecipeTest.
+type Run struct {
+	// ID identifies the run; throw-away stacks carry it in LabelRun.
+	ID string `json:"id"`
+	// Ref is what was asked for: a tag, a branch or a commit.
+	Ref string `json:"ref,omitempty"`
+	// Version is the recipe version the ref resolved to, e.g. 1.2.0+1.24.2.
+	Version string `json:"version,omitempty"`
+	// Commit is the git commit tested.
+	Commit string `json:"commit,omitempty"`
+	// BaseVersion is the version the upgrade tier started from.
+	BaseVersion string `json:"baseVersion,omitempty"`
+	// SpecHash is the hash of the RecipeTest spec the run used; a promotion gate only counts
+	// runs of the current spec.
+	SpecHash string `json:"specHash,omitempty"`
+	// Trigger says what started the run.
+	Trigger Trigger `json:"trigger"`
+	// PR is the pull request number for Drone-triggered runs.
+	PR int `json:"pr,omitempty"`
+	// SourceRepo is the repository (owner/name) a Drone-triggered run came from.
+	SourceRepo string `json:"sourceRepo,omitempty"`
+	// StartedAt is when the run started.
+	StartedAt time.Time `json:"startedAt"`
+	// FinishedAt is when the run finished; unset while it runs.
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// Verdict is the outcome of the run.
+	Verdict Verdict `json:"verdict"`
+	// Message explains the verdict for humans.
+	Message string `json:"message,omitempty"`
+	// Tiers are the per-tier results in run order.
+	Tiers []TierResult `json:"tiers,omitempty"`
+}
+
+// TierResult is the outcome of one tier in a run.
+type TierResult struct {
+	// Name is the tier.
+	Name TierName `json:"name"`
+	// Result is Passed, Failed, Skipped or NotApplicable.
+	Result Result `json:"result"`
+	// Reason explains the result, e.g. "no service has backupbot.backup=true".
+	Reason string `json:"reason,omitempty"`
+	// Duration is how long the tier took.
+	Duration Duration `json:"duration,omitzero"`
+	// LogFile is the tier's log, relative to the run directory of the state dir.
+	LogFile string `json:"logFile,omitempty"`
+}

@@ -1,0 +1,199 @@
+package v1
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var (
+	dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	// versionTag is the syntax of a Co-op Cloud recipe tag: semver of the recipe, '+', the
+	// upstream version (free-form but without spaces), e.g. 1.0.0+v1.6.870-0.
+	versionTag = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+[0-9A-Za-z][0-9A-Za-z._-]*$`)
+	stackName  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
+	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+const (
+	maxNameLength = 63
+	// maxStackLength leaves room for "_<service>" within Swarm's 63-character service names.
+	maxStackLength = 40
+
+	validName    = "valid: a DNS-1123 label of at most 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. gitea"
+	validVersion = "valid: latest or a recipe tag MAJOR.MINOR.PATCH+UPSTREAM, e.g. 3.5.3+1.24.2"
+	validTag     = "valid: a recipe tag MAJOR.MINOR.PATCH+UPSTREAM, e.g. 3.5.3+1.24.2"
+)
+
+// IsVersionTag reports whether s has the syntax of a Co-op Cloud recipe tag,
+// MAJOR.MINOR.PATCH+UPSTREAM. Whether the tag exists is for the recipe source to say.
+func IsVersionTag(s string) bool { return versionTag.MatchString(s) }
+
+// IsDNS1123Label reports whether s is a valid object name.
+func IsDNS1123Label(s string) bool { return len(s) <= maxNameLength && dns1123Label.MatchString(s) }
+
+// Validate returns every problem of r with its field path; see Object.
+func (r *RecipeTest) Validate() FieldErrors {
+	var errs FieldErrors
+	validateMeta(&errs, r.TypeMeta, KindRecipeTest, r.Metadata)
+	s := r.Spec
+	if s.Recipe != "" && !IsDNS1123Label(s.Recipe) {
+		errs.add("spec.recipe", "%q is not a recipe name (%s)", s.Recipe, validName)
+	}
+	if strings.TrimSpace(s.Source.Git) == "" {
+		errs.add("spec.source.git", "missing (valid: the URL or local path of the recipe's git repository)")
+	}
+	if b := s.Source.Branch; b != "" && !validBranch(b) {
+		errs.add("spec.source.branch", "%q is not a branch name (valid: e.g. main)", b)
+	}
+	for i, f := range s.ComposeFiles {
+		if !validRelativeFile(f) {
+			errs.add(fmt.Sprintf("spec.composeFiles[%d]", i), "%q is not a compose file in the recipe (valid: a relative path ending in .yml or .yaml, e.g. compose.yml)", f)
+		}
+	}
+	validateEnv(&errs, s.Env)
+	validateTiers(&errs, s.Tiers)
+	seen := map[TierName]bool{}
+	for i, n := range s.ExpectedNA {
+		p := fmt.Sprintf("spec.expectedNA[%d]", i)
+		switch {
+		case !slices.Contains(TierNames, n):
+			errs.add(p, "%q is not a tier (valid: %s)", n, tierList())
+		case seen[n]:
+			errs.add(p, "%q is listed twice (valid: each tier at most once)", n)
+		}
+		seen[n] = true
+	}
+	validatePositive(&errs, "spec.timeout", s.Timeout)
+	return errs
+}
+
+// Validate returns every problem of w with its field path; see Object.
+func (w *WarmCanonical) Validate() FieldErrors {
+	var errs FieldErrors
+	validateMeta(&errs, w.TypeMeta, KindWarmCanonical, w.Metadata)
+	s := w.Spec
+	if s.RecipeTest != "" && !IsDNS1123Label(s.RecipeTest) {
+		errs.add("spec.recipeTest", "%q is not a RecipeTest name (%s)", s.RecipeTest, validName)
+	}
+	if s.Version != "" && s.Version != VersionLatest && !IsVersionTag(s.Version) {
+		errs.add("spec.version", "%q is not a version (%s)", s.Version, validVersion)
+	}
+	if s.Stack != "" && (len(s.Stack) > maxStackLength || !stackName.MatchString(s.Stack)) {
+		errs.add("spec.stack", "%q is not a stack name (valid: at most %d letters, digits, '_' and '-', starting with a letter or digit, e.g. warm_gitea)", s.Stack, maxStackLength)
+	}
+	validateEnv(&errs, s.Env)
+	if s.Mode != "" && s.Mode != ModeLive && s.Mode != ModeData {
+		errs.add("spec.mode", "%q is not a mode (valid: live, data)", s.Mode)
+	}
+	validatePositive(&errs, "spec.interval", s.Interval)
+	validatePositive(&errs, "spec.timeout", s.Timeout)
+	return errs
+}
+
+func validateMeta(errs *FieldErrors, t TypeMeta, kind string, m ObjectMeta) {
+	// An object built in Go may leave TypeMeta empty; Parse has checked it for files.
+	if t.APIVersion != "" && t.APIVersion != APIVersion {
+		errs.add("apiVersion", "%q is not supported (valid: %s)", t.APIVersion, APIVersion)
+	}
+	if t.Kind != "" && t.Kind != kind {
+		errs.add("kind", "%q does not match the object (valid: %s)", t.Kind, kind)
+	}
+	switch {
+	case m.Name == "":
+		errs.add("metadata.name", "missing (%s)", validName)
+	case !IsDNS1123Label(m.Name):
+		errs.add("metadata.name", "%q is not a valid name (%s)", m.Name, validName)
+	}
+}
+
+func validateEnv(errs *FieldErrors, env map[string]string) {
+	for _, k := range sortedKeys(env) {
+		if !envName.MatchString(k) {
+			errs.add("spec.env."+k, "%q is not an environment variable name (valid: letters, digits and '_', not starting with a digit)", k)
+		}
+	}
+}
+
+func validateTiers(errs *FieldErrors, tiers []Tier) {
+	seen := map[TierName]int{}
+	for i, t := range tiers {
+		p := fmt.Sprintf("spec.tiers[%d]", i)
+		if t.Name == "" {
+			errs.add(p+".name", "missing (valid: %s)", tierList())
+			continue
+		}
+		if !slices.Contains(TierNames, t.Name) {
+			errs.add(p+".name", "%q is not a tier (valid: %s)", t.Name, tierList())
+			continue
+		}
+		if j, dup := seen[t.Name]; dup {
+			errs.add(p+".name", "%q is already spec.tiers[%d] (valid: each tier at most once)", t.Name, j)
+		}
+		seen[t.Name] = i
+		switch {
+		case t.From != "" && t.Name != TierUpgrade:
+			errs.add(p+".from", "only the upgrade tier has a base version (valid: remove from, or use it on the upgrade tier)")
+		case t.From != "" && t.From != FromKnownGood && t.From != FromPrevious && !IsVersionTag(t.From):
+			errs.add(p+".from", "%q is not a base version (valid: knownGood, previous or a recipe tag MAJOR.MINOR.PATCH+UPSTREAM)", t.From)
+		}
+		switch {
+		case t.Name == TierCustom && len(t.Command) == 0:
+			errs.add(p+".command", "missing (valid: the command of the custom tier, e.g. [pytest, -q, tests])")
+		case t.Name != TierCustom && len(t.Command) > 0:
+			errs.add(p+".command", "only the custom tier runs a command (valid: remove command, or use name: custom)")
+		}
+		for j, arg := range t.Command {
+			if j == 0 && strings.TrimSpace(arg) == "" {
+				errs.add(fmt.Sprintf("%s.command[%d]", p, j), "empty program (valid: a program name such as pytest)")
+			}
+		}
+		if t.When != nil && !validRelativePath(t.When.FileExists) {
+			errs.add(p+".when.fileExists", "%q is not a path in the recipe (valid: a relative path without '..', e.g. compose.lfs.yml)", t.When.FileExists)
+		}
+		validatePositive(errs, p+".timeout", t.Timeout)
+	}
+}
+
+// validatePositive rejects negative durations; zero means unset and takes the default.
+func validatePositive(errs *FieldErrors, field string, d Duration) {
+	if d.Duration < 0 {
+		errs.add(field, "%s is negative (valid: a positive duration such as 10m)", d)
+	}
+}
+
+func validBranch(b string) bool {
+	return !strings.ContainsAny(b, " \t\n~^:?*[\\") && !strings.Contains(b, "..") &&
+		!strings.HasPrefix(b, "-") && !strings.HasPrefix(b, "/") && !strings.HasSuffix(b, "/")
+}
+
+func validRelativePath(p string) bool {
+	if p == "" || path.IsAbs(p) || strings.ContainsAny(p, "\x00\n") {
+		return false
+	}
+	c := path.Clean(p)
+	return c != ".." && !strings.HasPrefix(c, "../")
+}
+
+func validRelativeFile(p string) bool {
+	return validRelativePath(p) && (strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml"))
+}
+
+func tierList() string {
+	s := make([]string, len(TierNames))
+	for i, n := range TierNames {
+		s[i] = string(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,83 @@
+package v1
+
+// WarmCanonical is the long-lived app of a recipe, kept at the newest version that passed its
+// RecipeTest. A WarmCanonical that already runs the wanted version is converged, never an error.
+type WarmCanonical struct {
+	TypeMeta `json:",inline"`
+	// Metadata names the object. Required.
+	Metadata ObjectMeta `json:"metadata"`
+	// Spec is the desired state. Required.
+	Spec WarmCanonicalSpec `json:"spec"`
+	// Status is the observed state. It lives in the state directory, never in a resource file.
+	Status WarmCanonicalStatus `json:"status,omitzero"`
+}
+
+// Mode says whether a warm app runs.
+type Mode string
+
+// The modes of a warm app.
+const (
+	// ModeLive keeps the app deployed.
+	ModeLive Mode = "live"
+	// ModeData keeps the app undeployed with its volumes kept.
+	ModeData Mode = "data"
+)
+
+// VersionLatest is the spec.version that tracks the newest tag of the recipe.
+const VersionLatest = "latest"
+
+// WarmCanonicalSpec is the desired state of a WarmCanonical.
+type WarmCanonicalSpec struct {
+	// RecipeTest names the RecipeTest whose Passed run gates every promotion; its source is
+	// where versions come from. Optional. Defaults to `<metadata.name>`.
+	RecipeTest string `json:"recipeTest,omitempty"`
+	// Version is the wanted version: latest (the newest tag of the recipe) or an exact tag
+	// such as 3.5.3+1.24.2. Optional. Defaults to `latest`.
+	Version string `json:"version,omitempty"`
+	// Stack is the Swarm stack name of the app (abra's STACK_NAME). Letters, digits, '_' and
+	// '-'. Optional. Defaults to `warm_<metadata.name>`.
+	Stack string `json:"stack,omitempty"`
+	// Env is merged over the recipe's .env.sample for the warm app. Optional.
+	Env map[string]string `json:"env,omitempty"`
+	// Mode is live (deployed) or data (services removed, volumes kept). Optional. Defaults
+	// to `live`.
+	Mode Mode `json:"mode,omitempty"`
+	// AllowMajor lets a promotion cross a MAJOR bump of the recipe version; when false such a
+	// promotion is held with Ready=False, reason MajorUpgradeHeld. Optional. Defaults to
+	// `false`.
+	AllowMajor bool `json:"allowMajor,omitempty"`
+	// Rollback deploys the known-good version back when a promotion does not converge.
+	// Optional. Defaults to `true`.
+	Rollback *bool `json:"rollback,omitempty"`
+	// Interval is the period of re-checks for new versions and drift. A duration such as 10m.
+	// Optional. Defaults to `10m`.
+	Interval Duration `json:"interval,omitzero"`
+	// Timeout bounds the convergence of a promotion. A duration such as 15m. Optional.
+	// Defaults to `15m`.
+	Timeout Duration `json:"timeout,omitzero"`
+	// Suspend stops reconciling this app (reason Suspended) until set back to false.
+	// Optional. Defaults to `false`.
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// WarmCanonicalStatus is the observed state of a WarmCanonical, kept in the state directory.
+type WarmCanonicalStatus struct {
+	// ObservedGeneration is the hash of the spec last reconciled (see WarmCanonicalSpec.Hash).
+	ObservedGeneration string `json:"observedGeneration,omitempty"`
+	// DesiredVersion is the version spec.version resolved to.
+	DesiredVersion string `json:"desiredVersion,omitempty"`
+	// DeployedVersion is the version label of the running stack, empty when not deployed.
+	DeployedVersion string `json:"deployedVersion,omitempty"`
+	// KnownGoodVersion is the last version that converged after a promotion; the rollback
+	// target and the default upgrade base.
+	KnownGoodVersion string `json:"knownGoodVersion,omitempty"`
+	// LastAttemptedVersion is the last version a promotion was tried with.
+	LastAttemptedVersion string `json:"lastAttemptedVersion,omitempty"`
+	// FailedVersions are versions whose tests or promotion failed under the current spec;
+	// they are not retried until the spec changes or a forced trigger comes.
+	FailedVersions []string `json:"failedVersions,omitempty"`
+	// LastHandledReconcileAt is the token of the last manual or Drone trigger acted upon.
+	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+	// Conditions are Ready, Reconciling and Stalled.
+	Conditions Conditions `json:"conditions,omitempty"`
+}
