@@ -2,8 +2,18 @@ package recipe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/go-logr/logr"
 )
 
 // DefaultFetchInterval is the FetchInterval used when Options leaves it zero: about one sweep.
@@ -12,7 +22,7 @@ const DefaultFetchInterval = 5 * time.Minute
 // Options configure Open.
 type Options struct {
 	// CacheDir is the directory holding recipe mirrors and checked-out trees, normally
-	// <state dir>/cache. Required.
+	// <state dir>/cache; this package owns everything in it. Required.
 	CacheDir string
 	// FetchInterval is the minimum time between two unforced fetches of one source, shared by
 	// every process using CacheDir. Optional. Defaults to DefaultFetchInterval; negative means
@@ -22,18 +32,87 @@ type Options struct {
 
 // Source is one recipe repository mirrored in the cache. It is safe for concurrent use, also
 // by several processes sharing the cache directory.
+//
+// Cache layout: <CacheDir>/<recipe>/git/<hash of url>/ is a bare repository fetching branches
+// and tags of the url (so two sources of one recipe name, say a fork, never mix their tags);
+// <CacheDir>/<recipe>/trees/<commit>/ are checked-out trees, shared by both.
 type Source struct {
-	name string
-	url  string
-	opts Options
+	name   string
+	url    string // as given, for messages
+	remote string // what git fetches: url, or the absolute form of a local path
+	opts   Options
+
+	dir      string // <CacheDir>/<recipe>
+	gitDir   string
+	treesDir string
+
+	mu       sync.Mutex
+	fetchErr error // last fetch failure that fell back to the cache
 }
 
-// Open returns the source of recipe name at url (https://, file://, ssh or a local path),
-// cloning it into the cache when it is not there yet and removing trees of earlier processes
-// that nobody uses any more. A failing clone with no cache to fall back to is an error naming
-// the recipe and the URL.
+// Files inside a mirror next to git's own.
+const (
+	lockName    = "ccci.lock"    // flock held while the mirror is written
+	fetchedName = "ccci.fetched" // modification time = last fetch attempt
+)
+
+// Open returns the source of recipe name at url (https://, ssh, file:// or a local path),
+// cloning it into the cache when it is not there yet, and removes trees of earlier processes
+// that nobody uses any more. A failing clone is an error naming the recipe and the URL; a
+// failing fetch with a cache to fall back to is logged and Open succeeds.
 func Open(ctx context.Context, name, url string, opts Options) (*Source, error) {
-	return nil, errors.New("not implemented yet")
+	if name == "" || !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
+		return nil, fmt.Errorf("open recipe %q: name must be a single path element", name)
+	}
+	if url == "" {
+		return nil, fmt.Errorf("open recipe %s: no repository URL or path given", name)
+	}
+	if opts.CacheDir == "" {
+		return nil, fmt.Errorf("open recipe %s: no cache directory given", name)
+	}
+	if opts.FetchInterval == 0 {
+		opts.FetchInterval = DefaultFetchInterval
+	}
+	remote, err := remoteOf(url)
+	if err != nil {
+		return nil, fmt.Errorf("open recipe %s: %w", name, err)
+	}
+	sum := sha256.Sum256([]byte(remote))
+	dir := filepath.Join(opts.CacheDir, name)
+	s := &Source{
+		name: name, url: url, remote: remote, opts: opts, dir: dir,
+		gitDir:   filepath.Join(dir, "git", hex.EncodeToString(sum[:8])),
+		treesDir: filepath.Join(dir, "trees"),
+	}
+	if err := os.MkdirAll(s.treesDir, 0o755); err != nil {
+		return nil, fmt.Errorf("open recipe %s: %w", name, err)
+	}
+	if err := s.ensureMirror(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.Fetch(ctx, false); err != nil {
+		return nil, err
+	}
+	if err := s.cleanTrees(ctx); err != nil {
+		return nil, fmt.Errorf("open recipe %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// remoteOf turns a local path into an absolute one (the daemon's working directory is not the
+// operator's) and leaves URLs, including scp-like user@host:path, alone.
+func remoteOf(url string) (string, error) {
+	if strings.Contains(url, "://") {
+		return url, nil
+	}
+	if i := strings.IndexByte(url, ':'); i > 0 && !strings.Contains(url[:i], "/") {
+		return url, nil
+	}
+	abs, err := filepath.Abs(url)
+	if err != nil {
+		return "", fmt.Errorf("repository path %q: %w", url, err)
+	}
+	return abs, nil
 }
 
 // Name returns the recipe name.
@@ -42,50 +121,161 @@ func (s *Source) Name() string { return s.name }
 // URL returns the repository URL or path the source was opened with.
 func (s *Source) URL() string { return s.url }
 
+// Stale returns the error of the last fetch that failed and fell back to the cache, or nil
+// when the last fetch succeeded. Callers can show it in a status message.
+func (s *Source) Stale() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetchErr
+}
+
+// ensureMirror creates the bare mirror on first use. It is initialised and fetched under a
+// temporary name and renamed into place, so a crash never leaves a half-made mirror behind.
+func (s *Source) ensureMirror(ctx context.Context) error {
+	if _, err := os.Stat(filepath.Join(s.gitDir, "HEAD")); err == nil {
+		return s.checkRemote(ctx)
+	}
+	parent := filepath.Dir(s.gitDir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("open recipe %s: %w", s.name, err)
+	}
+	unlock, err := lockFile(ctx, s.gitDir+".lock", lockExclusive)
+	if err != nil {
+		return fmt.Errorf("open recipe %s: %w", s.name, err)
+	}
+	defer unlock.Close()
+	if _, err := os.Stat(filepath.Join(s.gitDir, "HEAD")); err == nil {
+		return nil // another process cloned it while we waited
+	}
+	tmp := s.gitDir + ".tmp"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("open recipe %s: %w", s.name, err)
+	}
+	defer os.RemoveAll(tmp)
+	steps := [][]string{
+		{"init", "--quiet", "--bare", tmp},
+		{"--git-dir", tmp, "config", "remote.origin.url", s.remote},
+		{"--git-dir", tmp, "config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"},
+		{"--git-dir", tmp, "config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"},
+		// Run automatic gc inside the locked fetch instead of a detached process that outlives it.
+		{"--git-dir", tmp, "config", "gc.autoDetach", "false"},
+		{"--git-dir", tmp, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin"},
+	}
+	for _, args := range steps {
+		if _, err := git(ctx, "", args...); err != nil {
+			return fmt.Errorf("recipe %s: clone %s: %w", s.name, s.url, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, fetchedName), nil, 0o644); err != nil {
+		return fmt.Errorf("open recipe %s: %w", s.name, err)
+	}
+	if err := os.Rename(tmp, s.gitDir); err != nil {
+		return fmt.Errorf("open recipe %s: %w", s.name, err)
+	}
+	logr.FromContextOrDiscard(ctx).V(1).Info("Cloned recipe", "recipe", s.name, "url", s.url)
+	return nil
+}
+
+// checkRemote guards against a mirror whose configured remote differs from ours (the cache
+// key is a hash, so this only happens when someone edited the mirror by hand).
+func (s *Source) checkRemote(ctx context.Context) error {
+	out, err := git(ctx, s.gitDir, "config", "remote.origin.url")
+	if err != nil {
+		return fmt.Errorf("open recipe %s: read cached mirror %s: %w", s.name, s.gitDir, err)
+	}
+	if got := strings.TrimSpace(out); got != s.remote {
+		return fmt.Errorf("open recipe %s: cached mirror %s fetches %s, not %s", s.name, s.gitDir, got, s.remote)
+	}
+	return nil
+}
+
 // Fetch updates the mirror from the remote unless it was fetched less than FetchInterval ago
-// (by any process) and force is false. When the remote is unreachable but a cache exists, Fetch
-// logs a warning (V(0), "Fetch failed, using cached recipe") and returns nil; the returned
-// error is non-nil only when there is nothing usable.
+// (by any process) and force is false. When the remote is unreachable or broken but a cache
+// exists, Fetch logs "Fetch failed, using cached recipe", remembers the error for Stale, and
+// returns nil: a flaky forge must not turn every green recipe red.
 func (s *Source) Fetch(ctx context.Context, force bool) error {
-	return errors.New("not implemented yet")
+	lock, err := lockFile(ctx, filepath.Join(s.gitDir, lockName), lockExclusive)
+	if err != nil {
+		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
+	}
+	defer lock.Close()
+	stamp := filepath.Join(s.gitDir, fetchedName)
+	if !force && s.opts.FetchInterval > 0 {
+		if st, err := os.Stat(stamp); err == nil && time.Since(st.ModTime()) < s.opts.FetchInterval {
+			return nil
+		}
+	}
+	_, ferr := git(ctx, s.gitDir, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin")
+	// A failed attempt also counts, so an unreachable forge costs one timeout per interval.
+	if err := touch(stamp); err != nil {
+		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
+	}
+	s.mu.Lock()
+	s.fetchErr = nil
+	if ferr != nil {
+		if ctx.Err() != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("fetch recipe %s: %w", s.name, ctx.Err())
+		}
+		s.fetchErr = fmt.Errorf("fetch recipe %s from %s: %w", s.name, s.url, ferr)
+	}
+	s.mu.Unlock()
+	if ferr != nil {
+		logr.FromContextOrDiscard(ctx).Info("Fetch failed, using cached recipe", "recipe", s.name, "url", s.url, "error", ferr.Error())
+	}
+	return nil
+}
+
+func touch(path string) error {
+	now := time.Now()
+	err := os.Chtimes(path, now, now)
+	if errors.Is(err, fs.ErrNotExist) {
+		return os.WriteFile(path, nil, 0o644)
+	}
+	return err
 }
 
 // Versions returns the version tags of the mirror in ascending order, fetching first when the
-// last fetch is older than FetchInterval. A repository without version tags is an error.
+// last fetch is older than FetchInterval. A repository without version tags is an error that
+// lists a few of the tags it does have.
 func (s *Source) Versions(ctx context.Context) (Versions, error) {
-	return nil, errors.New("not implemented yet")
-}
-
-// Resolve returns the full commit id of ref: a tag, a branch, or a full or abbreviated commit
-// id. When ref is unknown, pr > 0 and ref is not yet in the mirror, the pull request's head is
-// fetched (refs/pull/<pr>/head, as GitHub and Gitea/Forgejo name it, else GitLab's
-// refs/merge-requests/<pr>/head) and ref resolved again; ref "" then means the pull request's
-// head. Errors name the recipe and every ref tried.
-func (s *Source) Resolve(ctx context.Context, ref string, pr int) (string, error) {
-	return "", errors.New("not implemented yet")
-}
-
-// Checkout is a read-only tree of one commit of a recipe, shared by everyone who checked out
-// the same commit. Call Release when done with it.
-type Checkout struct {
-	// Dir is the absolute path of the tree. Files in it are read-only.
-	Dir string
-	// Commit is the full commit id.
-	Commit string
-
-	release func()
-}
-
-// Checkout returns the tree of commit (a full commit id, as returned by Resolve), creating it
-// in the cache when no run in any process has it yet.
-func (s *Source) Checkout(ctx context.Context, commit string) (*Checkout, error) {
-	return nil, errors.New("not implemented yet")
-}
-
-// Release gives the tree back; the last user removes it. Calling it twice is harmless.
-func (c *Checkout) Release() {
-	if c.release != nil {
-		c.release()
-		c.release = nil
+	if err := s.Fetch(ctx, false); err != nil {
+		return nil, err
 	}
+	tags, err := s.tags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs := NewVersions(tags)
+	if len(vs) == 0 {
+		seen := "it has no tags"
+		if len(tags) > 0 {
+			seen = "tags seen: " + strings.Join(tags[:min(len(tags), 5)], ", ")
+		}
+		return nil, fmt.Errorf("recipe %s (%s) has no version tags of the form MAJOR.MINOR.PATCH+UPSTREAM (%s)", s.name, s.url, seen)
+	}
+	return vs, nil
+}
+
+// Version returns the version whose tag is exactly tag; the error names the recipe and lists
+// its newest five tags.
+func (s *Source) Version(ctx context.Context, tag string) (Version, error) {
+	vs, err := s.Versions(ctx)
+	if err != nil {
+		return Version{}, err
+	}
+	v, err := vs.Find(tag)
+	var nf *VersionNotFoundError
+	if errors.As(err, &nf) {
+		nf.Recipe = s.name
+	}
+	return v, err
+}
+
+func (s *Source) tags(ctx context.Context) ([]string, error) {
+	out, err := git(ctx, s.gitDir, "for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags")
+	if err != nil {
+		return nil, fmt.Errorf("list tags of recipe %s: %w", s.name, err)
+	}
+	return strings.Fields(out), nil
 }

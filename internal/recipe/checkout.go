@@ -1,0 +1,333 @@
+package recipe
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/go-logr/logr"
+)
+
+// Checkout is a read-only tree of one commit of a recipe, shared by everyone who checked out
+// the same commit. Call Release when done with it.
+type Checkout struct {
+	// Dir is the absolute path of the tree. Files and directories in it are read-only.
+	Dir string
+	// Commit is the full commit id.
+	Commit string
+
+	once    sync.Once
+	release func()
+}
+
+// Release gives the tree back; when no run in any process uses it any more it is removed.
+// Calling it more than once is harmless.
+func (c *Checkout) Release() {
+	c.once.Do(func() {
+		if c.release != nil {
+			c.release()
+		}
+	})
+}
+
+// A tree <trees>/<commit> is guarded by the lock file <trees>/<commit>.lock: every process
+// using the tree holds a shared flock on it (one per process, counted in treeUses), the
+// process that creates or removes the tree holds it exclusively. So a tree is removed only
+// when no process holds it, and cleaning up after a crashed process is just trying an
+// exclusive lock.
+var (
+	treeMu   sync.Mutex
+	treeUses = map[string]*treeUse{} // by tree directory
+)
+
+type treeUse struct {
+	ready chan struct{} // closed once lock/err are set
+	lock  *os.File
+	err   error
+	n     int
+}
+
+var commitID = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+
+// Checkout returns the tree of commit (a full commit id, as returned by Resolve), creating it
+// in the cache when no run in any process has it yet.
+func (s *Source) Checkout(ctx context.Context, commit string) (*Checkout, error) {
+	if !commitID.MatchString(commit) {
+		return nil, fmt.Errorf("recipe %s: checkout %q: want a full commit id, as returned by Resolve", s.name, commit)
+	}
+	dir := filepath.Join(s.treesDir, commit)
+	treeMu.Lock()
+	u := treeUses[dir]
+	if u != nil {
+		u.n++
+		treeMu.Unlock()
+		select {
+		case <-u.ready:
+		case <-ctx.Done():
+			s.release(dir, u)
+			return nil, fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, ctx.Err())
+		}
+		if u.err != nil {
+			return nil, u.err
+		}
+	} else {
+		u = &treeUse{ready: make(chan struct{}), n: 1}
+		treeUses[dir] = u
+		treeMu.Unlock()
+		u.lock, u.err = s.acquireTree(ctx, dir, commit)
+		if u.err != nil {
+			treeMu.Lock()
+			delete(treeUses, dir)
+			treeMu.Unlock()
+		}
+		close(u.ready)
+		if u.err != nil {
+			return nil, u.err
+		}
+	}
+	return &Checkout{Dir: dir, Commit: commit, release: func() { s.release(dir, u) }}, nil
+}
+
+// release drops one use of a tree; the last user in this process drops the shared lock and
+// removes the tree unless another process still holds it.
+func (s *Source) release(dir string, u *treeUse) {
+	treeMu.Lock()
+	if treeUses[dir] != u {
+		// Its creation failed and it was dropped; nothing is held.
+		treeMu.Unlock()
+		return
+	}
+	u.n--
+	if u.n > 0 {
+		treeMu.Unlock()
+		return
+	}
+	delete(treeUses, dir)
+	treeMu.Unlock()
+	<-u.ready
+	if u.lock == nil {
+		return
+	}
+	u.lock.Close()
+	_, _ = s.removeTreeIfUnused(dir)
+}
+
+// acquireTree returns the shared lock of a tree that exists, creating the tree under the
+// exclusive lock when it does not. Between dropping the exclusive lock and taking the shared
+// one another process may remove the tree again; then it goes round once more.
+func (s *Source) acquireTree(ctx context.Context, dir, commit string) (*os.File, error) {
+	for {
+		shared, err := lockFile(ctx, dir+".lock", lockShared)
+		if err != nil {
+			return nil, fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, err)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			return shared, nil
+		}
+		shared.Close()
+		if err := s.createTree(ctx, dir, commit); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (s *Source) createTree(ctx context.Context, dir, commit string) error {
+	excl, err := lockFile(ctx, dir+".lock", lockExclusive)
+	if err != nil {
+		return fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, err)
+	}
+	defer excl.Close()
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if _, err := git(ctx, s.gitDir, "cat-file", "-e", commit+"^{commit}"); err != nil {
+		return fmt.Errorf("recipe %s: checkout %s: commit is not in the mirror of %s (resolve it first): %w", s.name, commit, s.url, err)
+	}
+	tmp := dir + ".tmp"
+	if err := removeTree(tmp); err != nil {
+		return fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, err)
+	}
+	if err := s.extract(ctx, tmp, commit); err != nil {
+		_ = removeTree(tmp)
+		return fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		_ = removeTree(tmp)
+		return fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, err)
+	}
+	logr.FromContextOrDiscard(ctx).V(1).Info("Checked out recipe", "recipe", s.name, "commit", commit)
+	return nil
+}
+
+// extract writes the tree of commit into dst from git archive, then makes it read-only.
+func (s *Source) extract(ctx context.Context, dst, commit string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- untar(pr, dst)
+		pr.Close()
+	}()
+	gitErr := gitTo(ctx, pw, s.gitDir, "archive", "--format=tar", commit)
+	pw.CloseWithError(gitErr)
+	tarErr := <-done
+	if gitErr != nil {
+		return gitErr
+	}
+	if tarErr != nil {
+		return fmt.Errorf("unpack tree: %w", tarErr)
+	}
+	return makeReadOnly(dst)
+}
+
+// untar writes regular files, directories and symbolic links of a git archive stream below
+// dst. git archive only produces these, and never names outside the tree; that is checked
+// anyway.
+func untar(r io.Reader, dst string) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		name := filepath.FromSlash(strings.TrimSuffix(h.Name, "/"))
+		if h.Typeflag == tar.TypeXGlobalHeader || name == "" || name == "." {
+			continue
+		}
+		if !filepath.IsLocal(name) {
+			return fmt.Errorf("archive entry %q is outside the tree", h.Name)
+		}
+		path := filepath.Join(dst, name)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(path, 0o755)
+		case tar.TypeSymlink:
+			err = os.Symlink(h.Linkname, path)
+		case tar.TypeReg:
+			err = writeFile(path, tr, os.FileMode(h.Mode)&0o111|0o644)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func writeFile(path string, r io.Reader, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// makeReadOnly clears the write bits of everything below dir, deepest first, so that a test
+// run cannot change the tree other runs share.
+func makeReadOnly(dir string) error {
+	var dirs []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			dirs = append(dirs, path)
+		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			return os.Chmod(path, info.Mode().Perm()&^0o222)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Chmod(dirs[i], 0o555); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeTree removes a read-only tree: directories get their write bit back first.
+func removeTree(dir string) error {
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(path, 0o755)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
+
+// removeTreeIfUnused removes a tree, its leftovers and its lock file when no process holds
+// the lock; false when someone does.
+func (s *Source) removeTreeIfUnused(dir string) (bool, error) {
+	excl, err := tryLockFile(dir+".lock", lockExclusive)
+	if err != nil || excl == nil {
+		return false, err
+	}
+	defer excl.Close()
+	if err := removeTree(dir + ".tmp"); err != nil {
+		return false, err
+	}
+	if err := removeTree(dir); err != nil {
+		return false, err
+	}
+	// Removed while locked: a process waiting on this file sees it is gone and starts over.
+	if err := os.Remove(dir + ".lock"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	return true, nil
+}
+
+// cleanTrees removes trees of this recipe that no process uses, left behind by crashed
+// processes or by Release calls that raced with another process.
+func (s *Source) cleanTrees(ctx context.Context) error {
+	entries, err := os.ReadDir(s.treesDir)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		commit := strings.TrimSuffix(strings.TrimSuffix(e.Name(), ".lock"), ".tmp")
+		if seen[commit] || !commitID.MatchString(commit) {
+			continue
+		}
+		seen[commit] = true
+		dir := filepath.Join(s.treesDir, commit)
+		treeMu.Lock()
+		inUse := treeUses[dir] != nil
+		treeMu.Unlock()
+		if inUse {
+			continue
+		}
+		removed, err := s.removeTreeIfUnused(dir)
+		if err != nil {
+			return fmt.Errorf("clean tree %s: %w", commit, err)
+		}
+		if removed {
+			logr.FromContextOrDiscard(ctx).V(1).Info("Removed unused recipe tree", "recipe", s.name, "commit", commit)
+		}
+	}
+	return nil
+}
