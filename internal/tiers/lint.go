@@ -1,0 +1,112 @@
+package tiers
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+)
+
+// lintImages reports every service whose image is not pinned: no tag (Docker would pull
+// latest), or the tag latest. A digest pins an image whatever its tag.
+func lintImages(services []service) []string {
+	var problems []string
+	for _, s := range services {
+		ref := s.Image
+		if strings.Contains(ref, "@") {
+			continue
+		}
+		name, tag := ref, ""
+		if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+			name, tag = ref[:i], ref[i+1:]
+		}
+		switch {
+		case tag == "":
+			problems = append(problems, fmt.Sprintf("services.%s.image %q has no tag; pin a version such as %s:1.2.3", s.Name, ref, name))
+		case tag == "latest":
+			problems = append(problems, fmt.Sprintf("services.%s.image %q uses latest; pin a version", s.Name, ref))
+		}
+	}
+	return problems
+}
+
+// lintVersionLabel checks the app service's coop-cloud.${STACK_NAME}.version deploy label. For
+// a tag under test it must equal the tag. For a ref that is not a tag (a branch or a pull
+// request) there is no tag to equal, so the label must be a version no older than the newest
+// tag (a release in preparation or the current one); note says what was compared.
+func lintVersionLabel(stack string, services []service, tag, ref, newest string) (problem, note string) {
+	key := v1.VersionLabel(stack)
+	i := slices.IndexFunc(services, func(s service) bool { return s.Name == appService })
+	if i < 0 {
+		return fmt.Sprintf("no service %q: abra reads the deployed version from its label coop-cloud.${STACK_NAME}.version", appService), ""
+	}
+	label, ok := services[i].Labels[key]
+	if !ok {
+		return fmt.Sprintf("services.%s.deploy.labels has no coop-cloud.${STACK_NAME}.version; want %q", appService, want(tag, newest)), ""
+	}
+	if tag != "" {
+		if label != tag {
+			return fmt.Sprintf("services.%s.deploy.labels coop-cloud.${STACK_NAME}.version is %q, want the tag under test %q", appService, label, tag), ""
+		}
+		return "", fmt.Sprintf("version label %q equals the tag under test", label)
+	}
+	note = fmt.Sprintf("ref %q is not a tag: compared the version label %q with the newest tag %q", ref, label, newest)
+	lv, err := recipe.ParseVersion(label)
+	if err != nil {
+		return fmt.Sprintf("services.%s.deploy.labels coop-cloud.${STACK_NAME}.version %q is not a version such as 1.2.3+4.5 (%s)", appService, label, note), note
+	}
+	if newest == "" {
+		return "", note
+	}
+	if nv, err := recipe.ParseVersion(newest); err == nil && recipe.Compare(lv, nv) < 0 {
+		return fmt.Sprintf("services.%s.deploy.labels coop-cloud.${STACK_NAME}.version %q is older than the newest tag %q", appService, label, newest), note
+	}
+	return "", note
+}
+
+func want(tag, newest string) string {
+	if tag != "" {
+		return tag
+	}
+	return "a version no older than " + newest
+}
+
+// composeVar matches ${VAR}, ${VAR:-default} and $VAR in a compose value.
+var composeVar = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// lintImmutable reports every config or secret file whose content differs from the base
+// version's while its Swarm name stayed the same: Swarm objects are immutable, so the upgrade
+// would be refused (or, worse, keep the old content). The message names the variable in the
+// name to bump (any of them but STACK_NAME).
+func lintImmutable(candidate, base []objectFile, baseVersion string) []string {
+	var problems []string
+	for _, c := range candidate {
+		i := slices.IndexFunc(base, func(b objectFile) bool { return b.Kind == c.Kind && b.Key == c.Key })
+		if i < 0 || base[i].Name != c.Name || bytes.Equal(base[i].Content, c.Content) {
+			continue
+		}
+		section := c.Kind + "s"
+		var vars []string
+		for _, m := range composeVar.FindAllStringSubmatch(c.Template, -1) {
+			v := m[1] + m[2]
+			if v != "STACK_NAME" && !slices.Contains(vars, v) {
+				vars = append(vars, v)
+			}
+		}
+		var fix string
+		switch len(vars) {
+		case 0:
+			fix = fmt.Sprintf("give %s.%s a versioned name such as ${STACK_NAME}_%s_${%s_VERSION}", section, c.Key, c.Key, strings.ToUpper(c.Key))
+		case 1:
+			fix = "bump " + vars[0]
+		default:
+			fix = "bump one of " + strings.Join(vars, ", ")
+		}
+		problems = append(problems, fmt.Sprintf("%s.%s: %s changed since %s but its name %q did not; %s", section, c.Key, c.File, baseVersion, c.Name, fix))
+	}
+	return problems
+}

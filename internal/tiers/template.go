@@ -1,0 +1,114 @@
+package tiers
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/template"
+	"text/template/parse"
+)
+
+// TemplateData is what a test env value may refer to, e.g. DOMAIN: "{{ .Stack }}.test.example.org".
+type TemplateData struct {
+	// Stack is the throw-away stack's name (STACK_NAME).
+	Stack string
+	// Recipe is the recipe's name.
+	Recipe string
+	// RunID is the id of the run.
+	RunID string
+	// Version is the version (tag or ref) deployed on the stack.
+	Version string
+}
+
+func (d TemplateData) keys() map[string]string {
+	return map[string]string{"Stack": d.Stack, "Recipe": d.Recipe, "RunID": d.RunID, "Version": d.Version}
+}
+
+// RenderEnv returns env with every value rendered as a text/template against data. A value that
+// refers to a key TemplateData does not have is an error naming the variable, the key and the
+// valid keys, so a typo never reaches a deployed stack as an empty string.
+func RenderEnv(env map[string]string, data TemplateData) (map[string]string, error) {
+	out := make(map[string]string, len(env))
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		v, err := renderValue(name, env[name], data)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+func renderValue(name, value string, data TemplateData) (string, error) {
+	if !strings.Contains(value, "{{") {
+		return value, nil
+	}
+	keys := data.keys()
+	valid := strings.Join(slices.Sorted(maps.Keys(keys)), ", ")
+	t, err := template.New(name).Option("missingkey=error").Parse(value)
+	if err != nil {
+		return "", fmt.Errorf("env %s: parse template %q: %w", name, value, err)
+	}
+	for _, f := range templateFields(t.Tree.Root) {
+		if _, ok := keys[f]; !ok {
+			return "", fmt.Errorf("env %s: template %q refers to unknown key %q (valid: %s)", name, value, f, valid)
+		}
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, keys); err != nil {
+		return "", fmt.Errorf("env %s: render template %q (valid keys: %s): %w", name, value, valid, err)
+	}
+	return b.String(), nil
+}
+
+// templateFields lists the first identifier of every field reference (.Stack → "Stack") in a
+// template tree, to name an unknown key before execution instead of parsing an error string.
+func templateFields(n parse.Node) []string {
+	var out []string
+	var walk func(parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.FieldNode:
+			if len(n.Ident) > 0 {
+				out = append(out, n.Ident[0])
+			}
+		case *parse.ChainNode:
+			walk(n.Node)
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		}
+	}
+	walk(n)
+	return out
+}
