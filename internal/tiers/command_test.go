@@ -59,7 +59,7 @@ var _ = Describe("RunCommand", func() {
 			Expect(readErr).NotTo(HaveOccurred())
 			pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
 			Eventually(func() error { return syscall.Kill(pid, 0) }).
-				WithTimeout(5 * time.Second).WithPolling(50 * time.Millisecond).
+				WithTimeout(5*time.Second).WithPolling(50*time.Millisecond).
 				Should(MatchError(syscall.ESRCH), "the grandchild sleep is gone")
 		}, NodeTimeout(30*time.Second))
 	})
