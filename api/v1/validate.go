@@ -39,7 +39,8 @@ func (r *RecipeTest) Validate() FieldErrors {
 	var errs FieldErrors
 	validateMeta(&errs, r.TypeMeta, KindRecipeTest, r.Metadata)
 	s := r.Spec
-	if s.Recipe != "" && !IsDNS1123Label(s.Recipe) {
+	// A value derived from metadata.name by Default is not reported twice.
+	if s.Recipe != "" && s.Recipe != r.Metadata.Name && !IsDNS1123Label(s.Recipe) {
 		errs.add("spec.recipe", "%q is not a recipe name (%s)", s.Recipe, validName)
 	}
 	if strings.TrimSpace(s.Source.Git) == "" {
@@ -75,13 +76,14 @@ func (w *WarmCanonical) Validate() FieldErrors {
 	var errs FieldErrors
 	validateMeta(&errs, w.TypeMeta, KindWarmCanonical, w.Metadata)
 	s := w.Spec
-	if s.RecipeTest != "" && !IsDNS1123Label(s.RecipeTest) {
+	// A value derived from metadata.name by Default is not reported twice.
+	if s.RecipeTest != "" && s.RecipeTest != w.Metadata.Name && !IsDNS1123Label(s.RecipeTest) {
 		errs.add("spec.recipeTest", "%q is not a RecipeTest name (%s)", s.RecipeTest, validName)
 	}
 	if s.Version != "" && s.Version != VersionLatest && !IsVersionTag(s.Version) {
 		errs.add("spec.version", "%q is not a version (%s)", s.Version, validVersion)
 	}
-	if s.Stack != "" && (len(s.Stack) > maxStackLength || !stackName.MatchString(s.Stack)) {
+	if s.Stack != "" && s.Stack != DefaultStack(w.Metadata.Name) && (len(s.Stack) > maxStackLength || !stackName.MatchString(s.Stack)) {
 		errs.add("spec.stack", "%q is not a stack name (valid: at most %d letters, digits, '_' and '-', starting with a letter or digit, e.g. warm_gitea)", s.Stack, maxStackLength)
 	}
 	validateEnv(&errs, s.Env)
