@@ -46,15 +46,29 @@ func gitTo(ctx context.Context, w io.Writer, gitDir string, args ...string) erro
 	return nil
 }
 
-// stderrTail returns the last lines of git's standard error, joined, for an error message.
+// stderrTail returns what matters of git's standard error for an error message: its fatal:
+// and error: lines when there are any, else its last lines.
 func stderrTail(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
+	var all, errs []string
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "fatal: ") || strings.HasPrefix(line, "error: "):
+			errs = append(errs, line)
+			all = append(all, line)
+		default:
+			all = append(all, line)
+		}
 	}
-	joined := strings.TrimSpace(strings.Join(lines, "; "))
-	if joined == "" {
+	if len(errs) == 0 {
+		errs = all
+	}
+	if len(errs) > 3 {
+		errs = errs[len(errs)-3:]
+	}
+	if len(errs) == 0 {
 		return ""
 	}
-	return ": " + joined
+	return ": " + strings.Join(errs, "; ")
 }

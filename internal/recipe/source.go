@@ -152,17 +152,19 @@ func (s *Source) ensureMirror(ctx context.Context) error {
 		return fmt.Errorf("open recipe %s: %w", s.name, err)
 	}
 	defer os.RemoveAll(tmp)
+	if _, err := git(ctx, "", "init", "--quiet", "--bare", tmp); err != nil {
+		return fmt.Errorf("recipe %s: clone %s: %w", s.name, s.url, err)
+	}
 	steps := [][]string{
-		{"init", "--quiet", "--bare", tmp},
-		{"--git-dir", tmp, "config", "remote.origin.url", s.remote},
-		{"--git-dir", tmp, "config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"},
-		{"--git-dir", tmp, "config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"},
+		{"config", "remote.origin.url", s.remote},
+		{"config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"},
+		{"config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"},
 		// Run automatic gc inside the locked fetch instead of a detached process that outlives it.
-		{"--git-dir", tmp, "config", "gc.autoDetach", "false"},
-		{"--git-dir", tmp, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin"},
+		{"config", "gc.autoDetach", "false"},
+		{"fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin"},
 	}
 	for _, args := range steps {
-		if _, err := git(ctx, "", args...); err != nil {
+		if _, err := git(ctx, tmp, args...); err != nil {
 			return fmt.Errorf("recipe %s: clone %s: %w", s.name, s.url, err)
 		}
 	}
