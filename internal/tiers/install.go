@@ -1,0 +1,50 @@
+package tiers
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// observeTimeout bounds a diagnostic observation made after a failure.
+const observeTimeout = 10 * time.Second
+
+// runInstall deploys the candidate on a fresh main stack and checks it converged at the
+// candidate's version. The stack stays for custom, backup and restore.
+func (x *execution) runInstall(ctx context.Context, l *tierLog) (string, error) {
+	st, err := x.deploy(ctx, l, x.cand, StackMain)
+	if err != nil {
+		return "", err
+	}
+	want := expectedVersion(x.cand, st)
+	if err := x.checkVersion(ctx, l, st.Name, want); err != nil {
+		return "", err
+	}
+	x.main = st
+	return fmt.Sprintf("stack %s converged at %s", st.Name, want), nil
+}
+
+// runUpgrade deploys the base version on the upgrade stack, waits, deploys the candidate over
+// the same stack and volumes, waits, and checks the version label is now the candidate's.
+func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) {
+	if x.base == nil {
+		return "", fmt.Errorf("no base version to upgrade from")
+	}
+	st, err := x.deploy(ctx, l, x.base, StackUpgrade)
+	if err != nil {
+		return "", fmt.Errorf("base %s: %w", x.base.tag, err)
+	}
+	if err := x.checkVersion(ctx, l, st.Name, x.base.tag); err != nil {
+		return "", fmt.Errorf("base %s: %w", x.base.tag, err)
+	}
+	l.Printf("upgrading stack %s from %s to %s", st.Name, x.base.tag, x.cand.label())
+	st, err = x.deploy(ctx, l, x.cand, StackUpgrade)
+	if err != nil {
+		return "", fmt.Errorf("upgrade to %s: %w", x.cand.label(), err)
+	}
+	want := expectedVersion(x.cand, st)
+	if err := x.checkVersion(ctx, l, st.Name, want); err != nil {
+		return "", fmt.Errorf("upgrade to %s: %w", x.cand.label(), err)
+	}
+	return fmt.Sprintf("upgraded from %s to %s", x.base.tag, want), nil
+}

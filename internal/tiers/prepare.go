@@ -1,0 +1,166 @@
+package tiers
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+)
+
+// tree is a checked-out recipe version with its contents.
+type tree struct {
+	checkout *recipe.Checkout
+	tag      string // the version tag, empty for a ref that is not a tag
+	contents *recipe.Contents
+}
+
+func (t *tree) dir() string { return t.checkout.Dir }
+
+// label says what the tree is, for logs.
+func (t *tree) label() string {
+	if t.tag != "" {
+		return t.tag
+	}
+	return "commit " + t.checkout.Commit
+}
+
+// prepare resolves and checks out the candidate (and the upgrade base when a tier needs it), and
+// plans the tiers. Its errors say nothing about the recipe's fitness; the run is Aborted.
+func (x *execution) prepare(ctx context.Context) error {
+	spec, src := x.req.Spec, x.req.Source
+	x.runLog.Printf("resolving ref %q (pr %d) of recipe %s", x.req.Ref, x.req.PR, spec.Recipe)
+	commit, err := src.Resolve(ctx, x.req.Ref, x.req.PR)
+	if err != nil {
+		return fmt.Errorf("resolve candidate: %w", err)
+	}
+	if x.versions, err = src.Versions(ctx); err != nil {
+		return fmt.Errorf("list versions: %w", err)
+	}
+	tag := ""
+	if v, err := x.versions.Find(x.req.Ref); err == nil {
+		tag = v.Tag
+	}
+	if x.cand, err = x.openTree(ctx, commit, tag, spec.ComposeFiles); err != nil {
+		return fmt.Errorf("candidate: %w", err)
+	}
+	x.rec.Commit, x.rec.Version = commit, tag
+	x.runLog.Printf("candidate %s, compose files %v", x.cand.label(), x.cand.contents.ComposeFiles)
+
+	if _, err := x.stackEnv(x.cand, x.stacks[StackMain]); err != nil {
+		return fmt.Errorf("spec.env: %w", err)
+	}
+	facts := Facts{BackupCapable: x.cand.contents.BackupCapable, Files: map[string]bool{}}
+	from, needBase := v1.FromKnownGood, false
+	for _, t := range spec.Tiers {
+		if t.When != nil && t.When.FileExists != "" {
+			facts.Files[t.When.FileExists] = fileExists(x.cand.dir(), t.When.FileExists)
+		}
+		switch t.Name {
+		case v1.TierUpgrade:
+			from, needBase = t.From, true
+		case v1.TierLint:
+			needBase = true
+		}
+	}
+	if needBase {
+		b := ChooseBase(from, x.req.KnownGood, tag, x.versions)
+		facts.Base, facts.BaseSkip, facts.BaseError = b.Base, b.BaseSkip, b.BaseError
+		if b.Base != "" {
+			if err := x.openBase(ctx, b.Base); err != nil {
+				return err
+			}
+		}
+	}
+	x.steps = Plan(spec.Tiers, spec.ExpectedNA, facts)
+	return nil
+}
+
+func (x *execution) openBase(ctx context.Context, base string) error {
+	commit, err := x.req.Source.Resolve(ctx, base, 0)
+	if err != nil {
+		return fmt.Errorf("resolve base version: %w", err)
+	}
+	// An overlay the candidate added is normal; the base deploys with the files it has.
+	var files []string
+	for _, f := range x.cand.contents.ComposeFiles {
+		files = append(files, f)
+	}
+	co, err := x.req.Source.Checkout(ctx, commit)
+	if err != nil {
+		return fmt.Errorf("check out base version %s: %w", base, err)
+	}
+	files = slices.DeleteFunc(files, func(f string) bool { return !fileExists(co.Dir, f) })
+	contents, err := recipe.ReadContents(co.Dir, files, base)
+	if err != nil {
+		co.Release()
+		return fmt.Errorf("base version %s: %w", base, err)
+	}
+	x.base = &tree{checkout: co, tag: base, contents: contents}
+	x.rec.BaseVersion = base
+	x.runLog.Printf("upgrade base %s, compose files %v", base, contents.ComposeFiles)
+	return nil
+}
+
+func (x *execution) openTree(ctx context.Context, commit, tag string, composeFiles []string) (*tree, error) {
+	co, err := x.req.Source.Checkout(ctx, commit)
+	if err != nil {
+		return nil, fmt.Errorf("check out %s: %w", commit, err)
+	}
+	contents, err := recipe.ReadContents(co.Dir, composeFiles, tag)
+	if err != nil {
+		co.Release()
+		return nil, err
+	}
+	return &tree{checkout: co, tag: tag, contents: contents}, nil
+}
+
+func (x *execution) releaseTrees() {
+	for _, t := range []*tree{x.cand, x.base} {
+		if t != nil {
+			t.checkout.Release()
+		}
+	}
+}
+
+// stackEnv is the environment of a test app: the recipe's .env.sample and abra.sh exports, the
+// spec's env rendered for the stack over them, and STACK_NAME.
+func (x *execution) stackEnv(t *tree, stack string) (map[string]string, error) {
+	env := maps.Clone(t.contents.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	rendered, err := RenderEnv(x.req.Spec.Env, TemplateData{Stack: stack, Recipe: x.req.Spec.Recipe, RunID: x.req.RunID, Version: t.tag})
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(env, rendered)
+	env["STACK_NAME"] = stack
+	return env, nil
+}
+
+// load reads the tree's compose files for stack.
+func (x *execution) load(t *tree, stack string) (*swarm.Stack, error) {
+	env, err := x.stackEnv(t, stack)
+	if err != nil {
+		return nil, err
+	}
+	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: t.dir(), ComposeFiles: t.contents.ComposeFiles, Env: env, StackName: stack})
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", t.label(), err)
+	}
+	return st, nil
+}
+
+func fileExists(dir, rel string) bool {
+	if !filepath.IsLocal(rel) {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dir, rel))
+	return err == nil
+}

@@ -1,0 +1,164 @@
+package tiers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+)
+
+// execution is the state of one Run.
+type execution struct {
+	r        *Runner
+	req      Request
+	log      logr.Logger
+	rec      v1.Run
+	runLog   *tierLog
+	versions recipe.Versions
+	cand     *tree
+	base     *tree
+	steps    []Step
+	stacks   map[StackRole]string
+	touched  map[string]bool // stacks a deploy was attempted on: teardown removes them
+	main     *swarm.Stack    // the candidate as deployed on the main stack by install
+	install  v1.Result       // install's result once known
+	aborted  string          // why the run stopped early, for VerdictAborted
+}
+
+// Run tests one candidate version of a recipe, tier by tier, on throw-away stacks, and returns
+// the run record. The tiers run in the order of Plan; install's stack serves custom, backup
+// and restore; upgrade has its own. Every tier is bounded by its timeout and the run by
+// spec.timeout; whatever happens, the stacks are removed at the end (with volumes, secrets and
+// configs) on a context of their own, unless spec.keepFailedStacks keeps a failed run's.
+// The verdict is Passed only when no tier failed and install ran. The error is non-nil when
+// the run could not be prepared (the record is then Aborted) or its stacks could not be
+// removed; a failing tier is not an error.
+func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
+	x := &execution{
+		r: r, req: req, log: logr.FromContextOrDiscard(ctx).WithValues("recipe", req.Spec.Recipe, "run", req.RunID),
+		rec: v1.Run{
+			ID: req.RunID, Ref: req.Ref, PR: req.PR, SourceRepo: req.SourceRepo, Trigger: req.Trigger,
+			SpecHash: req.SpecHash, StartedAt: time.Now().UTC(), Verdict: v1.VerdictRunning,
+		},
+		stacks: map[StackRole]string{
+			StackMain:    StackName(req.Spec.Recipe, req.RunID, ""),
+			StackUpgrade: StackName(req.Spec.Recipe, req.RunID, string(StackUpgrade)),
+		},
+		touched: map[string]bool{},
+	}
+	if err := x.openRunDir(); err != nil {
+		return x.abort(err), err
+	}
+	defer x.runLog.Close()
+	runCtx, cancel := context.WithTimeout(ctx, req.Spec.Timeout.Duration)
+	if req.Spec.Timeout.Duration <= 0 {
+		runCtx, cancel = context.WithCancel(ctx)
+	}
+	defer cancel()
+
+	x.log.Info("Starting test run", "ref", req.Ref)
+	if err := x.prepare(runCtx); err != nil {
+		x.releaseTrees()
+		x.runLog.Printf("preparation failed: %v", err)
+		return x.abort(err), err
+	}
+	defer x.releaseTrees()
+
+	r.claim(req.RunID, x.stacks[StackMain], x.stacks[StackUpgrade])
+	defer r.release(x.stacks[StackMain], x.stacks[StackUpgrade])
+	for _, s := range x.steps {
+		x.runStep(ctx, runCtx, s)
+	}
+	x.decide()
+	err := x.teardown(ctx)
+	finished := time.Now().UTC()
+	x.rec.FinishedAt = &finished
+	x.log.Info("Finished test run", "verdict", x.rec.Verdict, "message", x.rec.Message)
+	return x.rec, err
+}
+
+func (x *execution) openRunDir() error {
+	if x.req.RunID == "" {
+		return errors.New("start run: no run id")
+	}
+	if x.req.RunDir == "" {
+		return errors.New("start run: no run directory")
+	}
+	for _, d := range []string{logsDir, artifactsDir} {
+		if err := os.MkdirAll(filepath.Join(x.req.RunDir, d), 0o755); err != nil {
+			return fmt.Errorf("start run: %w", err)
+		}
+	}
+	l, err := openLog(x.req.RunDir, runLogName)
+	if err != nil {
+		return fmt.Errorf("start run: %w", err)
+	}
+	x.runLog = l
+	return nil
+}
+
+// abort finishes the record of a run that could not be prepared.
+func (x *execution) abort(err error) v1.Run {
+	now := time.Now().UTC()
+	x.rec.FinishedAt = &now
+	x.rec.Verdict = v1.VerdictAborted
+	x.rec.Message = err.Error()
+	return x.rec
+}
+
+// decide sets the verdict: Aborted when the run stopped early, Failed when a tier failed or
+// install did not run, Passed otherwise.
+func (x *execution) decide() {
+	if x.aborted != "" {
+		x.rec.Verdict, x.rec.Message = v1.VerdictAborted, x.aborted
+		return
+	}
+	for _, t := range x.rec.Tiers {
+		if t.Result == v1.ResultFailed {
+			x.rec.Verdict, x.rec.Message = v1.VerdictFailed, fmt.Sprintf("%s failed: %s", t.Name, t.Reason)
+			return
+		}
+	}
+	if x.install != v1.ResultPassed {
+		x.rec.Verdict, x.rec.Message = v1.VerdictFailed, "install did not run; a verdict needs it"
+		return
+	}
+	x.rec.Verdict, x.rec.Message = v1.VerdictPassed, "every applicable tier passed"
+}
+
+// teardown removes every stack a deploy was attempted on, with its volumes, secrets and configs,
+// on a fresh context: the run's own may be cancelled or past its deadline by now.
+func (x *execution) teardown(ctx context.Context) error {
+	if x.req.Spec.KeepFailedStacks && x.rec.Verdict != v1.VerdictPassed {
+		for s := range x.touched {
+			x.runLog.Printf("keeping stack %s for debugging (spec.keepFailedStacks)", s)
+			x.log.Info("Keeping failed stack", "stack", s)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.r.opts.TeardownTimeout)
+	defer cancel()
+	var errs []error
+	for _, role := range []StackRole{StackMain, StackUpgrade} {
+		s := x.stacks[role]
+		if !x.touched[s] {
+			continue
+		}
+		start := time.Now()
+		if err := x.r.swarm.Remove(ctx, s, true); err != nil {
+			x.runLog.Printf("removing stack %s failed: %v", s, err)
+			errs = append(errs, fmt.Errorf("remove stack %s: %w", s, err))
+			continue
+		}
+		x.runLog.Printf("removed stack %s with its volumes, secrets and configs in %s", s, time.Since(start).Round(time.Millisecond))
+	}
+	return errors.Join(errs...)
+}
