@@ -76,9 +76,15 @@ func ParseDocuments(file string, data []byte) ([]Document, Errors) {
 	return docs, nil
 }
 
+// TooLargeError is the error for a resource file of size bytes, over MaxFileSize. Parse returns
+// it, and loaders that check the size before reading use it for the same message.
+func TooLargeError(file string, size int64) *Error {
+	return &Error{File: file, Detail: fmt.Sprintf("file is %d bytes, over the limit of %d bytes (1 MiB) (valid: split it into several files)", size, MaxFileSize)}
+}
+
 func checkFile(file string, data []byte) *Error {
 	if len(data) > MaxFileSize {
-		return &Error{File: file, Detail: fmt.Sprintf("file is %d bytes, over the limit of %d bytes (1 MiB) (valid: split it into several files)", len(data), MaxFileSize)}
+		return TooLargeError(file, int64(len(data)))
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 || !utf8.Valid(data) {
 		if i < 0 {
