@@ -1,0 +1,120 @@
+package tiers
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("lintImages", func() {
+	DescribeTable("reports unpinned images",
+		func(image string, want string) {
+			problems := lintImages([]service{{Name: "app", Image: image}})
+			if want == "" {
+				Expect(problems).To(BeEmpty())
+			} else {
+				Expect(problems).To(ConsistOf(ContainSubstring(want)))
+			}
+		},
+		Entry("a tag", "nginx:1.25", ""),
+		Entry("a registry with a port and a tag", "registry:5000/team/app:2.0", ""),
+		Entry("a digest", "nginx@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ""),
+		Entry("no tag", "nginx", `services.app.image "nginx" has no tag`),
+		Entry("no tag behind a registry port", "registry:5000/app", "has no tag"),
+		Entry("latest", "nginx:latest", "uses latest"),
+	)
+})
+
+var _ = Describe("lintVersionLabel", func() {
+	const stack = "ccci_s_1"
+	app := func(label string) []service {
+		return []service{{Name: "app", Labels: map[string]string{"coop-cloud.ccci_s_1.version": label}}}
+	}
+
+	DescribeTable("compares the app's version label with the version under test",
+		func(services []service, tag, ref, newest, wantProblem, wantNote string) {
+			p, note := lintVersionLabel(stack, services, tag, ref, newest)
+			if wantProblem == "" {
+				Expect(p).To(BeEmpty())
+			} else {
+				Expect(p).To(ContainSubstring(wantProblem))
+			}
+			Expect(note).To(ContainSubstring(wantNote))
+		},
+		Entry("the tag under test", app("1.1.0+1.1"), "1.1.0+1.1", "1.1.0+1.1", "2.0.0+2.0", "", "equals the tag under test"),
+		Entry("another tag", app("1.0.0+1.0"), "1.1.0+1.1", "1.1.0+1.1", "2.0.0+2.0", `is "1.0.0+1.0", want the tag under test "1.1.0+1.1"`, ""),
+		Entry("no label", []service{{Name: "app", Labels: map[string]string{}}}, "1.1.0+1.1", "1.1.0+1.1", "", "has no coop-cloud.${STACK_NAME}.version", ""),
+		Entry("no app service", []service{{Name: "web"}}, "1.1.0+1.1", "1.1.0+1.1", "", `no service "app"`, ""),
+		Entry("a branch at the newest tag", app("2.0.0+2.0"), "", "main", "2.0.0+2.0", "", `ref "main" is not a tag: compared the version label "2.0.0+2.0" with the newest tag "2.0.0+2.0"`),
+		Entry("a branch preparing a release", app("2.1.0+2.1"), "", "feature", "2.0.0+2.0", "", "is not a tag"),
+		Entry("a branch behind the newest tag", app("1.0.0+1.0"), "", "old", "2.0.0+2.0", `is older than the newest tag "2.0.0+2.0"`, "is not a tag"),
+		Entry("a branch with a label that is no version", app("dev"), "", "main", "2.0.0+2.0", "is not a version", "is not a tag"),
+	)
+})
+
+var _ = Describe("lintImmutable", func() {
+	motd := func(name, content string) objectFile {
+		return objectFile{Kind: "config", Key: "motd", Name: name, Template: "${STACK_NAME}_motd_${MOTD_VERSION}", File: "motd.txt", Content: []byte(content)}
+	}
+
+	It("names the variable to bump when the content changed under the same name", func() {
+		problems := lintImmutable([]objectFile{motd("s_motd_v1", "new")}, []objectFile{motd("s_motd_v1", "old")}, "1.0.0+1.0")
+		Expect(problems).To(ConsistOf(`configs.motd: motd.txt changed since 1.0.0+1.0 but its name "s_motd_v1" did not; bump MOTD_VERSION`))
+	})
+
+	It("accepts a changed content under a new name", func() {
+		Expect(lintImmutable([]objectFile{motd("s_motd_v2", "new")}, []objectFile{motd("s_motd_v1", "old")}, "1.0.0+1.0")).To(BeEmpty())
+	})
+
+	It("accepts an unchanged content", func() {
+		Expect(lintImmutable([]objectFile{motd("s_motd_v1", "same")}, []objectFile{motd("s_motd_v1", "same")}, "1.0.0+1.0")).To(BeEmpty())
+	})
+
+	It("accepts an object the base did not have", func() {
+		Expect(lintImmutable([]objectFile{motd("s_motd_v1", "new")}, nil, "1.0.0+1.0")).To(BeEmpty())
+	})
+
+	It("suggests a versioned name when the name has no variable", func() {
+		c := objectFile{Kind: "secret", Key: "key", Name: "s_key", Template: "${STACK_NAME}_key", File: "key.txt", Content: []byte("b")}
+		b := c
+		b.Content = []byte("a")
+		Expect(lintImmutable([]objectFile{c}, []objectFile{b}, "1.0.0+1.0")).To(ConsistOf(ContainSubstring("give secrets.key a versioned name such as ${STACK_NAME}_key_${KEY_VERSION}")))
+	})
+})
+
+var _ = Describe("backupTargets", func() {
+	It("reads paths and hooks of the services labelled for backup", func() {
+		targets := backupTargets([]service{
+			{Name: "app", Mounts: []string{"/data"}, Labels: map[string]string{
+				"backupbot.backup": "true", "backupbot.backup.path": "/data, /etc/app",
+				"backupbot.backup.pre-hook": "/app state flush",
+			}},
+			{Name: "worker", Mounts: []string{"/cache"}},
+			{Name: "db", Mounts: []string{"/var/lib/postgresql/data"}, Labels: map[string]string{"backupbot.backup": "True"}},
+		})
+		Expect(targets).To(Equal([]backupTarget{
+			{Service: "app", Paths: []string{"/data", "/etc/app"}, MarkerDir: "/data", Hooks: map[string]string{"backupbot.backup.pre-hook": "/app state flush"}},
+			{Service: "db", Paths: []string{"/var/lib/postgresql/data"}, MarkerDir: "/var/lib/postgresql/data", Hooks: map[string]string{}},
+		}))
+	})
+
+	DescribeTable("puts the restore marker into the app's persistent data",
+		func(paths, mounts []string, want string) {
+			Expect(markerDir(paths, mounts)).To(Equal(want))
+		},
+		Entry("the backup path is the volume", []string{"/data"}, []string{"/data"}, "/data"),
+		Entry("the backup path lies in a volume", []string{"/etc/x", "/var/lib/app/data"}, []string{"/var/lib/app"}, "/var/lib/app/data"),
+		Entry("the backup path misses every volume", []string{"/srv"}, []string{"/data"}, "/data"),
+		Entry("a prefix that is not a parent", []string{"/database"}, []string{"/data"}, "/data"),
+		Entry("no volume", []string{"/srv"}, nil, "/srv"),
+	)
+})
+
+var _ = Describe("hookArgv", func() {
+	DescribeTable("execs a plain hook directly and a shell hook through sh",
+		func(hook string, want []string) { Expect(hookArgv(hook)).To(Equal(want)) },
+		Entry("a plain command, as a scratch image needs", "/app state flush", []string{"/app", "state", "flush"}),
+		Entry("an assignment-like argument", "/app state set k=v", []string{"/app", "state", "set", "k=v"}),
+		Entry("a pipeline", "pg_dump db | gzip > /tmp/db.gz", []string{"/bin/sh", "-c", "pg_dump db | gzip > /tmp/db.gz"}),
+		Entry("a variable", "mysqldump -p$PASS", []string{"/bin/sh", "-c", "mysqldump -p$PASS"}),
+	)
+})
