@@ -175,17 +175,22 @@ func (s *Source) extract(ctx context.Context, dst, commit string) error {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- untar(pr, dst)
-		pr.Close()
+		err := untar(pr, dst)
+		if err == nil {
+			// The archive ends with padding after the end marker tar stops at.
+			_, err = io.Copy(io.Discard, pr)
+		}
+		pr.CloseWithError(err)
+		done <- err
 	}()
 	gitErr := gitTo(ctx, pw, s.gitDir, "archive", "--format=tar", commit)
 	pw.CloseWithError(gitErr)
-	tarErr := <-done
+	if tarErr := <-done; tarErr != nil {
+		// git then failed too, on the closed pipe; the unpacking error is the cause.
+		return fmt.Errorf("unpack tree: %w", tarErr)
+	}
 	if gitErr != nil {
 		return gitErr
-	}
-	if tarErr != nil {
-		return fmt.Errorf("unpack tree: %w", tarErr)
 	}
 	return makeReadOnly(dst)
 }
