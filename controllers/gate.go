@@ -1,0 +1,59 @@
+package controllers
+
+import (
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+// GateInput is what GateFor needs to judge the test gate of one version.
+type GateInput struct {
+	// Runs is the RecipeTest's run history, newest first.
+	Runs []v1.Run
+	// Version is the desired version.
+	Version string
+	// SpecHash is the current RecipeTest spec hash: runs of another spec do not count, so an
+	// edit of the RecipeTest invalidates earlier passes.
+	SpecHash string
+	// WaitingSince is when the WarmCanonical started waiting for a run of Version; zero when it
+	// is not waiting. Only a failure that finished since then fails the gate, so an old failed
+	// run is retried once the spec or a forced trigger cleared the failed version.
+	WaitingSince time.Time
+	// Active reports whether a run is still in progress in this process; a record that says
+	// Running but is not active was left by a crash and counts as aborted.
+	Active func(runID string) bool
+}
+
+// GateFor is the gate of step 8 of the design, without side effects: Passed when a run of
+// exactly this version and RecipeTest spec passed, Running when one is in progress, Failed
+// when the run the object waited for failed, None otherwise.
+func GateFor(in GateInput) Gate {
+	for _, r := range in.Runs {
+		if r.Version != in.Version || r.SpecHash != in.SpecHash {
+			continue
+		}
+		switch r.Verdict {
+		case v1.VerdictPassed:
+			return Gate{State: GatePassed, RunID: r.ID}
+		case v1.VerdictRunning:
+			if in.Active != nil && in.Active(r.ID) {
+				return Gate{State: GateRunning, RunID: r.ID}
+			}
+		case v1.VerdictFailed:
+			if !in.WaitingSince.IsZero() && r.FinishedAt != nil && !r.FinishedAt.Before(in.WaitingSince.Truncate(time.Second)) {
+				return Gate{State: GateFailed, RunID: r.ID, Message: r.Message}
+			}
+		}
+	}
+	return Gate{State: GateNone}
+}
+
+// waitingSince returns when the status started waiting for a test run of version, zero if it
+// does not wait for one.
+func waitingSince(st v1.WarmCanonicalStatus, version string) time.Time {
+	c, ok := st.Conditions.Get(v1.ConditionReconciling)
+	if !ok || c.Status != v1.ConditionTrue || c.Reason != v1.ReasonTesting || st.LastAttemptedVersion != version {
+		return time.Time{}
+	}
+	return c.LastTransitionTime
+}

@@ -1,0 +1,101 @@
+package controllers
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+// KindPromotions is the store kind of the promotion history of each WarmCanonical.
+const KindPromotions = "Promotions"
+
+// maxPromotions bounds the promotion history of one WarmCanonical.
+const maxPromotions = 20
+
+// PromotionState is where a promotion stands.
+type PromotionState string
+
+// The states of a promotion.
+const (
+	// PromotionStarted: the deploy was about to be made; a crash may have interrupted it.
+	PromotionStarted PromotionState = "Started"
+	// PromotionSucceeded: the stack converged at the new version.
+	PromotionSucceeded PromotionState = "Succeeded"
+	// PromotionFailed: the stack did not converge.
+	PromotionFailed PromotionState = "Failed"
+)
+
+// Promotion is one entry of a WarmCanonical's promotion history.
+type Promotion struct {
+	// From and To are the versions.
+	From string `json:"from,omitempty"`
+	To   string `json:"to"`
+	// State is where it stands.
+	State PromotionState `json:"state"`
+	// StartedAt and FinishedAt bound it.
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
+// Promotions returns the promotion history of a WarmCanonical, newest first.
+func Promotions(s StatusStore, name string) ([]Promotion, error) {
+	var ps []Promotion
+	if _, err := s.Get(KindPromotions, name, &ps); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// recordPromotion adds an entry, or updates the newest one when it is the same promotion
+// resumed after a crash, so one promotion is one entry.
+func (r *WarmCanonicalReconciler) recordPromotion(name string, p Plan, state PromotionState) error {
+	ps, err := Promotions(r.Store, name)
+	if err != nil {
+		return fmt.Errorf("read promotion history of %q: %w", name, err)
+	}
+	now := r.now()
+	if len(ps) > 0 && ps[0].To == p.To && ps[0].State == PromotionStarted {
+		if state != PromotionStarted {
+			ps[0].State, ps[0].FinishedAt = state, &now
+		}
+	} else {
+		e := Promotion{From: p.From, To: p.To, State: state, StartedAt: now}
+		if state != PromotionStarted {
+			e.FinishedAt = &now
+		}
+		ps = append([]Promotion{e}, ps...)
+	}
+	if len(ps) > maxPromotions {
+		ps = ps[:maxPromotions]
+	}
+	if err := r.Store.Put(KindPromotions, name, ps); err != nil {
+		return fmt.Errorf("write promotion history of %q: %w", name, err)
+	}
+	return nil
+}
+
+func (r *WarmCanonicalReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// LoadRuns returns the run history of a RecipeTest, newest first. Unreadable records have been
+// moved aside by the store and are left out.
+func LoadRuns(s StatusStore, recipeTest string) ([]v1.Run, error) {
+	raws, err := s.Runs(recipeTest)
+	runs := make([]v1.Run, 0, len(raws))
+	for _, raw := range raws {
+		var run v1.Run
+		if json.Unmarshal(raw, &run) == nil {
+			runs = append(runs, run)
+		}
+	}
+	if err != nil && len(raws) == 0 {
+		return nil, fmt.Errorf("read runs of RecipeTest %q: %w", recipeTest, err)
+	}
+	return runs, nil
+}

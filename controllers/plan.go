@@ -1,0 +1,219 @@
+package controllers
+
+import (
+	"fmt"
+	"slices"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+)
+
+// Action is what the next reconcile of a WarmCanonical does.
+type Action string
+
+// The actions of a plan, as plan and sweep print them.
+const (
+	// ActionSkip does nothing: the object is suspended, or in data mode with nothing running.
+	ActionSkip Action = "SKIP"
+	// ActionConverged does nothing: the warm app runs the desired version and is converged.
+	ActionConverged Action = "CONVERGED"
+	// ActionTest starts a test run of the desired version.
+	ActionTest Action = "TEST"
+	// ActionWait waits for a test run of the desired version that is already running.
+	ActionWait Action = "WAIT"
+	// ActionPromote deploys the desired version and waits for convergence.
+	ActionPromote Action = "PROMOTE"
+	// ActionHeld does nothing: a MAJOR bump waits for spec.allowMajor.
+	ActionHeld Action = "HELD"
+	// ActionFailed does nothing: the desired version failed under this spec and is not retried.
+	ActionFailed Action = "FAILED"
+	// ActionRollback deploys the known-good version back after a failed promotion.
+	ActionRollback Action = "ROLLBACK"
+	// ActionUndeploy removes the services of a data-mode app, keeping its volumes.
+	ActionUndeploy Action = "UNDEPLOY"
+)
+
+// GateState is what the run history says about the test gate of one version.
+type GateState string
+
+// The states of the test gate.
+const (
+	// GateNone: no usable run; one must be started.
+	GateNone GateState = "None"
+	// GateRunning: a run of this version and RecipeTest spec is in progress.
+	GateRunning GateState = "Running"
+	// GatePassed: a run of this version and RecipeTest spec passed.
+	GatePassed GateState = "Passed"
+	// GateFailed: the run this object waited for failed.
+	GateFailed GateState = "Failed"
+)
+
+// Gate is the test gate of the desired version.
+type Gate struct {
+	// State is the gate's state.
+	State GateState
+	// RunID is the run that decides it: the passed, running or failed run.
+	RunID string
+	// Message is the failed run's message.
+	Message string
+}
+
+// Observed is what Swarm says about the warm stack.
+type Observed struct {
+	// Version is the deployed version label, empty when the stack has no services.
+	Version string
+	// Services counts the stack's services.
+	Services int
+	// Converged is true when every service runs all its tasks and no update is in progress.
+	Converged bool
+}
+
+// PlanInput is everything Decide needs. Callers fill it from the defaulted spec, the resolved
+// version, the observed stack, the stored status and the gate.
+type PlanInput struct {
+	// Suspend, Mode, AllowMajor and Rollback are the defaulted spec fields.
+	Suspend    bool
+	Mode       v1.Mode
+	AllowMajor bool
+	Rollback   bool
+	// Desired is the resolved desired version.
+	Desired string
+	// Observed is the warm stack as Swarm shows it.
+	Observed Observed
+	// Status is the stored status, with FailedVersions already cleared if the spec changed.
+	Status v1.WarmCanonicalStatus
+	// Force retries a failed version (a forced trigger).
+	Force bool
+	// Gate is the test gate of Desired.
+	Gate Gate
+}
+
+// Plan is the decision for one WarmCanonical.
+type Plan struct {
+	// Action is what to do.
+	Action Action
+	// Reason is the Ready reason the action leads to, a v1.Reason* constant.
+	Reason string
+	// Message explains the decision to a human.
+	Message string
+	// From is the version running now (or the known-good one when nothing runs).
+	From string
+	// To is the version the action works towards: the desired one, or the known-good one for
+	// a rollback.
+	To string
+	// RunID is the run a WAIT waits for.
+	RunID string
+}
+
+// String renders the plan as plan prints it: SKIP, TEST x, PROMOTE x→y, ROLLBACK y→x.
+func (p Plan) String() string {
+	switch p.Action {
+	case ActionTest, ActionWait:
+		return string(p.Action) + " " + p.To
+	case ActionPromote, ActionRollback, ActionHeld:
+		from := p.From
+		if from == "" {
+			from = "(none)"
+		}
+		return string(p.Action) + " " + from + "→" + p.To
+	}
+	return string(p.Action)
+}
+
+// Decide is the WarmCanonical decision of steps 2 and 5 to 10 of the design, without side
+// effects: the caller has loaded and validated the spec (1), resolved the version (3) and
+// observed the stack (4); executing the plan is the reconciler's job.
+func Decide(in PlanInput) Plan {
+	st := in.Status
+	from := in.Observed.Version
+	if from == "" {
+		from = st.KnownGoodVersion
+	}
+	p := Plan{From: from, To: in.Desired}
+	switch {
+	case in.Suspend:
+		return p.with(ActionSkip, v1.ReasonSuspended, "spec.suspend is true")
+	case in.Mode == v1.ModeData && in.Observed.Services > 0:
+		return p.with(ActionUndeploy, v1.ReasonDataMode, "data mode: removing the services, keeping the volumes")
+	case in.Mode == v1.ModeData:
+		return p.with(ActionSkip, v1.ReasonDataMode, "data mode: no services run, volumes kept")
+	case in.Observed.Version == in.Desired && in.Observed.Converged:
+		// Step 5: already there is converged, whoever deployed it. A promotion that finished
+		// before a crash lands here too and is reported as Promoted.
+		reason := v1.ReasonAlreadyDeployed
+		if st.LastAttemptedVersion == in.Desired && promoting(st) {
+			reason = v1.ReasonPromoted
+		} else if ready, ok := st.Conditions.Get(v1.ConditionReady); ok && ready.Reason == v1.ReasonPromoted && st.DeployedVersion == in.Desired {
+			reason = v1.ReasonPromoted
+		}
+		return p.with(ActionConverged, reason, fmt.Sprintf("%s runs %s and is converged", "the warm app", in.Desired))
+	case in.Observed.Version == in.Desired && st.LastAttemptedVersion == in.Desired && promoting(st):
+		// A promotion was interrupted before convergence: deploying again is a no-op on
+		// Swarm when nothing changed, and waiting resumes it.
+		return p.with(ActionPromote, v1.ReasonPromoting, "resuming an interrupted promotion")
+	case slices.Contains(st.FailedVersions, in.Desired) && !in.Force:
+		return decideFailed(p, in)
+	}
+	if major(from, in.Desired) && !in.AllowMajor {
+		return p.with(ActionHeld, v1.ReasonMajorUpgradeHeld,
+			fmt.Sprintf("%s → %s is a MAJOR upgrade that may need a manual migration (valid: set spec.allowMajor: true to promote it)", from, in.Desired))
+	}
+	switch in.Gate.State {
+	case GatePassed:
+		return p.with(ActionPromote, v1.ReasonPromoting, fmt.Sprintf("run %s passed", in.Gate.RunID))
+	case GateRunning:
+		p.RunID = in.Gate.RunID
+		return p.with(ActionWait, v1.ReasonTesting, fmt.Sprintf("waiting for test run %s", in.Gate.RunID))
+	case GateFailed:
+		if !in.Force {
+			return p.with(ActionFailed, v1.ReasonTestsFailed, fmt.Sprintf("test run %s of %s failed: %s", in.Gate.RunID, in.Desired, in.Gate.Message))
+		}
+	}
+	return p.with(ActionTest, v1.ReasonTesting, fmt.Sprintf("testing %s before promotion", in.Desired))
+}
+
+// decideFailed handles step 6: a version that failed under this spec. A promotion that failed
+// but was not rolled back yet (a crash between the two) is rolled back now.
+func decideFailed(p Plan, in PlanInput) Plan {
+	st := in.Status
+	reason := v1.ReasonTestsFailed
+	if r, ok := st.Conditions.Get(v1.ConditionReady); ok && (r.Reason == v1.ReasonPromotionFailed || r.Reason == v1.ReasonRolledBack) {
+		reason = v1.ReasonPromotionFailed
+	}
+	kg := st.KnownGoodVersion
+	needsRollback := in.Observed.Version != kg || !in.Observed.Converged
+	if in.Rollback && kg != "" && kg != in.Desired && needsRollback && in.Observed.Version == in.Desired {
+		p.From, p.To = in.Observed.Version, kg
+		return p.with(ActionRollback, v1.ReasonPromotionFailed, fmt.Sprintf("%s failed; rolling back to known-good %s", in.Desired, kg))
+	}
+	msg := fmt.Sprintf("%s failed under this spec and is not retried until the spec changes or a forced reconcile", in.Desired)
+	if r, ok := st.Conditions.Get(v1.ConditionReady); ok && r.Status == v1.ConditionFalse && r.Message != "" && (r.Reason == v1.ReasonTestsFailed || r.Reason == v1.ReasonPromotionFailed) {
+		msg = r.Message
+	}
+	return p.with(ActionFailed, reason, msg)
+}
+
+func (p Plan) with(a Action, reason, msg string) Plan {
+	p.Action, p.Reason, p.Message = a, reason, msg
+	return p
+}
+
+// promoting reports whether the stored status says a promotion was in progress.
+func promoting(st v1.WarmCanonicalStatus) bool {
+	c, ok := st.Conditions.Get(v1.ConditionReconciling)
+	return ok && c.Status == v1.ConditionTrue && c.Reason == v1.ReasonPromoting
+}
+
+// major reports whether from → to raises the MAJOR number; unparsable or empty versions are
+// never a MAJOR bump (nothing deployed yet means nothing to migrate).
+func major(from, to string) bool {
+	f, err := recipe.ParseVersion(from)
+	if err != nil {
+		return false
+	}
+	t, err := recipe.ParseVersion(to)
+	if err != nil {
+		return false
+	}
+	return recipe.IsMajorBump(f, t)
+}

@@ -1,0 +1,158 @@
+package controllers_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+)
+
+const (
+	v10 = "1.0.0+1.0"
+	v11 = "1.1.0+1.1"
+	v12 = "1.2.0+1.2"
+	v20 = "2.0.0+2.0"
+)
+
+func cond(t, reason string, ok bool) v1.Condition {
+	s := v1.ConditionFalse
+	if ok {
+		s = v1.ConditionTrue
+	}
+	return v1.Condition{Type: t, Status: s, Reason: reason}
+}
+
+var _ = Describe("Decide", func() {
+	running := func(v string) controllers.Observed {
+		return controllers.Observed{Version: v, Services: 1, Converged: true}
+	}
+	base := func() controllers.PlanInput {
+		return controllers.PlanInput{Mode: v1.ModeLive, Rollback: true, Desired: v11}
+	}
+	DescribeTable("chooses the next action",
+		func(edit func(*controllers.PlanInput), action controllers.Action, reason, rendered string) {
+			in := base()
+			edit(&in)
+			p := controllers.Decide(in)
+			Expect(p.Action).To(Equal(action))
+			Expect(p.Reason).To(Equal(reason))
+			Expect(p.String()).To(Equal(rendered))
+		},
+		Entry("suspended: skip, whatever else holds", func(in *controllers.PlanInput) {
+			in.Suspend, in.Observed = true, running(v10)
+		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
+		Entry("already deployed and converged, deployed by someone else: converged", func(in *controllers.PlanInput) {
+			in.Observed = running(v11)
+		}, controllers.ActionConverged, v1.ReasonAlreadyDeployed, "CONVERGED"),
+		Entry("already deployed even though the version is marked failed: converged (step 5 before 6)", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.FailedVersions = running(v11), []string{v11}
+		}, controllers.ActionConverged, v1.ReasonAlreadyDeployed, "CONVERGED"),
+		Entry("a promotion interrupted by a crash that converged meanwhile: converged, Promoted", func(in *controllers.PlanInput) {
+			in.Observed = running(v11)
+			in.Status.LastAttemptedVersion = v11
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+		}, controllers.ActionConverged, v1.ReasonPromoted, "CONVERGED"),
+		Entry("a promotion interrupted before convergence: promote again (resume)", func(in *controllers.PlanInput) {
+			in.Observed = controllers.Observed{Version: v11, Services: 1, Converged: false}
+			in.Status.LastAttemptedVersion, in.Status.KnownGoodVersion = v11, v10
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
+		Entry("desired failed under this spec: failed, not retried", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion = running(v10), v10
+			in.Status.FailedVersions = []string{v11}
+			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
+		}, controllers.ActionFailed, v1.ReasonTestsFailed, "FAILED"),
+		Entry("desired failed but forced: tested again", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.FailedVersions, in.Force = running(v10), []string{v11}, true
+			in.Gate = controllers.Gate{State: controllers.GateFailed, RunID: "r1"}
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
+		Entry("desired failed its promotion and a crash came before the rollback: roll back", func(in *controllers.PlanInput) {
+			in.Observed = controllers.Observed{Version: v11, Services: 1}
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v10, []string{v11}
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReady, v1.ReasonPromotionFailed, false)}
+		}, controllers.ActionRollback, v1.ReasonPromotionFailed, "ROLLBACK 1.1.0+1.1→1.0.0+1.0"),
+		Entry("desired failed its promotion, known-good back in place: failed, PromotionFailed", func(in *controllers.PlanInput) {
+			in.Observed = running(v10)
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v10, []string{v11}
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReady, v1.ReasonPromotionFailed, false)}
+		}, controllers.ActionFailed, v1.ReasonPromotionFailed, "FAILED"),
+		Entry("failed promotion without rollback: failed, no deploy", func(in *controllers.PlanInput) {
+			in.Observed, in.Rollback = controllers.Observed{Version: v11, Services: 1}, false
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v10, []string{v11}
+		}, controllers.ActionFailed, v1.ReasonTestsFailed, "FAILED"),
+		Entry("major bump: held", func(in *controllers.PlanInput) {
+			in.Desired, in.Observed = v20, running(v11)
+			in.Gate = controllers.Gate{State: controllers.GatePassed}
+		}, controllers.ActionHeld, v1.ReasonMajorUpgradeHeld, "HELD 1.1.0+1.1→2.0.0+2.0"),
+		Entry("major bump over the known-good version when nothing runs: held", func(in *controllers.PlanInput) {
+			in.Desired, in.Status.KnownGoodVersion = v20, v10
+		}, controllers.ActionHeld, v1.ReasonMajorUpgradeHeld, "HELD 1.0.0+1.0→2.0.0+2.0"),
+		Entry("major bump allowed: tested", func(in *controllers.PlanInput) {
+			in.Desired, in.Observed, in.AllowMajor = v20, running(v11), true
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 2.0.0+2.0"),
+		Entry("first deploy of a major version: no bump, tested", func(in *controllers.PlanInput) {
+			in.Desired = v20
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 2.0.0+2.0"),
+		Entry("new version, no run: test", func(in *controllers.PlanInput) {
+			in.Observed = running(v10)
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
+		Entry("new version, run in progress: wait", func(in *controllers.PlanInput) {
+			in.Observed, in.Gate = running(v10), controllers.Gate{State: controllers.GateRunning, RunID: "r1"}
+		}, controllers.ActionWait, v1.ReasonTesting, "WAIT 1.1.0+1.1"),
+		Entry("new version, the awaited run failed: failed", func(in *controllers.PlanInput) {
+			in.Observed, in.Gate = running(v10), controllers.Gate{State: controllers.GateFailed, RunID: "r1"}
+		}, controllers.ActionFailed, v1.ReasonTestsFailed, "FAILED"),
+		Entry("new version, passed: promote", func(in *controllers.PlanInput) {
+			in.Observed, in.Gate = running(v10), controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
+		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.0.0+1.0→1.1.0+1.1"),
+		Entry("nothing deployed, passed: promote from none", func(in *controllers.PlanInput) {
+			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
+		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE (none)→1.1.0+1.1"),
+		Entry("deployed at desired but not converged, not ours: tested and promoted like any change", func(in *controllers.PlanInput) {
+			in.Observed = controllers.Observed{Version: v11, Services: 1}
+			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
+		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
+		Entry("data mode with services: undeploy", func(in *controllers.PlanInput) {
+			in.Mode, in.Observed = v1.ModeData, running(v10)
+		}, controllers.ActionUndeploy, v1.ReasonDataMode, "UNDEPLOY"),
+		Entry("data mode without services: skip", func(in *controllers.PlanInput) {
+			in.Mode = v1.ModeData
+		}, controllers.ActionSkip, v1.ReasonDataMode, "SKIP"),
+	)
+})
+
+var _ = Describe("GateFor", func() {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := t0.Add(d); return &t }
+	run := func(id, version, hash string, verdict v1.Verdict, finished *time.Time) v1.Run {
+		return v1.Run{ID: id, Version: version, SpecHash: hash, Verdict: verdict, FinishedAt: finished}
+	}
+	active := func(id string) bool { return id == "live" }
+	DescribeTable("judges the gate from the run history",
+		func(runs []v1.Run, waiting time.Time, state controllers.GateState, id string) {
+			g := controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, SpecHash: "h", WaitingSince: waiting, Active: active})
+			Expect(g.State).To(Equal(state))
+			Expect(g.RunID).To(Equal(id))
+		},
+		Entry("no runs: none", nil, time.Time{}, controllers.GateNone, ""),
+		Entry("a pass of this version and spec: passed",
+			[]v1.Run{run("a", v11, "h", v1.VerdictPassed, at(0))}, time.Time{}, controllers.GatePassed, "a"),
+		Entry("a pass under another RecipeTest spec does not count",
+			[]v1.Run{run("a", v11, "old", v1.VerdictPassed, at(0))}, time.Time{}, controllers.GateNone, ""),
+		Entry("a pass of another version does not count",
+			[]v1.Run{run("a", v10, "h", v1.VerdictPassed, at(0))}, time.Time{}, controllers.GateNone, ""),
+		Entry("a running run in this process: running",
+			[]v1.Run{run("live", v11, "h", v1.VerdictRunning, nil)}, time.Time{}, controllers.GateRunning, "live"),
+		Entry("a running record left by a crash: none, a new run starts",
+			[]v1.Run{run("dead", v11, "h", v1.VerdictRunning, nil)}, time.Time{}, controllers.GateNone, ""),
+		Entry("the awaited run failed: failed",
+			[]v1.Run{run("f", v11, "h", v1.VerdictFailed, at(time.Minute))}, t0, controllers.GateFailed, "f"),
+		Entry("a failure from before the wait (spec changed or forced since): none",
+			[]v1.Run{run("f", v11, "h", v1.VerdictFailed, at(-time.Minute))}, t0, controllers.GateNone, ""),
+		Entry("an aborted run: none",
+			[]v1.Run{run("x", v11, "h", v1.VerdictAborted, at(time.Minute))}, t0, controllers.GateNone, ""),
+	)
+})

@@ -1,0 +1,71 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+	"coopcloud.tech/ccci-controller/internal/tiers"
+)
+
+// The ports below are all the reconcilers know of the world. The real packages plug in through
+// thin adapters (adapters.go); unit tests use fakes.
+
+// Objects is the operator's desired state: the resource files.
+type Objects interface {
+	// Get returns the object kind/name as written (not defaulted). It returns nil and no error
+	// when no file defines the object, and an *InvalidError when the document that defines it
+	// is invalid.
+	Get(kind, name string) (v1.Object, error)
+	// List returns the names of every object of kind, invalid ones included, sorted.
+	List(kind string) ([]string, error)
+}
+
+// Cluster is the part of Swarm a WarmCanonical drives.
+type Cluster interface {
+	// ObserveStack returns the state of one stack; a stack without services has none.
+	ObserveStack(ctx context.Context, stack string) (swarm.StackState, error)
+	// Deploy deploys app at version as an update of the existing stack, pruning services the
+	// new compose files dropped.
+	Deploy(ctx context.Context, app WarmApp, version string) error
+	// WaitConverged waits until every service of stack runs healthy, failing early.
+	WaitConverged(ctx context.Context, stack string, timeout time.Duration) error
+	// RemoveServices removes the services of stack, keeping its volumes (mode: data).
+	RemoveServices(ctx context.Context, stack string) error
+}
+
+// WarmApp is what Cluster.Deploy needs to deploy a warm app.
+type WarmApp struct {
+	// Name is the WarmCanonical's name.
+	Name string
+	// Stack is the stack name (spec.stack).
+	Stack string
+	// Env is the WarmCanonical's spec.env, merged over the recipe's .env.sample.
+	Env map[string]string
+	// RecipeTest is the defaulted RecipeTest: source and compose files.
+	RecipeTest *v1.RecipeTest
+}
+
+// Recipes opens recipe sources.
+type Recipes interface {
+	// Source returns the source of the recipe a RecipeTest tests, fetched recently enough.
+	Source(ctx context.Context, rt *v1.RecipeTest) (tiers.Source, error)
+}
+
+// Tester runs test tiers; *tiers.Runner implements it.
+type Tester interface {
+	// Run runs the tiers of req and returns the run record.
+	Run(ctx context.Context, req tiers.Request) (v1.Run, error)
+}
+
+// StatusStore is the state directory; *store.Store implements it.
+type StatusStore interface {
+	Get(kind, name string, v any) (bool, error)
+	Put(kind, name string, v any) error
+	Lock(ctx context.Context, kind, name string) (func() error, error)
+	PutRun(recipeTest, runID string, v any) error
+	Runs(recipeTest string) ([]json.RawMessage, error)
+	RunDir(recipeTest, runID string) (string, error)
+}

@@ -1,0 +1,217 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/reconcile"
+)
+
+// WarmCanonicalReconciler drives WarmCanonicals through the eleven steps of the design: it
+// decides with Decide and executes the plan one step at a time, persisting the status after
+// every step so that a crash at any point resumes correctly.
+type WarmCanonicalReconciler struct {
+	// Objects is the desired state. Required.
+	Objects Objects
+	// Store holds status and run history. Required.
+	Store StatusStore
+	// Cluster is Swarm. Required.
+	Cluster Cluster
+	// Recipes opens recipe sources. Required.
+	Recipes Recipes
+	// Runs starts gating test runs. Required.
+	Runs *RunPool
+	// Now is the clock. Optional. Defaults to time.Now.
+	Now func() time.Time
+
+	forced sync.Map // name → struct{}: the next reconcile of name is forced
+}
+
+// Outcome is what one reconcile of a WarmCanonical did.
+type Outcome struct {
+	// Name is the object.
+	Name string
+	// Plan is the decision taken; empty when the object could not be planned (invalid,
+	// missing RecipeTest, unknown version, transient error).
+	Plan Plan
+	// Result is what happened.
+	Result Result
+	// Desired and Deployed are the versions after the reconcile.
+	Desired, Deployed string
+	// RunID is the test run the object waits for when Result is TESTING.
+	RunID string
+	// Message explains the result.
+	Message string
+	// RequeueAfter is when the object wants to be looked at again.
+	RequeueAfter time.Duration
+}
+
+// Force makes the next reconcile of name retry a failed version.
+func (r *WarmCanonicalReconciler) Force(name string) { r.forced.Store(name, struct{}{}) }
+
+// Reconcile implements reconcile.Reconciler.
+func (r *WarmCanonicalReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	_, force := r.forced.LoadAndDelete(req.Name)
+	out, err := r.ReconcileOnce(ctx, req.Name, force)
+	if out.Result == ResultInvalid {
+		return reconcile.Result{}, reconcile.Terminal(err)
+	}
+	return reconcile.Result{RequeueAfter: out.RequeueAfter}, err
+}
+
+// ReconcileOnce runs the reconcile of one WarmCanonical and says what it did. force retries a
+// failed version. It holds the object's lock in the state directory while it works, so a
+// one-shot command and the daemon never drive one stack at once.
+func (r *WarmCanonicalReconciler) ReconcileOnce(ctx context.Context, name string, force bool) (out Outcome, err error) {
+	out = Outcome{Name: name}
+	unlock, err := r.Store.Lock(ctx, v1.KindWarmCanonical, name)
+	if err != nil {
+		out.Result = ResultError
+		return out, fmt.Errorf("lock WarmCanonical %q: %w", name, err)
+	}
+	defer func() { _ = unlock() }()
+
+	var st v1.WarmCanonicalStatus
+	if _, gerr := r.Store.Get(v1.KindWarmCanonical, name, &st); gerr != nil {
+		logr.FromContextOrDiscard(ctx).Error(gerr, "Unreadable status, starting afresh")
+	}
+	saved := cloneStatus(st)
+	// Status is patched in one place on the way out, whatever path the reconcile took.
+	defer func() {
+		if perr := r.persist(name, &saved, &st); perr != nil {
+			err = errors.Join(err, perr)
+		}
+		out.Desired, out.Deployed = st.DesiredVersion, st.DeployedVersion
+	}()
+	return r.reconcile(ctx, name, force, &st, &saved)
+}
+
+// persist writes st when it differs from what was last written and remembers it as written.
+func (r *WarmCanonicalReconciler) persist(name string, saved *v1.WarmCanonicalStatus, st *v1.WarmCanonicalStatus) error {
+	if statusEqual(*saved, *st) {
+		return nil
+	}
+	if err := r.Store.Put(v1.KindWarmCanonical, name, st); err != nil {
+		return fmt.Errorf("write status of WarmCanonical %q: %w", name, err)
+	}
+	*saved = cloneStatus(*st)
+	return nil
+}
+
+// reconcile is the table of contents: each step either ends the reconcile or hands on.
+func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, force bool, st *v1.WarmCanonicalStatus, saved *v1.WarmCanonicalStatus) (Outcome, error) {
+	out := Outcome{Name: name}
+	// 1. Load, default, validate.
+	wc, err := r.loadWarmCanonical(name, st)
+	if err != nil || wc == nil {
+		return r.stalled(out, st, err)
+	}
+	if h := wc.SpecHash(); st.ObservedGeneration != h {
+		// A new spec forgets the versions that failed under the old one.
+		st.ObservedGeneration, st.FailedVersions = h, nil
+	}
+	interval := wc.Spec.Interval.Duration
+	out.RequeueAfter = interval
+	// 2. Suspend.
+	if wc.Spec.Suspend {
+		return r.finish(ctx, out, st, nil, Plan{Action: ActionSkip, Reason: v1.ReasonSuspended, Message: "spec.suspend is true"})
+	}
+	rt, err := r.loadRecipeTest(wc, st)
+	if err != nil {
+		out.Result, out.Message = ResultFailed, err.Error()
+		return out, nil
+	}
+	// 3. Resolve the desired version.
+	versions, desired, err := r.resolve(ctx, wc, rt, st)
+	if err != nil {
+		out.Result, out.Message = ResultFailed, err.Error()
+		if errors.Is(err, recipe.ErrVersionNotFound) {
+			return out, nil
+		}
+		out.Result = ResultError
+		return out, err
+	}
+	_ = versions
+	// 4. Observe the stack.
+	state, err := r.Cluster.ObserveStack(ctx, wc.Spec.Stack)
+	if err != nil {
+		out.Result, out.Message = ResultError, err.Error()
+		return out, fmt.Errorf("observe stack %q: %w", wc.Spec.Stack, err)
+	}
+	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged()}
+	if obs.Services > 0 {
+		st.DeployedVersion = obs.Version
+	} else {
+		st.DeployedVersion = ""
+	}
+	// 5-10. Decide.
+	in := PlanInput{
+		Suspend: wc.Spec.Suspend, Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor,
+		Rollback: wc.Spec.Rollback == nil || *wc.Spec.Rollback,
+		Desired:  desired, Observed: obs, Status: *st, Force: force,
+	}
+	if in.Gate, err = r.gate(rt, desired, *st); err != nil {
+		out.Result, out.Message = ResultError, err.Error()
+		return out, err
+	}
+	p := Decide(in)
+	logr.FromContextOrDiscard(ctx).V(1).Info("Planned", "action", p.Action, "version", desired, "stack", wc.Spec.Stack)
+	return r.finish(ctx, out, st, &execution{wc: wc, rt: rt, saved: saved, name: name}, p)
+}
+
+// execution carries what executing a plan needs.
+type execution struct {
+	name  string
+	wc    *v1.WarmCanonical
+	rt    *v1.RecipeTest
+	saved *v1.WarmCanonicalStatus
+}
+
+// finish executes p and records its outcome in st.
+func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+	out.Plan = p
+	st.Conditions.Remove(v1.ConditionStalled)
+	switch p.Action {
+	case ActionSkip:
+		out.Result, out.RequeueAfter = ResultSkip, 0
+		r.setReconciling(st, false, p.Reason, p.Message)
+		if p.Reason == v1.ReasonDataMode {
+			r.setReady(st, true, p.Reason, p.Message)
+		}
+	case ActionConverged:
+		out.Result = ResultConverged
+		st.KnownGoodVersion = p.To
+		r.setReady(st, true, p.Reason, p.Message)
+		r.setReconciling(st, false, p.Reason, p.Message)
+	case ActionUndeploy:
+		return r.undeploy(ctx, out, st, x, p)
+	case ActionHeld:
+		out.Result = ResultHeld
+		r.setReady(st, false, p.Reason, p.Message)
+		r.setReconciling(st, false, p.Reason, p.Message)
+	case ActionFailed:
+		out.Result = ResultFailed
+		if !slices.Contains(st.FailedVersions, p.To) {
+			st.FailedVersions = append(st.FailedVersions, p.To)
+		}
+		st.LastAttemptedVersion = p.To
+		r.setReady(st, false, p.Reason, p.Message)
+		r.setReconciling(st, false, p.Reason, p.Message)
+	case ActionTest, ActionWait:
+		return r.test(ctx, out, st, x, p)
+	case ActionPromote:
+		return r.promote(ctx, out, st, x, p)
+	case ActionRollback:
+		return r.rollback(ctx, out, st, x, p, p.Message)
+	}
+	out.Message = p.Message
+	return out, nil
+}

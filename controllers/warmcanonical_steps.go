@@ -1,0 +1,292 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/go-logr/logr"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+)
+
+// errNotFound marks a WarmCanonical that no file defines.
+var errNotFound = errors.New("not defined in any resource file")
+
+// loadWarmCanonical is step 1: the defaulted, valid object, or an error that stalls it.
+func (r *WarmCanonicalReconciler) loadWarmCanonical(name string, st *v1.WarmCanonicalStatus) (*v1.WarmCanonical, error) {
+	obj, err := r.Objects.Get(v1.KindWarmCanonical, name)
+	if err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, errNotFound
+	}
+	wc, ok := obj.(*v1.WarmCanonical)
+	if !ok {
+		return nil, fmt.Errorf("object %s is a %T", name, obj)
+	}
+	wc.Default()
+	if errs := wc.Validate(); len(errs) > 0 {
+		return nil, invalid(v1.Key{Kind: v1.KindWarmCanonical, Name: name}, errs)
+	}
+	return wc, nil
+}
+
+// stalled records an object that cannot be reconciled until it is edited.
+func (r *WarmCanonicalReconciler) stalled(out Outcome, st *v1.WarmCanonicalStatus, err error) (Outcome, error) {
+	if errors.Is(err, errNotFound) {
+		// Deleted from the files: its stack is left alone; status stays for get/describe.
+		out.Result, out.Message = ResultSkip, "WarmCanonical "+out.Name+" is "+err.Error()
+		return out, nil
+	}
+	var inv *InvalidError
+	if !errors.As(err, &inv) {
+		out.Result, out.Message = ResultError, err.Error()
+		return out, err
+	}
+	msg := err.Error()
+	r.setCondition(st, v1.ConditionStalled, true, v1.ReasonInvalidSpec, msg)
+	r.setReady(st, false, v1.ReasonInvalidSpec, msg)
+	r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
+	out.Result, out.Message = ResultInvalid, msg
+	return out, err
+}
+
+// loadRecipeTest loads the RecipeTest that gates promotions; a missing or invalid one leaves
+// the object Ready=False until the RecipeTest appears (its reconcile wakes this one).
+func (r *WarmCanonicalReconciler) loadRecipeTest(wc *v1.WarmCanonical, st *v1.WarmCanonicalStatus) (*v1.RecipeTest, error) {
+	obj, err := r.Objects.Get(v1.KindRecipeTest, wc.Spec.RecipeTest)
+	if err == nil && obj == nil {
+		err = fmt.Errorf("WarmCanonical %q: spec.recipeTest %q names no RecipeTest (valid: the name of a RecipeTest in the resources directory)", wc.Metadata.Name, wc.Spec.RecipeTest)
+		r.setReady(st, false, v1.ReasonRecipeTestNotFound, err.Error())
+		r.setReconciling(st, false, v1.ReasonRecipeTestNotFound, err.Error())
+		return nil, err
+	}
+	if err != nil {
+		msg := fmt.Sprintf("RecipeTest %q is invalid: %v", wc.Spec.RecipeTest, err)
+		r.setReady(st, false, v1.ReasonInvalidSpec, msg)
+		r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
+		return nil, errors.New(msg)
+	}
+	rt, ok := obj.(*v1.RecipeTest)
+	if !ok {
+		return nil, fmt.Errorf("object %s is a %T", wc.Spec.RecipeTest, obj)
+	}
+	rt.Default()
+	return rt, nil
+}
+
+// resolve is step 3: latest becomes the newest tag; an exact tag must exist.
+func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanonical, rt *v1.RecipeTest, st *v1.WarmCanonicalStatus) (recipe.Versions, string, error) {
+	src, err := r.Recipes.Source(ctx, rt)
+	if err == nil {
+		var vs recipe.Versions
+		if vs, err = src.Versions(ctx); err == nil {
+			return r.pick(wc, rt, vs, st)
+		}
+	}
+	msg := fmt.Sprintf("recipe %s (%s): %v", rt.Spec.Recipe, rt.Spec.Source.Git, err)
+	r.setReady(st, false, v1.ReasonSourceUnavailable, msg)
+	return nil, "", fmt.Errorf("read versions of recipe %q: %w", rt.Spec.Recipe, err)
+}
+
+func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, vs recipe.Versions, st *v1.WarmCanonicalStatus) (recipe.Versions, string, error) {
+	if wc.Spec.Version == v1.VersionLatest {
+		if v, ok := vs.Latest(); ok {
+			st.DesiredVersion = v.Tag
+			return vs, v.Tag, nil
+		}
+		err := &recipe.VersionNotFoundError{Recipe: rt.Spec.Recipe, Tag: v1.VersionLatest}
+		r.setReady(st, false, v1.ReasonVersionNotFound, fmt.Sprintf("WarmCanonical %q: recipe %s has no version tags", wc.Metadata.Name, rt.Spec.Recipe))
+		return nil, "", err
+	}
+	v, err := vs.Find(wc.Spec.Version)
+	if err != nil {
+		msg := fmt.Sprintf("WarmCanonical %q: spec.version: %v", wc.Metadata.Name, err)
+		r.setReady(st, false, v1.ReasonVersionNotFound, msg)
+		r.setReconciling(st, false, v1.ReasonVersionNotFound, msg)
+		return nil, "", err
+	}
+	st.DesiredVersion = v.Tag
+	return vs, v.Tag, nil
+}
+
+// gate reads the run history of the RecipeTest for the desired version.
+func (r *WarmCanonicalReconciler) gate(rt *v1.RecipeTest, desired string, st v1.WarmCanonicalStatus) (Gate, error) {
+	runs, err := LoadRuns(r.Store, rt.Metadata.Name)
+	if err != nil {
+		return Gate{}, err
+	}
+	return GateFor(GateInput{Runs: runs, Version: desired, SpecHash: rt.SpecHash(),
+		WaitingSince: waitingSince(st, desired), Active: r.Runs.Active}), nil
+}
+
+// test is step 8 when no passed run exists: start one (or join the running one) and return;
+// the run pool wakes this object when the run ends.
+func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+	runID := p.RunID
+	if p.Action == ActionTest {
+		base := st.DeployedVersion
+		if base == "" || base == p.To {
+			base = st.KnownGoodVersion
+		}
+		id, err := r.Runs.Start(RunRequest{
+			RecipeTest: x.rt.Metadata.Name, Ref: p.To, Version: p.To, Trigger: v1.TriggerPromotion,
+			KnownGood: base, Owner: x.name,
+		})
+		if err != nil {
+			out.Result, out.Message = ResultError, err.Error()
+			return out, fmt.Errorf("start test run of %s: %w", p.To, err)
+		}
+		runID = id
+		// A forced retry starts afresh: the version is no longer failed until this run says so.
+		st.FailedVersions = slices.DeleteFunc(st.FailedVersions, func(v string) bool { return v == p.To })
+		logr.FromContextOrDiscard(ctx).Info("Testing version before promotion", "version", p.To, "run", runID)
+	}
+	st.LastAttemptedVersion = p.To
+	msg := fmt.Sprintf("waiting for test run %s of %s", runID, p.To)
+	r.setReconciling(st, true, v1.ReasonTesting, msg)
+	r.setReady(st, false, v1.ReasonTesting, msg)
+	out.Result, out.RunID, out.Message = ResultTesting, runID, msg
+	return out, nil
+}
+
+// promote is steps 9 and 10: deploy, wait, and move known-good only on success.
+func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+	log := logr.FromContextOrDiscard(ctx)
+	stack := x.wc.Spec.Stack
+	st.LastAttemptedVersion = p.To
+	r.setReconciling(st, true, v1.ReasonPromoting, fmt.Sprintf("deploying %s to stack %s", p.To, stack))
+	// Persist before touching Swarm: after a crash, step 5 or the resumed promotion finds
+	// this mark and reports the promotion instead of starting another.
+	if err := r.persist(x.name, x.saved, st); err != nil {
+		out.Result = ResultError
+		return out, err
+	}
+	if err := r.recordPromotion(x.name, p, PromotionStarted); err != nil {
+		out.Result = ResultError
+		return out, err
+	}
+	log.Info("Promoting warm app", "stack", stack, "from", p.From, "to", p.To)
+	if err := r.Cluster.Deploy(ctx, r.app(x), p.To); err != nil {
+		msg := fmt.Sprintf("deploy %s to stack %s: %v", p.To, stack, err)
+		r.setReady(st, false, v1.ReasonDeployFailed, msg)
+		out.Result, out.Message = ResultError, msg
+		return out, fmt.Errorf("deploy %s to stack %q: %w", p.To, stack, err)
+	}
+	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
+	if werr == nil {
+		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
+		msg := fmt.Sprintf("promoted from %s to %s", orNone(p.From), p.To)
+		r.setReady(st, true, v1.ReasonPromoted, msg)
+		r.setReconciling(st, false, v1.ReasonPromoted, msg)
+		out.Result, out.Message = ResultPromoted, msg
+		log.Info("Promoted warm app", "stack", stack, "from", p.From, "to", p.To)
+		return out, r.recordPromotion(x.name, p, PromotionSucceeded)
+	}
+	if ctx.Err() != nil {
+		// Shut down mid-wait: leave the Promoting mark so the next start resumes.
+		out.Result, out.Message = ResultError, werr.Error()
+		return out, werr
+	}
+	st.DeployedVersion = p.To
+	if !slices.Contains(st.FailedVersions, p.To) {
+		st.FailedVersions = append(st.FailedVersions, p.To)
+	}
+	msg := fmt.Sprintf("%s did not converge on stack %s: %v", p.To, stack, werr)
+	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
+	r.setReconciling(st, false, v1.ReasonPromotionFailed, msg)
+	if err := r.persist(x.name, x.saved, st); err != nil {
+		out.Result = ResultError
+		return out, err
+	}
+	if err := r.recordPromotion(x.name, p, PromotionFailed); err != nil {
+		return out, err
+	}
+	log.Info("Promotion failed", "stack", stack, "version", p.To, "error", werr.Error())
+	kg := st.KnownGoodVersion
+	rollback := x.wc.Spec.Rollback == nil || *x.wc.Spec.Rollback
+	if !rollback || kg == "" || kg == p.To {
+		out.Result, out.Message = ResultFailed, msg
+		return out, nil
+	}
+	return r.rollback(ctx, out, st, x, Plan{Action: ActionRollback, From: p.To, To: kg}, msg)
+}
+
+// rollback deploys the known-good version back after a failed promotion.
+func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan, cause string) (Outcome, error) {
+	stack := x.wc.Spec.Stack
+	logr.FromContextOrDiscard(ctx).Info("Rolling back warm app", "stack", stack, "from", p.From, "to", p.To)
+	if err := r.Cluster.Deploy(ctx, r.app(x), p.To); err != nil {
+		out.Result, out.Message = ResultError, err.Error()
+		return out, fmt.Errorf("roll back stack %q to %s: %w", stack, p.To, err)
+	}
+	if err := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration); err != nil {
+		msg := fmt.Sprintf("%s; rollback to %s did not converge either: %v", cause, p.To, err)
+		r.setReady(st, false, v1.ReasonPromotionFailed, msg)
+		out.Result, out.Message = ResultFailed, msg
+		return out, nil
+	}
+	st.DeployedVersion = p.To
+	msg := fmt.Sprintf("%s; rolled back to known-good %s", cause, p.To)
+	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
+	r.setReconciling(st, false, v1.ReasonRolledBack, msg)
+	out.Result, out.Message = ResultRolledBack, msg
+	return out, nil
+}
+
+// undeploy removes the services of a data-mode app; its volumes stay.
+func (r *WarmCanonicalReconciler) undeploy(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+	if err := r.Cluster.RemoveServices(ctx, x.wc.Spec.Stack); err != nil {
+		out.Result, out.Message = ResultError, err.Error()
+		return out, fmt.Errorf("remove services of stack %q: %w", x.wc.Spec.Stack, err)
+	}
+	st.DeployedVersion = ""
+	r.setReady(st, true, v1.ReasonDataMode, p.Message)
+	r.setReconciling(st, false, v1.ReasonDataMode, p.Message)
+	out.Result, out.Message = ResultUndeployed, p.Message
+	return out, nil
+}
+
+func (r *WarmCanonicalReconciler) app(x *execution) WarmApp {
+	return WarmApp{Name: x.name, Stack: x.wc.Spec.Stack, Env: x.wc.Spec.Env, RecipeTest: x.rt}
+}
+
+func (r *WarmCanonicalReconciler) setReady(st *v1.WarmCanonicalStatus, ok bool, reason, msg string) {
+	r.setCondition(st, v1.ConditionReady, ok, reason, msg)
+}
+
+func (r *WarmCanonicalReconciler) setReconciling(st *v1.WarmCanonicalStatus, ok bool, reason, msg string) {
+	r.setCondition(st, v1.ConditionReconciling, ok, reason, msg)
+}
+
+func (r *WarmCanonicalReconciler) setCondition(st *v1.WarmCanonicalStatus, t string, ok bool, reason, msg string) {
+	s := v1.ConditionFalse
+	if ok {
+		s = v1.ConditionTrue
+	}
+	st.Conditions.Set(v1.Condition{Type: t, Status: s, Reason: reason, Message: msg}, r.now())
+}
+
+func cloneStatus(st v1.WarmCanonicalStatus) v1.WarmCanonicalStatus {
+	var c v1.WarmCanonicalStatus
+	b, _ := json.Marshal(st)
+	_ = json.Unmarshal(b, &c)
+	return c
+}
+
+func statusEqual(a, b v1.WarmCanonicalStatus) bool {
+	return reflect.DeepEqual(cloneStatus(a), cloneStatus(b))
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	return v
+}
