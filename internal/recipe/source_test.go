@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,7 +25,34 @@ type sampleRepo struct {
 	v100, v110, v200, feature, pr7, mr9 string
 }
 
+var (
+	templateOnce sync.Once
+	templateRepo *sampleRepo
+)
+
+// newSampleRepo copies a sample repository, built once per suite, into dir: building one
+// takes some thirty git commands and most specs need a fresh one they may change.
 func newSampleRepo(dir string) *sampleRepo {
+	templateOnce.Do(func() {
+		base, err := os.MkdirTemp("", "recipe-template-")
+		Expect(err).NotTo(HaveOccurred())
+		templateRepo = buildSampleRepo(filepath.Join(base, "sample"))
+	})
+	Expect(os.MkdirAll(filepath.Dir(dir), 0o755)).To(Succeed())
+	out, err := exec.Command("cp", "-a", templateRepo.dir, dir).CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "copy sample repository: %s", out)
+	r := *templateRepo
+	r.origin = &origin{dir: dir}
+	return &r
+}
+
+var _ = AfterSuite(func() {
+	if templateRepo != nil {
+		Expect(os.RemoveAll(filepath.Dir(templateRepo.dir))).To(Succeed())
+	}
+})
+
+func buildSampleRepo(dir string) *sampleRepo {
 	o := newOrigin(dir)
 	r := &sampleRepo{origin: o}
 	r.v100 = o.commit("chore: publish 1.0.0+1.0", map[string]string{
