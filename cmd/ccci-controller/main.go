@@ -1,0 +1,25 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run wires the commands and returns the process exit code. Adding a command is one line here.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts := &globalOptions{}
+	root := newRootCommand(opts)
+	root.AddCommand(newValidateCommand(opts))
+	root.AddCommand(newVersionCommand(opts))
+	return execute(ctx, root, args, stdout, stderr)
+}
