@@ -23,9 +23,27 @@ type Checkout struct {
 	Dir string
 	// Commit is the full commit id.
 	Commit string
+	// Recipe is the name of the recipe, for messages.
+	Recipe string
 
 	once    sync.Once
 	release func()
+}
+
+// Contents reads the tree with ReadContents; errors name the recipe, the version and the
+// commit.
+func (c *Checkout) Contents(composeFiles []string, version string) (*Contents, error) {
+	contents, err := ReadContents(c.Dir, composeFiles, version)
+	if err != nil {
+		at := version
+		if at == "" {
+			at = "commit " + c.Commit[:12]
+		} else {
+			at += " (commit " + c.Commit[:12] + ")"
+		}
+		return nil, fmt.Errorf("recipe %s %s: %w", c.Recipe, at, err)
+	}
+	return contents, nil
 }
 
 // Release gives the tree back; when no run in any process uses it any more it is removed.
@@ -93,7 +111,7 @@ func (s *Source) Checkout(ctx context.Context, commit string) (*Checkout, error)
 			return nil, u.err
 		}
 	}
-	return &Checkout{Dir: dir, Commit: commit, release: func() { s.release(dir, u) }}, nil
+	return &Checkout{Dir: dir, Commit: commit, Recipe: s.name, release: func() { s.release(dir, u) }}, nil
 }
 
 // release drops one use of a tree; the last user in this process drops the shared lock and

@@ -211,6 +211,16 @@ var _ = Describe("Checkout", func() {
 		}, NodeTimeout(60*time.Second))
 	})
 
+	Context("when the tree's contents are bad", func() {
+		It("names the recipe, version and commit", func(ctx SpecContext) {
+			co := checkout(ctx, "1.0.0+1.0")
+			_, err := co.Contents([]string{"compose.lfs.yml"}, "1.0.0+1.0")
+			Expect(err).To(MatchError(HavePrefix(`recipe sample 1.0.0+1.0 (commit ` + repo.v100[:12] + `): compose file "compose.lfs.yml" from the given compose files`)))
+			_, err = co.Contents([]string{"compose.lfs.yml"}, "")
+			Expect(err).To(MatchError(HavePrefix(`recipe sample commit ` + repo.v100[:12] + `: compose file "compose.lfs.yml"`)))
+		}, NodeTimeout(30*time.Second))
+	})
+
 	Context("when the commit is not usable", func() {
 		It("wants a full commit id", func(ctx SpecContext) {
 			_, err := src.Checkout(ctx, repo.v100[:8])

@@ -53,7 +53,15 @@ func (s *Source) Resolve(ctx context.Context, ref string, pr int) (string, error
 				s.name, ref, strings.Join(tried, ", "), pr, s.url, strings.Join(fetchErrs, "; "))
 		}
 	}
-	return "", fmt.Errorf("recipe %s: ref %q is not a tag, branch or commit of %s (tried %s)", s.name, ref, s.url, strings.Join(tried, ", "))
+	return "", fmt.Errorf("recipe %s: ref %q is not a tag, branch or commit of %s (tried %s)%s", s.name, ref, s.url, strings.Join(tried, ", "), s.staleHint())
+}
+
+// staleHint explains a miss by a failed fetch, when there was one.
+func (s *Source) staleHint() string {
+	if err := s.Stale(); err != nil {
+		return "; the cached mirror may be out of date: " + err.Error()
+	}
+	return ""
 }
 
 // lookup resolves ref as a tag, then a branch, then as written (a commit id or a full ref

@@ -282,6 +282,8 @@ var _ = Describe("Source", func() {
 				Expect(err).NotTo(HaveOccurred())
 				Expect(tagsOf(vs)).To(HaveLen(3))
 				Expect(src.Resolve(ctx2, "feature", 0)).To(Equal(repo.feature))
+				_, err = src.Resolve(ctx2, "pushed-later", 0)
+				Expect(err).To(MatchError(ContainSubstring("the cached mirror may be out of date: fetch recipe sample from " + repo.dir)))
 
 				By("opening again from the cache")
 				_, err = recipe.Open(ctx2, "sample", repo.dir, recipe.Options{CacheDir: cache, FetchInterval: -1})
