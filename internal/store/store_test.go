@@ -84,7 +84,7 @@ var _ = Describe("Store", func() {
 					Expect(ce.Path).To(Equal(path))
 					Expect(ce.MovedTo).To(Equal(path + ".corrupt"))
 					Expect(err.Error()).To(ContainSubstring(path))
-					Expect(os.ReadFile(path + ".corrupt")).To(Equal([]byte(content)), "the bad content is kept for inspection")
+					Expect(os.ReadFile(path+".corrupt")).To(Equal([]byte(content)), "the bad content is kept for inspection")
 
 					By("reading again: no status, no error")
 					found, err = s.Get("WarmCanonical", "gitea", &got)
