@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
-	dockerswarm "github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/network"
+	dockerswarm "github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
