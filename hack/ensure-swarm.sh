@@ -6,17 +6,24 @@ set -euo pipefail
 
 log() { echo "ensure-swarm: $*" >&2; }
 
+# Two make targets (or CI and a developer) may run this at once: without the lock both could
+# start a dockerd. flock comes with util-linux, which every Debian has.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/ccci-ensure-swarm.lock"
+  flock 9
+fi
+
 if ! command -v dockerd >/dev/null 2>&1; then
   log "installing Debian's docker.io"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq docker.io >/dev/null
+  apt-get update -qq </dev/null
+  apt-get install -y -qq docker.io </dev/null >/dev/null
 fi
 
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd >/var/log/ccci-dockerd.log 2>&1 &
+  nohup dockerd </dev/null >/var/log/ccci-dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1
