@@ -8,19 +8,33 @@ import (
 	"strings"
 )
 
+// Patterns of names and versions, shared by validation and the JSON Schema.
+const (
+	// NamePattern is a DNS-1123 label; names are also at most 63 characters.
+	NamePattern = `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// VersionTagPattern is the syntax of a Co-op Cloud recipe tag: semver of the recipe, '+',
+	// the upstream version (free-form but without spaces), e.g. 1.0.0+v1.6.870-0.
+	VersionTagPattern = `^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+[0-9A-Za-z][0-9A-Za-z._-]*$`
+	// StackPattern is a Swarm stack name as this controller accepts it.
+	StackPattern = `^[a-zA-Z0-9][a-zA-Z0-9_-]*$`
+	// EnvNamePattern is an environment variable name.
+	EnvNamePattern = `^[A-Za-z_][A-Za-z0-9_]*$`
+	// DurationPattern is a Go duration string such as 90s, 10m or 1h30m.
+	DurationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+)
+
 var (
-	dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	// versionTag is the syntax of a Co-op Cloud recipe tag: semver of the recipe, '+', the
-	// upstream version (free-form but without spaces), e.g. 1.0.0+v1.6.870-0.
-	versionTag = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\+[0-9A-Za-z][0-9A-Za-z._-]*$`)
-	stackName  = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
-	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	dns1123Label = regexp.MustCompile(NamePattern)
+	versionTag   = regexp.MustCompile(VersionTagPattern)
+	stackName    = regexp.MustCompile(StackPattern)
+	envName      = regexp.MustCompile(EnvNamePattern)
 )
 
 const (
-	maxNameLength = 63
-	// maxStackLength leaves room for "_<service>" within Swarm's 63-character service names.
-	maxStackLength = 40
+	// MaxNameLength bounds object names, as DNS-1123 labels.
+	MaxNameLength = 63
+	// MaxStackLength leaves room for "_<service>" within Swarm's 63-character service names.
+	MaxStackLength = 40
 
 	validName    = "valid: a DNS-1123 label of at most 63 characters: lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. gitea"
 	validVersion = "valid: latest or a recipe tag MAJOR.MINOR.PATCH+UPSTREAM, e.g. 3.5.3+1.24.2"
@@ -32,7 +46,7 @@ const (
 func IsVersionTag(s string) bool { return versionTag.MatchString(s) }
 
 // IsDNS1123Label reports whether s is a valid object name.
-func IsDNS1123Label(s string) bool { return len(s) <= maxNameLength && dns1123Label.MatchString(s) }
+func IsDNS1123Label(s string) bool { return len(s) <= MaxNameLength && dns1123Label.MatchString(s) }
 
 // Validate returns every problem of r with its field path; see Object.
 func (r *RecipeTest) Validate() FieldErrors {
@@ -83,8 +97,8 @@ func (w *WarmCanonical) Validate() FieldErrors {
 	if s.Version != "" && s.Version != VersionLatest && !IsVersionTag(s.Version) {
 		errs.add("spec.version", "%q is not a version (%s)", s.Version, validVersion)
 	}
-	if s.Stack != "" && s.Stack != DefaultStack(w.Metadata.Name) && (len(s.Stack) > maxStackLength || !stackName.MatchString(s.Stack)) {
-		errs.add("spec.stack", "%q is not a stack name (valid: at most %d letters, digits, '_' and '-', starting with a letter or digit, e.g. warm_gitea)", s.Stack, maxStackLength)
+	if s.Stack != "" && s.Stack != DefaultStack(w.Metadata.Name) && (len(s.Stack) > MaxStackLength || !stackName.MatchString(s.Stack)) {
+		errs.add("spec.stack", "%q is not a stack name (valid: at most %d letters, digits, '_' and '-', starting with a letter or digit, e.g. warm_gitea)", s.Stack, MaxStackLength)
 	}
 	validateEnv(&errs, s.Env)
 	if s.Mode != "" && s.Mode != ModeLive && s.Mode != ModeData {

@@ -6,8 +6,8 @@ type WarmCanonical struct {
 	TypeMeta `json:",inline"`
 	// Metadata names the object. Required.
 	Metadata ObjectMeta `json:"metadata"`
-	// Spec is the desired state. Required.
-	Spec WarmCanonicalSpec `json:"spec"`
+	// Spec is the desired state. Optional: every field has a default.
+	Spec WarmCanonicalSpec `json:"spec,omitzero"`
 	// Status is the observed state. It lives in the state directory, never in a resource file.
 	Status WarmCanonicalStatus `json:"status,omitzero"`
 }
