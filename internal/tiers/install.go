@@ -24,8 +24,9 @@ func (x *execution) runInstall(ctx context.Context, l *tierLog) (string, error) 
 	return fmt.Sprintf("stack %s converged at %s", st.Name, want), nil
 }
 
-// runUpgrade deploys the base version on the upgrade stack, waits, deploys the candidate over
-// the same stack and volumes, waits, and checks the version label is now the candidate's.
+// runUpgrade deploys the base version on the upgrade stack, waits, writes a marker into the app's
+// volume, deploys the candidate over the same stack and volumes, waits, and checks the version
+// label is now the candidate's and the marker is still there.
 func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) {
 	if x.base == nil {
 		return "", fmt.Errorf("no base version to upgrade from")
@@ -37,6 +38,15 @@ func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) 
 	if err := x.checkVersion(ctx, l, st.Name, x.base.tag); err != nil {
 		return "", fmt.Errorf("base %s: %w", x.base.tag, err)
 	}
+	// A marker in the app's volume must survive the upgrade: the upgrade keeps the data.
+	marker, hasData := dataMarker(servicesOf(st))
+	text := "ccci upgrade marker of run " + x.req.RunID
+	if hasData {
+		if err := x.writeMarker(ctx, st.Name, marker, text); err != nil {
+			return "", fmt.Errorf("base %s: %w", x.base.tag, err)
+		}
+		l.Printf("wrote marker into %s of service %s", marker.MarkerDir, marker.Service)
+	}
 	l.Printf("upgrading stack %s from %s to %s", st.Name, x.base.tag, x.cand.label())
 	st, err = x.deploy(ctx, l, x.cand, StackUpgrade)
 	if err != nil {
@@ -46,5 +56,23 @@ func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) 
 	if err := x.checkVersion(ctx, l, st.Name, want); err != nil {
 		return "", fmt.Errorf("upgrade to %s: %w", x.cand.label(), err)
 	}
-	return fmt.Sprintf("upgraded from %s to %s", x.base.tag, want), nil
+	if !hasData {
+		return fmt.Sprintf("upgraded from %s to %s", x.base.tag, want), nil
+	}
+	if got, err := x.readMarker(ctx, st.Name, marker); err != nil || got != text {
+		l.Printf("marker in service %s: %q, error %v", marker.Service, got, err)
+		return "", fmt.Errorf("upgrade to %s lost the data of service %s: the marker in %s is gone", want, marker.Service, marker.MarkerDir)
+	}
+	return fmt.Sprintf("upgraded from %s to %s, data of service %s kept", x.base.tag, want, marker.Service), nil
+}
+
+// dataMarker picks where the upgrade tier checks that data survives: the first volume of the
+// app service.
+func dataMarker(services []service) (backupTarget, bool) {
+	for _, s := range services {
+		if s.Name == appService && len(s.Mounts) > 0 {
+			return backupTarget{Service: s.Name, MarkerDir: s.Mounts[0]}, true
+		}
+	}
+	return backupTarget{}, false
 }
