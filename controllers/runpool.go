@@ -52,6 +52,9 @@ type RunPool struct {
 	Max int
 	// Wake is called with the objects to reconcile when a run ends. Optional.
 	Wake func(reconcile.Request)
+	// Progress, when set, is told as the tiers of every run start and end (sweep prints it).
+	// It runs on the run's goroutine and must not block for long. Optional.
+	Progress func(req RunRequest, ev tiers.ProgressEvent)
 	// Context is the parent of every run: cancelling it aborts them. Optional. Defaults to
 	// context.Background.
 	Context context.Context
@@ -208,6 +211,9 @@ func (p *RunPool) run(ctx context.Context, rt *v1.RecipeTest, req RunRequest, a 
 			_ = p.Store.PutRun(req.RecipeTest, a.id, rec)
 			if req.Progress != nil {
 				req.Progress(ev)
+			}
+			if p.Progress != nil {
+				p.Progress(req, ev)
 			}
 		},
 	})

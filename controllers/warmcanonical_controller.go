@@ -48,6 +48,8 @@ type Outcome struct {
 	Desired, Deployed string
 	// RunID is the test run the object waits for when Result is TESTING.
 	RunID string
+	// RecipeTest is the RecipeTest that gates the object, once known.
+	RecipeTest string
 	// Message explains the result.
 	Message string
 	// RequeueAfter is when the object wants to be looked at again.
@@ -124,6 +126,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 	if wc.Spec.Suspend {
 		return r.finish(ctx, out, st, nil, Plan{Action: ActionSkip, Reason: v1.ReasonSuspended, Message: "spec.suspend is true"})
 	}
+	out.RecipeTest = wc.Spec.RecipeTest
 	rt, err := r.loadRecipeTest(wc, st)
 	if err != nil {
 		out.Result, out.Message = ResultFailed, err.Error()
@@ -149,6 +152,11 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged()}
 	if obs.Services > 0 {
 		st.DeployedVersion = obs.Version
+		if st.KnownGoodVersion == "" && obs.Converged && obs.Version != "" {
+			// A warm app found running healthy (deployed before this controller, or by hand)
+			// is the best rollback target there is.
+			st.KnownGoodVersion = obs.Version
+		}
 	} else {
 		st.DeployedVersion = ""
 	}

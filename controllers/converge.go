@@ -1,0 +1,70 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+// maxConvergePasses bounds the reconciles of one Converge: test, wait, promote, and a spare.
+const maxConvergePasses = 5
+
+const kindWarmCanonical = v1.KindWarmCanonical
+
+// Converge reconciles one WarmCanonical to completion, the way one-shot commands need it: a
+// test run the promotion needs is run and awaited, then the object is reconciled again, so the
+// result is never TESTING. force retries a failed version (first pass only: starting the run
+// clears the failure).
+func (r *WarmCanonicalReconciler) Converge(ctx context.Context, name string, force bool) (Outcome, error) {
+	var out Outcome
+	var err error
+	for range maxConvergePasses {
+		out, err = r.ReconcileOnce(ctx, name, force)
+		if err != nil || out.Result != ResultTesting {
+			return out, err
+		}
+		force = false
+		if _, werr := r.Runs.Wait(ctx, out.RecipeTest, out.RunID); werr != nil && ctx.Err() != nil {
+			return out, fmt.Errorf("wait for test run %s: %w", out.RunID, werr)
+		}
+	}
+	return out, fmt.Errorf("WarmCanonical %q still %s after %d passes", name, out.Result, maxConvergePasses)
+}
+
+// SweepLine is one line of a sweep.
+type SweepLine struct {
+	Outcome
+	// Duration is how long the object took.
+	Duration time.Duration
+	// Err is the error of the reconcile, if any.
+	Err error
+}
+
+// Sweep converges every WarmCanonical in turn, calling each as soon as its line is known, and
+// reports whether any failed.
+func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine)) (failed bool, err error) {
+	names, err := r.Objects.List(kindWarmCanonical)
+	if err != nil {
+		return true, err
+	}
+	for _, n := range names {
+		start := time.Now()
+		out, err := r.Converge(ctx, n, false)
+		l := SweepLine{Outcome: out, Duration: time.Since(start), Err: err}
+		if err != nil && out.Result == "" {
+			l.Result = ResultError
+		}
+		if l.Result.Failed() {
+			failed = true
+		}
+		if each != nil {
+			each(l)
+		}
+		if ctx.Err() != nil {
+			return true, ctx.Err()
+		}
+	}
+	return failed, nil
+}

@@ -1,0 +1,223 @@
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+	"coopcloud.tech/ccci-controller/internal/tiers"
+)
+
+// fakeObjects is an in-memory Objects.
+type fakeObjects struct {
+	mu      sync.Mutex
+	objs    map[v1.Key]v1.Object
+	invalid map[v1.Key]error
+}
+
+func newObjects(objs ...v1.Object) *fakeObjects {
+	f := &fakeObjects{objs: map[v1.Key]v1.Object{}, invalid: map[v1.Key]error{}}
+	for _, o := range objs {
+		f.put(o)
+	}
+	return f
+}
+
+func (f *fakeObjects) put(o v1.Object) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.objs[o.GetKey()] = o
+	delete(f.invalid, o.GetKey())
+}
+
+func (f *fakeObjects) breakObject(k v1.Key, detail string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.invalid[k] = &controllers.InvalidError{Key: k, Errors: v1.Errors{{File: "resources/x.yaml", Line: 3, Kind: k.Kind, Name: k.Name, Detail: detail}}}
+}
+
+func (f *fakeObjects) Get(kind, name string) (v1.Object, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := v1.Key{Kind: kind, Name: name}
+	if err := f.invalid[k]; err != nil {
+		return nil, err
+	}
+	if o, ok := f.objs[k]; ok {
+		return o.DeepCopyObject(), nil
+	}
+	return nil, nil
+}
+
+func (f *fakeObjects) List(kind string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var names []string
+	for k := range f.objs {
+		if k.Kind == kind {
+			names = append(names, k.Name)
+		}
+	}
+	for k := range f.invalid {
+		if k.Kind == kind && !slices.Contains(names, k.Name) {
+			names = append(names, k.Name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// fakeCluster is an in-memory Swarm: a deploy sets the stack's version; a version listed in
+// unhealthy never converges.
+type fakeCluster struct {
+	mu        sync.Mutex
+	stacks    map[string]*fakeStack
+	unhealthy map[string]bool
+	deploys   []string // "stack@version"
+	removes   []string
+	// waitBlocks makes WaitConverged block until ctx ends (a crash mid-promotion).
+	waitBlocks bool
+}
+
+type fakeStack struct {
+	version   string
+	converged bool
+}
+
+func newCluster() *fakeCluster {
+	return &fakeCluster{stacks: map[string]*fakeStack{}, unhealthy: map[string]bool{}}
+}
+
+func (c *fakeCluster) set(stack, version string, converged bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stacks[stack] = &fakeStack{version: version, converged: converged}
+}
+
+func (c *fakeCluster) writes() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append(slices.Clone(c.deploys), c.removes...)
+}
+
+func (c *fakeCluster) ObserveStack(_ context.Context, stack string) (swarm.StackState, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.stacks[stack]
+	if !ok {
+		return swarm.StackState{Name: stack}, nil
+	}
+	running := 0
+	if s.converged {
+		running = 1
+	}
+	return swarm.StackState{Name: stack, Version: s.version, Services: []swarm.ServiceState{
+		{Name: stack + "_app", Desired: 1, Running: running, Healthy: running},
+	}}, nil
+}
+
+func (c *fakeCluster) Deploy(_ context.Context, app controllers.WarmApp, version string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deploys = append(c.deploys, app.Stack+"@"+version)
+	c.stacks[app.Stack] = &fakeStack{version: version, converged: !c.unhealthy[version]}
+	return nil
+}
+
+func (c *fakeCluster) WaitConverged(ctx context.Context, stack string, _ time.Duration) error {
+	c.mu.Lock()
+	block := c.waitBlocks
+	s := c.stacks[stack]
+	c.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if s == nil || !s.converged {
+		return fmt.Errorf("service %s_app: task failed its healthcheck", stack)
+	}
+	return nil
+}
+
+func (c *fakeCluster) RemoveServices(_ context.Context, stack string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.removes = append(c.removes, "remove "+stack)
+	delete(c.stacks, stack)
+	return nil
+}
+
+// fakeRecipes serves one tag list for every recipe.
+type fakeRecipes struct {
+	mu   sync.Mutex
+	tags []string
+}
+
+func (f *fakeRecipes) setTags(tags ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tags = tags
+}
+
+func (f *fakeRecipes) Source(context.Context, *v1.RecipeTest) (tiers.Source, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fakeSource{versions: recipe.NewVersions(f.tags)}, nil
+}
+
+type fakeSource struct{ versions recipe.Versions }
+
+func (s fakeSource) Resolve(_ context.Context, ref string, _ int) (string, error) {
+	return "commit-of-" + ref, nil
+}
+
+func (s fakeSource) Checkout(context.Context, string) (*recipe.Checkout, error) {
+	return nil, errors.New("fake source has no checkouts")
+}
+
+func (s fakeSource) Versions(context.Context) (recipe.Versions, error) { return s.versions, nil }
+
+// fakeTester passes every version except those listed in fail; a release channel, when set,
+// holds each run until it is closed or sent to.
+type fakeTester struct {
+	mu      sync.Mutex
+	fail    map[string]bool
+	runs    []tiers.Request
+	release chan struct{}
+}
+
+func (t *fakeTester) requests() []tiers.Request {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.runs)
+}
+
+func (t *fakeTester) Run(ctx context.Context, req tiers.Request) (v1.Run, error) {
+	t.mu.Lock()
+	t.runs = append(t.runs, req)
+	release, fail := t.release, t.fail[req.Ref]
+	t.mu.Unlock()
+	if release != nil {
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return v1.Run{}, ctx.Err()
+		}
+	}
+	now := time.Now().UTC()
+	run := v1.Run{ID: req.RunID, Ref: req.Ref, Version: req.Ref, SpecHash: req.SpecHash, Trigger: req.Trigger,
+		PR: req.PR, SourceRepo: req.SourceRepo, BaseVersion: req.KnownGood, StartedAt: now, FinishedAt: &now, Verdict: v1.VerdictPassed,
+		Tiers: []v1.TierResult{{Name: v1.TierInstall, Result: v1.ResultPassed}}}
+	if fail {
+		run.Verdict, run.Message = v1.VerdictFailed, "install: /healthz answered 500"
+		run.Tiers[0].Result = v1.ResultFailed
+	}
+	return run, nil
+}

@@ -1,0 +1,300 @@
+package controllers_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/store"
+	"coopcloud.tech/ccci-controller/reconcile"
+)
+
+func recipeTest(name string) *v1.RecipeTest {
+	return &v1.RecipeTest{TypeMeta: v1.TypeMeta{APIVersion: v1.APIVersion, Kind: v1.KindRecipeTest},
+		Metadata: v1.ObjectMeta{Name: name}, Spec: v1.RecipeTestSpec{Source: v1.Source{Git: "/srv/recipes/" + name}}}
+}
+
+func warmCanonical(name, version string) *v1.WarmCanonical {
+	return &v1.WarmCanonical{TypeMeta: v1.TypeMeta{APIVersion: v1.APIVersion, Kind: v1.KindWarmCanonical},
+		Metadata: v1.ObjectMeta{Name: name}, Spec: v1.WarmCanonicalSpec{Version: version}}
+}
+
+// world is a reconciler wired to fakes and a real state directory.
+type world struct {
+	objects *fakeObjects
+	cluster *fakeCluster
+	recipes *fakeRecipes
+	tester  *fakeTester
+	store   *store.Store
+	pool    *controllers.RunPool
+	r       *controllers.WarmCanonicalReconciler
+	woken   chan reconcile.Request
+}
+
+func newWorld(dir string, objs ...v1.Object) *world {
+	st, err := store.Open(dir)
+	Expect(err).NotTo(HaveOccurred())
+	w := &world{objects: newObjects(objs...), cluster: newCluster(), recipes: &fakeRecipes{},
+		tester: &fakeTester{fail: map[string]bool{}}, store: st, woken: make(chan reconcile.Request, 100)}
+	w.recipes.setTags(v10, v11)
+	w.restart()
+	return w
+}
+
+// restart builds a fresh reconciler and pool on the same state and cluster, as a new process.
+func (w *world) restart() {
+	w.pool = &controllers.RunPool{Objects: w.objects, Store: w.store, Recipes: w.recipes, Tester: w.tester,
+		Wake: func(r reconcile.Request) { w.woken <- r }}
+	w.r = &controllers.WarmCanonicalReconciler{Objects: w.objects, Store: w.store, Cluster: w.cluster, Recipes: w.recipes, Runs: w.pool}
+}
+
+func (w *world) status(name string) v1.WarmCanonicalStatus {
+	var st v1.WarmCanonicalStatus
+	_, err := w.store.Get(v1.KindWarmCanonical, name, &st)
+	Expect(err).NotTo(HaveOccurred())
+	return st
+}
+
+func ready(st v1.WarmCanonicalStatus) v1.Condition {
+	c, _ := st.Conditions.Get(v1.ConditionReady)
+	return c
+}
+
+var _ = Describe("WarmCanonicalReconciler", func() {
+	var w *world
+	BeforeEach(func() {
+		w = newWorld(GinkgoT().TempDir(), recipeTest("app"), warmCanonical("app", "latest"))
+	})
+
+	Context("when nothing is deployed and the newest version is untested", func() {
+		It("tests it, promotes it, and then stays converged without writing", func(ctx SpecContext) {
+			By("a first reconcile starting the gating run and returning at once")
+			out, err := w.r.ReconcileOnce(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultTesting))
+			Expect(w.status("app").Conditions.IsTrue(v1.ConditionReconciling)).To(BeTrue())
+
+			By("the run ending and waking the WarmCanonical")
+			Eventually(w.woken).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).
+				Should(Receive(Equal(reconcile.Request{Kind: v1.KindWarmCanonical, Name: "app"})))
+			Expect(w.tester.requests()).To(HaveLen(1))
+			Expect(w.tester.requests()[0].Trigger).To(Equal(v1.TriggerPromotion))
+
+			By("the next reconcile promoting")
+			out, err = w.r.ReconcileOnce(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultPromoted))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v11}))
+			st := w.status("app")
+			Expect(st.KnownGoodVersion).To(Equal(v11))
+			Expect(ready(st).Reason).To(Equal(v1.ReasonPromoted))
+
+			By("a second pass finding it converged and writing nothing")
+			out, err = w.r.Converge(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultConverged))
+			Expect(w.cluster.writes()).To(HaveLen(1))
+			Expect(w.tester.requests()).To(HaveLen(1))
+		}, NodeTimeout(10*time.Second))
+	})
+
+	Context("when the desired version is already deployed by hand", func() {
+		It("reports AlreadyDeployed with no Deploy call and no test run", func(ctx SpecContext) {
+			w.cluster.set("warm_app", v11, true)
+			out, err := w.r.Converge(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultConverged))
+			Expect(w.cluster.writes()).To(BeEmpty())
+			Expect(w.tester.requests()).To(BeEmpty())
+			st := w.status("app")
+			Expect(ready(st).Reason).To(Equal(v1.ReasonAlreadyDeployed))
+			Expect(ready(st).Status).To(Equal(v1.ConditionTrue))
+			Expect(st.KnownGoodVersion).To(Equal(v11))
+		}, NodeTimeout(10*time.Second))
+	})
+
+	Context("when the new version fails its tests", func() {
+		BeforeEach(func() {
+			w.cluster.set("warm_app", v10, true)
+			w.tester.fail[v11] = true
+		})
+
+		It("keeps the known-good version, and does not retry until forced", func(ctx SpecContext) {
+			By("a first pass testing and failing")
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			st := w.status("app")
+			Expect(ready(st).Reason).To(Equal(v1.ReasonTestsFailed))
+			Expect(st.FailedVersions).To(ConsistOf(v11))
+			Expect(st.KnownGoodVersion).To(Equal(v10))
+			Expect(w.cluster.writes()).To(BeEmpty())
+
+			By("a second pass not re-testing")
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.tester.requests()).To(HaveLen(1))
+
+			By("a forced pass re-testing")
+			Expect(w.r.Converge(ctx, "app", true)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.tester.requests()).To(HaveLen(2))
+			Expect(w.status("app").FailedVersions).To(ConsistOf(v11))
+
+			By("a forced pass promoting once the version passes")
+			w.tester.mu.Lock()
+			w.tester.fail[v11] = false
+			w.tester.mu.Unlock()
+			Expect(w.r.Converge(ctx, "app", true)).To(HaveField("Result", controllers.ResultPromoted))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v11}))
+		}, NodeTimeout(10*time.Second))
+
+		It("retries when the spec changes", func(ctx SpecContext) {
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Env = map[string]string{"DOMAIN": "app.example.org"}
+			w.objects.put(wc)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.tester.requests()).To(HaveLen(2))
+		}, NodeTimeout(10*time.Second))
+	})
+
+	Context("when a version passes its tests but does not converge as the warm app", func() {
+		It("rolls back to known-good and never moves known-good", func(ctx SpecContext) {
+			w.cluster.set("warm_app", v10, true)
+			w.cluster.unhealthy[v11] = true
+			out, err := w.r.Converge(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultRolledBack))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v11, "warm_app@" + v10}))
+			st := w.status("app")
+			Expect(st.KnownGoodVersion).To(Equal(v10))
+			Expect(st.DeployedVersion).To(Equal(v10))
+			Expect(ready(st).Reason).To(Equal(v1.ReasonPromotionFailed))
+
+			By("the next pass neither re-promoting nor rolling back again")
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.cluster.writes()).To(HaveLen(2))
+		}, NodeTimeout(10*time.Second))
+	})
+
+	Context("when the new version is a MAJOR bump", func() {
+		It("holds it until allowMajor", func(ctx SpecContext) {
+			w.cluster.set("warm_app", v11, true)
+			w.recipes.setTags(v10, v11, v20)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultHeld))
+			Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonMajorUpgradeHeld))
+			Expect(w.cluster.writes()).To(BeEmpty())
+			Expect(w.tester.requests()).To(BeEmpty())
+
+			wc := warmCanonical("app", "latest")
+			wc.Spec.AllowMajor = true
+			w.objects.put(wc)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultPromoted))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v20}))
+		}, NodeTimeout(10*time.Second))
+	})
+})
+
+var _ = Describe("WarmCanonicalReconciler after a crash", func() {
+	var w *world
+	BeforeEach(func() {
+		w = newWorld(GinkgoT().TempDir(), recipeTest("app"), warmCanonical("app", "latest"))
+		w.cluster.set("warm_app", v10, true)
+	})
+
+	It("turns a promotion that converged after the crash into Promoted with no second deploy", func(ctx SpecContext) {
+		By("a promotion dying while it waits")
+		w.cluster.waitBlocks = true
+		dying, kill := context.WithCancel(ctx)
+		go func() { time.Sleep(300 * time.Millisecond); kill() }()
+		_, err := w.r.Converge(dying, "app", false)
+		Expect(err).To(HaveOccurred())
+		st := w.status("app")
+		Expect(st.LastAttemptedVersion).To(Equal(v11))
+		Expect(st.Conditions.IsTrue(v1.ConditionReconciling)).To(BeTrue())
+		Expect(w.cluster.writes()).To(HaveLen(1))
+
+		By("a new process finding the stack converged meanwhile")
+		w.cluster.waitBlocks = false
+		w.restart()
+		out, err := w.r.Converge(ctx, "app", false)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out.Result).To(Equal(controllers.ResultConverged))
+		Expect(w.cluster.writes()).To(HaveLen(1))
+		st = w.status("app")
+		Expect(ready(st).Reason).To(Equal(v1.ReasonPromoted))
+		Expect(st.KnownGoodVersion).To(Equal(v11))
+		ps, err := controllers.Promotions(w.store, "app")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ps).To(HaveLen(1))
+		Expect(ps[0].To).To(Equal(v11))
+	}, NodeTimeout(10*time.Second))
+
+	It("rolls back a failed promotion whose rollback the crash prevented", func(ctx SpecContext) {
+		w.cluster.set("warm_app", v11, false)
+		Expect(w.store.Put(v1.KindWarmCanonical, "app", v1.WarmCanonicalStatus{
+			ObservedGeneration: warmCanonical("app", "latest").SpecHash(),
+			KnownGoodVersion:   v10, LastAttemptedVersion: v11, FailedVersions: []string{v11},
+			Conditions: v1.Conditions{{Type: v1.ConditionReady, Status: v1.ConditionFalse, Reason: v1.ReasonPromotionFailed}},
+		})).To(Succeed())
+		out, err := w.r.Converge(ctx, "app", false)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out.Result).To(Equal(controllers.ResultRolledBack))
+		Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v10}))
+		Expect(w.status("app").KnownGoodVersion).To(Equal(v10))
+	}, NodeTimeout(10*time.Second))
+
+	It("starts a new run when a run record says Running but its process died", func(ctx SpecContext) {
+		Expect(w.store.PutRun("app", "deadbeef0000", v1.Run{ID: "deadbeef0000", Version: v11, SpecHash: recipeTest("app").SpecHash(),
+			Verdict: v1.VerdictRunning, StartedAt: time.Now()})).To(Succeed())
+		Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultPromoted))
+		Expect(w.tester.requests()).To(HaveLen(1))
+	}, NodeTimeout(10*time.Second))
+})
+
+var _ = Describe("WarmCanonicalReconciler with bad input", func() {
+	var w *world
+	BeforeEach(func() {
+		w = newWorld(GinkgoT().TempDir(), warmCanonical("app", "latest"))
+	})
+
+	It("marks an invalid resource Stalled with the loader's message and a terminal error", func(ctx SpecContext) {
+		w.objects.breakObject(v1.Key{Kind: v1.KindWarmCanonical, Name: "app"}, `spec.mode: "warm" is not valid (valid: live, data)`)
+		_, err := w.r.Reconcile(ctx, reconcile.Request{Kind: v1.KindWarmCanonical, Name: "app"})
+		Expect(reconcile.IsTerminal(err)).To(BeTrue())
+		st := w.status("app")
+		stalled, ok := st.Conditions.Get(v1.ConditionStalled)
+		Expect(ok).To(BeTrue())
+		Expect(stalled.Reason).To(Equal(v1.ReasonInvalidSpec))
+		Expect(stalled.Message).To(ContainSubstring(`resources/x.yaml:3: WarmCanonical "app": spec.mode: "warm" is not valid`))
+
+		By("fixing the file recovering it")
+		w.objects.put(warmCanonical("app", "latest"))
+		w.objects.put(recipeTest("app"))
+		w.cluster.set("warm_app", v11, true)
+		Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+		_, ok = w.status("app").Conditions.Get(v1.ConditionStalled)
+		Expect(ok).To(BeFalse())
+	}, NodeTimeout(10*time.Second))
+
+	It("reports a missing RecipeTest and is woken when it appears", func(ctx SpecContext) {
+		out, err := w.r.Converge(ctx, "app", false)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out.Result).To(Equal(controllers.ResultFailed))
+		Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonRecipeTestNotFound))
+
+		w.objects.put(recipeTest("app"))
+		rtr := &controllers.RecipeTestReconciler{Objects: w.objects, Store: w.store, Runs: w.pool, Wake: func(r reconcile.Request) { w.woken <- r }}
+		_, err = rtr.Reconcile(ctx, reconcile.Request{Kind: v1.KindRecipeTest, Name: "app"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(w.woken).To(Receive(Equal(reconcile.Request{Kind: v1.KindWarmCanonical, Name: "app"})))
+	}, NodeTimeout(10*time.Second))
+
+	It("reports a version that is not a tag", func(ctx SpecContext) {
+		w.objects.put(recipeTest("app"))
+		w.objects.put(warmCanonical("app", "3.6.0+9"))
+		Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+		Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonVersionNotFound))
+	}, NodeTimeout(10*time.Second))
+})
