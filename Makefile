@@ -53,6 +53,10 @@ sample-images: check-go ## Build the local sample app images ccci-sample-app:1.0
 sample-recipe: check-go ## Generate the sample recipe git repository in .state/sample-recipe
 	$(GO) run ./hack/sample-recipe $(STATE_DIR)/sample-recipe
 
+.PHONY: schema
+schema: check-go ## Regenerate the JSON Schemas in config/schema from api/v1 (go generate ./api/v1)
+	$(GO) generate ./api/v1
+
 .PHONY: clean
 clean: ## Remove build output (not the demo state in .state)
 	rm -rf bin _output
