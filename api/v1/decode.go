@@ -149,7 +149,7 @@ func (d *decoder) object(n *yaml.Node, t reflect.Type, field string) (any, bool)
 		return nil, false
 	}
 	out := map[string]any{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i+1 < len(n.Content) && d.nodes <= maxNodes; i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k = d.resolve(k, field); k == nil {
 			return nil, false
@@ -186,6 +186,9 @@ func (d *decoder) list(n *yaml.Node, t reflect.Type, field string) (any, bool) {
 	}
 	out := make([]any, 0, len(n.Content))
 	for i, item := range n.Content {
+		if d.nodes > maxNodes {
+			break
+		}
 		p := fmt.Sprintf("%s[%d]", field, i)
 		if item.ShortTag() == "!!null" {
 			d.fail(item, p, "empty item (valid: a value; remove the empty '-')")
