@@ -82,6 +82,23 @@ func (s *Source) Checkout(ctx context.Context, commit string) (*Checkout, error)
 		return nil, fmt.Errorf("recipe %s: checkout %q: want a full commit id, as returned by Resolve", s.name, commit)
 	}
 	dir := filepath.Join(s.treesDir, commit)
+	for {
+		u, err := s.use(ctx, dir, commit)
+		if err == nil {
+			return &Checkout{Dir: dir, Commit: commit, Recipe: s.name, release: func() { s.release(dir, u) }}, nil
+		}
+		// A failure of another goroutine's attempt (say, its context ended) is not ours:
+		// try again, unless our own context has ended too.
+		if u != nil || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// use counts one more use of the tree in this process, creating or locking it when this is the
+// first. It returns the use on success, the use and an error when this goroutine's own attempt
+// failed, and nil and an error when it waited for another goroutine that failed.
+func (s *Source) use(ctx context.Context, dir, commit string) (*treeUse, error) {
 	treeMu.Lock()
 	u := treeUses[dir]
 	if u != nil {
@@ -91,27 +108,24 @@ func (s *Source) Checkout(ctx context.Context, commit string) (*Checkout, error)
 		case <-u.ready:
 		case <-ctx.Done():
 			s.release(dir, u)
-			return nil, fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, ctx.Err())
+			return u, fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, ctx.Err())
 		}
 		if u.err != nil {
 			return nil, u.err
 		}
-	} else {
-		u = &treeUse{ready: make(chan struct{}), n: 1}
-		treeUses[dir] = u
-		treeMu.Unlock()
-		u.lock, u.err = s.acquireTree(ctx, dir, commit)
-		if u.err != nil {
-			treeMu.Lock()
-			delete(treeUses, dir)
-			treeMu.Unlock()
-		}
-		close(u.ready)
-		if u.err != nil {
-			return nil, u.err
-		}
+		return u, nil
 	}
-	return &Checkout{Dir: dir, Commit: commit, Recipe: s.name, release: func() { s.release(dir, u) }}, nil
+	u = &treeUse{ready: make(chan struct{}), n: 1}
+	treeUses[dir] = u
+	treeMu.Unlock()
+	u.lock, u.err = s.acquireTree(ctx, dir, commit)
+	if u.err != nil {
+		treeMu.Lock()
+		delete(treeUses, dir)
+		treeMu.Unlock()
+	}
+	close(u.ready)
+	return u, u.err
 }
 
 // release drops one use of a tree; the last user in this process drops the shared lock and

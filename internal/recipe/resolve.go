@@ -105,7 +105,7 @@ func (s *Source) fetchPullRequest(ctx context.Context, pr int) (string, []string
 	var errs []string
 	for _, pattern := range prRefs {
 		ref := fmt.Sprintf(pattern, pr)
-		_, err := git(ctx, s.gitDir, "fetch", "--quiet", "--no-write-fetch-head", "origin", "+"+ref+":"+ref)
+		_, err := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--no-write-fetch-head", "origin", "+"+ref+":"+ref)
 		if err == nil {
 			return ref, nil
 		}

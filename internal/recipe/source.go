@@ -28,7 +28,13 @@ type Options struct {
 	// every process using CacheDir. Optional. Defaults to DefaultFetchInterval; negative means
 	// fetch on every call.
 	FetchInterval time.Duration
+	// FetchTimeout bounds one clone or fetch from the remote, so a forge that hangs cannot
+	// hold the mirror lock forever. Optional. Defaults to DefaultFetchTimeout.
+	FetchTimeout time.Duration
 }
+
+// DefaultFetchTimeout is the FetchTimeout used when Options leaves it zero.
+const DefaultFetchTimeout = 2 * time.Minute
 
 // Source is one recipe repository mirrored in the cache. It is safe for concurrent use, also
 // by several processes sharing the cache directory.
@@ -52,8 +58,9 @@ type Source struct {
 
 // Files inside a mirror next to git's own.
 const (
-	lockName    = "ccci.lock"    // flock held while the mirror is written
-	fetchedName = "ccci.fetched" // modification time = last fetch attempt
+	lockName       = "ccci.lock"        // flock held while the mirror is written
+	fetchedName    = "ccci.fetched"     // modification time = last fetch attempt
+	fetchErrorName = "ccci.fetch-error" // error of the last fetch attempt, absent after a success
 )
 
 // Open returns the source of recipe name at url (https://, ssh, file:// or a local path),
@@ -61,7 +68,7 @@ const (
 // that nobody uses any more. A failing clone is an error naming the recipe and the URL; a
 // failing fetch with a cache to fall back to is logged and Open succeeds.
 func Open(ctx context.Context, name, url string, opts Options) (*Source, error) {
-	if name == "" || !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
+	if name == "" || name == "." || !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
 		return nil, fmt.Errorf("open recipe %q: name must be a single path element", name)
 	}
 	if url == "" {
@@ -72,6 +79,9 @@ func Open(ctx context.Context, name, url string, opts Options) (*Source, error) 
 	}
 	if opts.FetchInterval == 0 {
 		opts.FetchInterval = DefaultFetchInterval
+	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = DefaultFetchTimeout
 	}
 	remote, err := remoteOf(url)
 	if err != nil {
@@ -164,7 +174,7 @@ func (s *Source) ensureMirror(ctx context.Context) error {
 		{"fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin"},
 	}
 	for _, args := range steps {
-		if _, err := git(ctx, tmp, args...); err != nil {
+		if _, err := s.gitRemote(ctx, tmp, args...); err != nil {
 			return fmt.Errorf("recipe %s: clone %s: %w", s.name, s.url, err)
 		}
 	}
@@ -202,30 +212,62 @@ func (s *Source) Fetch(ctx context.Context, force bool) error {
 	}
 	defer lock.Close()
 	stamp := filepath.Join(s.gitDir, fetchedName)
+	errFile := filepath.Join(s.gitDir, fetchErrorName)
 	if !force && s.opts.FetchInterval > 0 {
 		if st, err := os.Stat(stamp); err == nil && time.Since(st.ModTime()) < s.opts.FetchInterval {
+			// Another process may have done the last fetch: take over its verdict.
+			s.setStale(readFetchError(errFile))
 			return nil
 		}
 	}
-	_, ferr := git(ctx, s.gitDir, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin")
+	_, ferr := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin")
+	if ferr != nil && ctx.Err() != nil {
+		return fmt.Errorf("fetch recipe %s: %w", s.name, ctx.Err())
+	}
 	// A failed attempt also counts, so an unreachable forge costs one timeout per interval.
 	if err := touch(stamp); err != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
 	}
-	s.mu.Lock()
-	s.fetchErr = nil
-	if ferr != nil {
-		if ctx.Err() != nil {
-			s.mu.Unlock()
-			return fmt.Errorf("fetch recipe %s: %w", s.name, ctx.Err())
+	if ferr == nil {
+		s.setStale(nil)
+		if err := os.Remove(errFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("fetch recipe %s: %w", s.name, err)
 		}
-		s.fetchErr = fmt.Errorf("fetch recipe %s from %s: %w", s.name, s.url, ferr)
+		return nil
 	}
-	s.mu.Unlock()
-	if ferr != nil {
-		logr.FromContextOrDiscard(ctx).Info("Fetch failed, using cached recipe", "recipe", s.name, "url", s.url, "error", ferr.Error())
+	stale := fmt.Errorf("fetch recipe %s from %s: %w", s.name, s.url, ferr)
+	s.setStale(stale)
+	if err := os.WriteFile(errFile, []byte(stale.Error()), 0o644); err != nil {
+		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
 	}
+	logr.FromContextOrDiscard(ctx).Info("Fetch failed, using cached recipe", "recipe", s.name, "url", s.url, "error", ferr.Error())
 	return nil
+}
+
+func (s *Source) setStale(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fetchErr = err
+}
+
+// readFetchError returns the error recorded by the last failed fetch, nil when there is none.
+func readFetchError(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 {
+		return nil
+	}
+	return errors.New(string(data))
+}
+
+// gitRemote is git for commands that talk to the remote, bounded by FetchTimeout.
+func (s *Source) gitRemote(ctx context.Context, gitDir string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.FetchTimeout)
+	defer cancel()
+	out, err := git(ctx, gitDir, args...)
+	if err != nil && ctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("%w (timeout %s)", err, s.opts.FetchTimeout)
+	}
+	return out, err
 }
 
 func touch(path string) error {

@@ -3,6 +3,7 @@ package recipe_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -285,6 +286,11 @@ var _ = Describe("Source", func() {
 				_, err = src.Resolve(ctx2, "pushed-later", 0)
 				Expect(err).To(MatchError(ContainSubstring("the cached mirror may be out of date: fetch recipe sample from " + repo.dir)))
 
+				By("telling another source on the same cache, within the interval, too")
+				again, err := recipe.Open(ctx2, "sample", repo.dir, opts)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(again.Stale()).To(MatchError(ContainSubstring("fetch recipe sample from " + repo.dir)))
+
 				By("opening again from the cache")
 				_, err = recipe.Open(ctx2, "sample", repo.dir, recipe.Options{CacheDir: cache, FetchInterval: -1})
 				Expect(err).NotTo(HaveOccurred())
@@ -295,6 +301,39 @@ var _ = Describe("Source", func() {
 				Expect(src.Stale()).To(Succeed())
 			}, NodeTimeout(30*time.Second))
 		})
+	})
+
+	Context("when the remote hangs", func() {
+		It("gives up after FetchTimeout", func(ctx SpecContext) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			Expect(err).NotTo(HaveOccurred())
+			var conns []net.Conn
+			accepted := make(chan struct{})
+			go func() {
+				defer close(accepted)
+				for {
+					conn, err := l.Accept() // accept, then never answer
+					if err != nil {
+						return
+					}
+					conns = append(conns, conn)
+				}
+			}()
+			DeferCleanup(func() {
+				l.Close()
+				<-accepted
+				for _, c := range conns {
+					c.Close()
+				}
+			})
+			url := "git://" + l.Addr().String() + "/sample.git"
+			opts.FetchTimeout = 300 * time.Millisecond
+			start := time.Now()
+			_, err = recipe.Open(ctx, "sample", url, opts)
+			Expect(err).To(MatchError(ContainSubstring("recipe sample: clone " + url)))
+			Expect(err).To(MatchError(ContainSubstring("timeout 300ms")))
+			Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second))
+		}, NodeTimeout(30*time.Second))
 	})
 
 	Context("when the repository does not exist", func() {
