@@ -19,7 +19,8 @@ const (
 
 // Metrics receives the engine's measurements. The operator surface implements it with
 // Prometheus; the engine itself imports no metrics library. Methods are called from several
-// goroutines at once and must be cheap and safe for concurrent use.
+// goroutines at once, QueueDepth with the queue's lock held: they must be cheap, safe for
+// concurrent use, and must not call back into the Manager.
 type Metrics interface {
 	// ReconcileDone records one finished reconcile of kind with its outcome and duration.
 	ReconcileDone(kind string, outcome Outcome, d time.Duration)

@@ -126,8 +126,9 @@ func quarantine(path string, read os.FileInfo, cause error) (err error, replaced
 	return ce, false
 }
 
-// readFile reads path and decodes it; a missing file is (false, nil). Any other failure moves
-// the file aside and returns a *CorruptError.
+// readFile reads path and decodes it; a missing file is (false, nil), a file this process may
+// not read is a plain error. Any other failure (an I/O error, undecodable content) moves the
+// file aside and returns a *CorruptError.
 func readFile(path string, decode func([]byte) error) (found bool, err error) {
 	// A second attempt is only needed when a writer replaced the file between our read and
 	// the quarantine check; after that the new file is whatever it is.
@@ -144,6 +145,11 @@ func readOnce(path string, decode func([]byte) error) (found bool, err error, re
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil, false
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		// Not corruption: this process (say, a CLI run as another user) may not read the
+		// file, and moving the daemon's good status aside would lose it.
+		return false, err, false
 	}
 	if err != nil {
 		err, replaced = quarantine(path, nil, err)

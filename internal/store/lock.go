@@ -31,7 +31,7 @@ func (s *Store) Lock(ctx context.Context, kind, name string) (func() error, erro
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("lock %s/%s: held by another process: %w", kind, name, context.Cause(ctx))
+			return nil, fmt.Errorf("lock %s/%s: still held by another holder: %w", kind, name, context.Cause(ctx))
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, lockPoll)

@@ -75,6 +75,9 @@ func (s *Store) Runs(recipeTest string) ([]json.RawMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list runs of %s: %w", recipeTest, err)
 	}
+	// Another process may have opened the directory with a longer history and not pruned
+	// yet; the bound holds for what this Store returns all the same.
+	dirs = dirs[max(len(dirs)-s.keep, 0):]
 	var runs []json.RawMessage
 	var errs []error
 	for _, d := range slices.Backward(dirs) {

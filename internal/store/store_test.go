@@ -154,6 +154,19 @@ var _ = Describe("Store", func() {
 			Expect(s.RunDir("gitea", "r4")).To(Equal(dirs[3]))
 		})
 
+		It("bounds what it returns even when another process keeps a longer history", func() {
+			long, err := Open(dir, WithRunHistory(10))
+			Expect(err).NotTo(HaveOccurred())
+			for _, id := range []string{"r1", "r2", "r3", "r4", "r5"} {
+				Expect(long.PutRun("gitea", id, run{ID: id})).To(Succeed())
+			}
+			Expect(long.Runs("gitea")).To(HaveLen(5))
+			raws, err := s.Runs("gitea")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(raws).To(HaveLen(3))
+			Expect(string(raws[0])).To(ContainSubstring(`"r5"`))
+		})
+
 		It("leaves out runs whose record is not written yet", func() {
 			_, err := s.RunDir("gitea", "started")
 			Expect(err).NotTo(HaveOccurred())
