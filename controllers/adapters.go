@@ -1,0 +1,168 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+	"coopcloud.tech/ccci-controller/internal/tiers"
+)
+
+// RecipeSources is the Recipes of the real recipe package: one *recipe.Source per recipe and
+// URL, opened on first use and fetched at most every FetchInterval.
+type RecipeSources struct {
+	// Options are passed to recipe.Open. CacheDir is required.
+	Options recipe.Options
+
+	mu      sync.Mutex
+	sources map[string]*recipe.Source
+}
+
+// Source returns the source of rt's recipe, fetched unless fetched recently.
+func (s *RecipeSources) Source(ctx context.Context, rt *v1.RecipeTest) (tiers.Source, error) {
+	key := rt.Spec.Recipe + "\x00" + rt.Spec.Source.Git
+	s.mu.Lock()
+	src, ok := s.sources[key]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if src, err = recipe.Open(ctx, rt.Spec.Recipe, rt.Spec.Source.Git, s.Options); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if s.sources == nil {
+			s.sources = map[string]*recipe.Source{}
+		}
+		s.sources[key] = src
+		s.mu.Unlock()
+		return src, nil
+	}
+	if err := src.Fetch(ctx, false); err != nil {
+		return nil, err
+	}
+	return src, nil
+}
+
+// SwarmCluster is the Cluster of the real swarm package. Between Snapshot and the end of its
+// freshness it answers ObserveStack from one Observe call (two Engine API calls for every stack
+// at once) rather than two calls per stack, so a sweep costs a constant number of calls; a
+// stack it wrote to is observed afresh.
+type SwarmCluster struct {
+	// Client is the Docker client. Required.
+	Client *swarm.Client
+	// Recipes checks out the version to deploy. Required.
+	Recipes Recipes
+	// Labels are put on every object a deploy creates (a test suite's id). Optional.
+	Labels map[string]string
+	// Fresh is how long a snapshot answers ObserveStack. Optional. Defaults to 30s.
+	Fresh time.Duration
+
+	mu      sync.Mutex
+	snap    map[string]swarm.StackState
+	snapAt  time.Time
+	written map[string]bool
+}
+
+// Snapshot observes every stack at once for the ObserveStack calls that follow.
+func (c *SwarmCluster) Snapshot(ctx context.Context) error {
+	all, err := c.Client.Observe(ctx)
+	if err != nil {
+		return fmt.Errorf("observe stacks: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.snap, c.snapAt, c.written = all, time.Now(), map[string]bool{}
+	return nil
+}
+
+// ObserveStack returns the state of stack, from the snapshot when it is fresh.
+func (c *SwarmCluster) ObserveStack(ctx context.Context, stack string) (swarm.StackState, error) {
+	fresh := c.Fresh
+	if fresh <= 0 {
+		fresh = 30 * time.Second
+	}
+	c.mu.Lock()
+	if c.snap != nil && time.Since(c.snapAt) < fresh && !c.written[stack] {
+		st, ok := c.snap[stack]
+		c.mu.Unlock()
+		if !ok {
+			st = swarm.StackState{Name: stack}
+		}
+		return st, nil
+	}
+	c.mu.Unlock()
+	return c.Client.ObserveStack(ctx, stack)
+}
+
+func (c *SwarmCluster) touch(stack string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.written != nil {
+		c.written[stack] = true
+	}
+}
+
+// Deploy checks out version and deploys it as the warm app: the recipe's .env.sample and
+// abra.sh exports, the RecipeTest's env rendered for the warm stack, then the WarmCanonical's
+// env, with abra's version label on every service.
+func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) error {
+	c.touch(app.Stack)
+	rt := app.RecipeTest
+	src, err := c.Recipes.Source(ctx, rt)
+	if err != nil {
+		return err
+	}
+	commit, err := src.Resolve(ctx, version, 0)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", version, err)
+	}
+	co, err := src.Checkout(ctx, commit)
+	if err != nil {
+		return fmt.Errorf("check out %s: %w", version, err)
+	}
+	// The checkout stays until the deploy is done: configs are read from it.
+	defer co.Release()
+	contents, err := recipe.ReadContents(co.Dir, rt.Spec.ComposeFiles, version)
+	if err != nil {
+		return err
+	}
+	env := maps.Clone(contents.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	rendered, err := tiers.RenderEnv(rt.Spec.Env, tiers.TemplateData{Stack: app.Stack, Recipe: rt.Spec.Recipe, Version: version})
+	if err != nil {
+		return fmt.Errorf("RecipeTest %q spec.env: %w", rt.Metadata.Name, err)
+	}
+	maps.Copy(env, rendered)
+	maps.Copy(env, app.Env)
+	env["STACK_NAME"] = app.Stack
+	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: co.Dir, ComposeFiles: contents.ComposeFiles, Env: env, StackName: app.Stack})
+	if err != nil {
+		return err
+	}
+	// A warm app's missing secrets are generated like abra's `secret generate`; existing ones
+	// are never touched (Swarm secrets are immutable and versioned by name).
+	secrets := map[string]swarm.SecretPolicy{}
+	for key, s := range contents.Secrets {
+		secrets[key] = swarm.SecretPolicy{Length: s.Length, Generate: true}
+	}
+	_, err = c.Client.Deploy(ctx, st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels})
+	return err
+}
+
+// WaitConverged waits for stack; see swarm.Client.WaitConverged.
+func (c *SwarmCluster) WaitConverged(ctx context.Context, stack string, timeout time.Duration) error {
+	return c.Client.WaitConverged(ctx, stack, timeout)
+}
+
+// RemoveServices removes the services of stack, keeping its volumes.
+func (c *SwarmCluster) RemoveServices(ctx context.Context, stack string) error {
+	c.touch(stack)
+	return c.Client.RemoveServices(ctx, stack)
+}
