@@ -35,11 +35,12 @@ type Checkout struct {
 func (c *Checkout) Contents(composeFiles []string, version string) (*Contents, error) {
 	contents, err := ReadContents(c.Dir, composeFiles, version)
 	if err != nil {
+		short := c.Commit[:min(len(c.Commit), 12)]
 		at := version
 		if at == "" {
-			at = "commit " + c.Commit[:12]
+			at = "commit " + short
 		} else {
-			at += " (commit " + c.Commit[:12] + ")"
+			at += " (commit " + short + ")"
 		}
 		return nil, fmt.Errorf("recipe %s %s: %w", c.Recipe, at, err)
 	}
