@@ -124,13 +124,6 @@ func (q *queue) forget(req Request) {
 	delete(q.failures, req)
 }
 
-// failuresOf returns the length of req's current failure streak.
-func (q *queue) failuresOf(req Request) int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.failures[req]
-}
-
 // get blocks until a key is ready and hands it to the caller, who must call done with it. ok
 // is false once the queue is shut down; keys still queued then are dropped, which is safe for
 // a level-based controller: the next start re-reads everything.

@@ -172,6 +172,36 @@ var _ = Describe("DirWatch", func() {
 	}, NodeTimeout(10*time.Second))
 })
 
+var _ = Describe("Manager with a DirWatch", func() {
+	It("is ready once the tree is loaded, reconciles every key, then each edited one", func(ctx SpecContext) {
+		dir := GinkgoT().TempDir()
+		Expect(os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("RecipeTest/a: 1\nWarmCanonical/a: 1\n"), 0o644)).To(Succeed())
+		reconciled := make(chan string, 16)
+		m := NewManager(Options{})
+		for _, kind := range []string{"RecipeTest", "WarmCanonical"} {
+			m.Register(kind, Func(func(_ context.Context, req Request) (Result, error) {
+				reconciled <- req.String()
+				return Result{}, nil
+			}))
+		}
+		m.AddSource(&DirWatch{Dir: dir, Parse: parseLines})
+		stop := startManager(ctx, m)
+		defer stop()
+		Eventually(m.Ready).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(BeTrue())
+		var got []string
+		for range 2 {
+			var key string
+			Eventually(reconciled).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(Receive(&key))
+			got = append(got, key)
+		}
+		Expect(got).To(ConsistOf("RecipeTest/a", "WarmCanonical/a"))
+
+		Expect(os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("RecipeTest/a: 1\nWarmCanonical/a: 2\n"), 0o644)).To(Succeed())
+		Eventually(reconciled).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(Receive(Equal("WarmCanonical/a")))
+		Consistently(reconciled).WithTimeout(300 * time.Millisecond).WithPolling(20 * time.Millisecond).ShouldNot(Receive())
+	}, NodeTimeout(10*time.Second))
+})
+
 var _ = Describe("Ticker", func() {
 	It("enqueues the listed keys every interval", func(ctx SpecContext) {
 		rec := &recorder{}
