@@ -256,6 +256,40 @@ var _ = Describe("Source", func() {
 			Expect(tagsOf(vs)).NotTo(ContainElement("2.1.0+2.1"))
 		}, NodeTimeout(30*time.Second))
 
+		Context("when several sources fetch into one cache at once", func() {
+			It("serialises them and leaves a sound mirror", func(ctx SpecContext) {
+				const n = 4
+				srcs := make([]*recipe.Source, n)
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				By("cloning from several sources into an empty cache")
+				for i := range n {
+					wg.Go(func() { srcs[i], errs[i] = recipe.Open(ctx, "sample", repo.dir, opts) })
+				}
+				wg.Wait()
+				for i := range n {
+					Expect(errs[i]).NotTo(HaveOccurred())
+				}
+				mirrors, err := filepath.Glob(filepath.Join(cache, "sample", "git", "*"))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(mirrors).To(HaveLen(2), "one mirror and its lock file: %v", mirrors)
+
+				By("fetching from all of them at once")
+				repo.git("tag", "2.0.1+2.0.1")
+				for i := range n {
+					wg.Go(func() { errs[i] = srcs[i].Fetch(ctx, true) })
+				}
+				wg.Wait()
+				for i := range n {
+					Expect(errs[i]).NotTo(HaveOccurred())
+					Expect(srcs[i].Stale()).To(Succeed())
+				}
+				vs, err := srcs[0].Versions(ctx)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(tagsOf(vs)).To(Equal([]string{"1.0.0+1.0", "1.1.0+1.1", "2.0.0+2.0", "2.0.1+2.0.1"}))
+			}, NodeTimeout(60*time.Second))
+		})
+
 		It("fetches on every call with a negative interval", func(ctx SpecContext) {
 			opts.FetchInterval = -1
 			src := open(ctx, repo.dir)
