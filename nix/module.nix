@@ -81,6 +81,14 @@ let
     UMask = "0027";
   };
 
+  # The daemon refuses to serve its trigger API beyond loopback without a token; say so when the
+  # system is built rather than with a unit that restarts forever.
+  loopbackListen = builtins.any (prefix: lib.hasPrefix prefix cfg.listen) [
+    "127."
+    "[::1]:"
+    "localhost:"
+  ];
+
   # StateDirectory= only manages directories below /var/lib; any other stateDir must exist and
   # be writable by the service user.
   managedStateDir = lib.hasPrefix "/var/lib/" cfg.stateDir;
@@ -180,6 +188,10 @@ in
       {
         assertion = config.virtualisation.docker.enable;
         message = "services.ccci-controller needs Docker: set virtualisation.docker.enable = true (the daemon must run in swarm mode).";
+      }
+      {
+        assertion = loopbackListen || cfg.tokenFile != null;
+        message = "services.ccci-controller.listen = \"${cfg.listen}\" is not a loopback address: set services.ccci-controller.tokenFile, or listen on 127.0.0.1 (the daemon refuses to serve its trigger API elsewhere without a token).";
       }
     ];
 

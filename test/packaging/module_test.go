@@ -80,10 +80,11 @@ var _ = Describe("NixOS module", func() {
 		}, NodeTimeout(time.Minute))
 	})
 
-	Context("when the listener, run limit, schedule and extra arguments are set", func() {
+	Context("when the listener, token, run limit, schedule and extra arguments are set", func() {
 		It("passes them on", func(ctx SpecContext) {
 			settings := base()
 			settings["listen"] = "0.0.0.0:9000"
+			settings["tokenFile"] = "/run/keys/ccci-token"
 			settings["maxRuns"] = 3
 			settings["extraArgs"] = []string{"--sweep-interval", "10m"}
 			settings["sweep"] = map[string]any{"onCalendar": "hourly", "server": "http://127.0.0.1:9000"}
@@ -94,12 +95,34 @@ var _ = Describe("NixOS module", func() {
 				"--state", "/var/lib/ccci-controller",
 				"--listen", "0.0.0.0:9000",
 				"--max-runs", "3",
+				"--token-file", "%d/token",
 				"--sweep-interval", "10m",
 			}))
 			Expect(execWords(cfg.Systemd.Services["ccci-controller-sweep"].ServiceConfig)).To(
-				Equal([]string{exe, "sweep", "--server", "http://127.0.0.1:9000"}))
+				Equal([]string{exe, "sweep", "--server", "http://127.0.0.1:9000", "--token-file", "%d/token"}))
 			Expect(cfg.Systemd.Timers["ccci-controller-sweep"].TimerConfig).To(HaveKeyWithValue("OnCalendar", "hourly"))
 		}, NodeTimeout(time.Minute))
+	})
+
+	Context("when it listens beyond loopback", func() {
+		DescribeTable("requires a token",
+			func(ctx SpecContext, listen string, token bool, holds bool) {
+				settings := base()
+				settings["listen"] = listen
+				if token {
+					settings["tokenFile"] = "/run/keys/ccci-token"
+				}
+				cfg := evalModule(ctx, settings)
+				Expect(cfg.Assertions).To(ContainElement(And(
+					HaveField("Message", ContainSubstring("is not a loopback address")),
+					HaveField("Assertion", holds),
+				)))
+			},
+			Entry("0.0.0.0 without a token fails", NodeTimeout(time.Minute), "0.0.0.0:8089", false, false),
+			Entry("0.0.0.0 with a token holds", NodeTimeout(time.Minute), "0.0.0.0:8089", true, true),
+			Entry("127.0.0.1 without a token holds", NodeTimeout(time.Minute), "127.0.0.1:8089", false, true),
+			Entry("[::1] without a token holds", NodeTimeout(time.Minute), "[::1]:8089", false, true),
+		)
 	})
 
 	Context("when stateDir is outside /var/lib", func() {
