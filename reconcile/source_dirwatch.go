@@ -55,7 +55,12 @@ func (d *DirWatch) Start(ctx context.Context, q Enqueuer) error {
 	if d.Dir == "" || d.Parse == nil {
 		return errors.New("directory watch needs a Dir and a Parse function")
 	}
-	root, err := filepath.Abs(d.Dir)
+	// A symlinked root (e.g. /etc/ccci/resources -> /nix/store/...) is resolved once: the walk
+	// does not follow symlinks, and the watches must sit on the real directories.
+	root, err := filepath.EvalSymlinks(d.Dir)
+	if err == nil {
+		root, err = filepath.Abs(root)
+	}
 	if err != nil {
 		return fmt.Errorf("watch %q: %w", d.Dir, err)
 	}

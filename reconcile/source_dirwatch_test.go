@@ -172,6 +172,20 @@ var _ = Describe("DirWatch", func() {
 	}, NodeTimeout(10*time.Second))
 })
 
+var _ = Describe("DirWatch of a symlinked directory", func() {
+	It("watches the directory the link points to", func(ctx SpecContext) {
+		real := GinkgoT().TempDir()
+		link := filepath.Join(GinkgoT().TempDir(), "resources")
+		Expect(os.Symlink(real, link)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(real, "a.yaml"), []byte("RecipeTest/a: 1\n"), 0o644)).To(Succeed())
+		rec := &recorder{}
+		Expect((&DirWatch{Dir: link, Parse: parseLines}).Start(ctx, rec)).To(Succeed())
+		Expect(rec.take()).To(ConsistOf("RecipeTest/a"))
+		Expect(os.WriteFile(filepath.Join(link, "a.yaml"), []byte("RecipeTest/a: 2\n"), 0o644)).To(Succeed())
+		Eventually(rec.take).WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).Should(ConsistOf("RecipeTest/a"))
+	}, NodeTimeout(10*time.Second))
+})
+
 var _ = Describe("Manager with a DirWatch", func() {
 	It("is ready once the tree is loaded, reconciles every key, then each edited one", func(ctx SpecContext) {
 		dir := GinkgoT().TempDir()
