@@ -27,6 +27,12 @@ const (
 	// a deep comparison that nothing changed.
 	LabelSpecHash = "ccci.commoninternet.net/spec-hash"
 
+	// LabelSecretOf carries the stack name on external secrets the controller generated. It is
+	// deliberately not LabelStackNamespace: `docker stack rm` and `abra app undeploy` remove
+	// everything with that label, and a generated database password must outlive an undeploy
+	// as long as the volumes it protects.
+	LabelSecretOf = "ccci.commoninternet.net/secret-of"
+
 	// LabelTestSuite marks objects created by this repository's own test suites; its value is
 	// a per-run id so a suite removes exactly what it made.
 	LabelTestSuite = "ccci.commoninternet.net/test-suite"
