@@ -78,21 +78,51 @@ const fakePackagePath = "/nix/store/00000000000000000000000000000000-ccci-contro
 // testdata/eval-module.nix. A nil result means the module configures nothing.
 func evalModule(ctx context.Context, settings map[string]any) *moduleConfig {
 	GinkgoHelper()
-	nix := requireNix()
 	js, err := json.Marshal(settings)
 	Expect(err).NotTo(HaveOccurred())
-	out, err := exec.CommandContext(ctx, nix, "--eval", "--strict", "--json", "--readonly-mode",
-		filepath.Join(root, "test", "packaging", "testdata", "eval-module.nix"),
-		"--arg", "module", filepath.Join(root, "nix", "module.nix"),
-		"--argstr", "settings", string(js)).Output()
+	var cfg *moduleConfig
+	nixEval(ctx, &cfg, "eval-module.nix", "--arg", "module", filepath.Join(root, "nix", "module.nix"), "--argstr", "settings", string(js))
+	return cfg
+}
+
+// packageEval is what nix/package.nix hands to buildGoModule, as testdata/eval-package.nix
+// prints it.
+type packageEval struct {
+	VendorHash  string            `json:"vendorHash"`
+	SubPackages []string          `json:"subPackages"`
+	Ldflags     []string          `json:"ldflags"`
+	Env         map[string]string `json:"env"`
+	PostInstall string            `json:"postInstall"`
+	Meta        struct {
+		MainProgram string `json:"mainProgram"`
+	} `json:"meta"`
+	RuntimeTools   []string        `json:"runtimeTools"`
+	RuntimeBinPath string          `json:"runtimeBinPath"`
+	SourceKeeps    map[string]bool `json:"sourceKeeps"`
+}
+
+// evalPackage evaluates nix/package.nix with version through testdata/eval-package.nix.
+func evalPackage(ctx context.Context, version string) *packageEval {
+	GinkgoHelper()
+	var pkg *packageEval
+	nixEval(ctx, &pkg, "eval-package.nix", "--arg", "package", filepath.Join(root, "nix", "package.nix"), "--argstr", "version", version)
+	Expect(pkg).NotTo(BeNil())
+	return pkg
+}
+
+// nixEval evaluates a testdata expression strictly and decodes its JSON into v.
+func nixEval(ctx context.Context, v any, expr string, args ...string) {
+	GinkgoHelper()
+	nix := requireNix()
+	full := append([]string{"--eval", "--strict", "--json", "--readonly-mode",
+		filepath.Join(root, "test", "packaging", "testdata", expr)}, args...)
+	out, err := exec.CommandContext(ctx, nix, full...).Output()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
-		Fail(fmt.Sprintf("evaluate nix/module.nix with %s: %v\n%s", js, err, exitErr.Stderr))
+		Fail(fmt.Sprintf("nix-instantiate %s: %v\n%s", strings.Join(full, " "), err, exitErr.Stderr))
 	}
 	Expect(err).NotTo(HaveOccurred())
-	var cfg *moduleConfig
-	Expect(json.Unmarshal(out, &cfg)).To(Succeed(), "module evaluation printed %s", out)
-	return cfg
+	Expect(json.Unmarshal(out, v)).To(Succeed(), "%s printed %s", expr, out)
 }
 
 // execWords splits a unit's ExecStart= the way systemd does for quoting.

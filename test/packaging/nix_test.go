@@ -50,11 +50,14 @@ var _ = Describe("Nix files", func() {
 })
 
 var _ = Describe("nix/package.nix", func() {
+	var pkg *packageEval
+	BeforeEach(func(ctx SpecContext) {
+		pkg = evalPackage(ctx, "0.1.0+packaging")
+	}, NodeTimeout(time.Minute))
+
 	It("pins the vendorHash of the current source", func(ctx SpecContext) {
-		requireNix()
 		requireTool("nix", "install Debian's nix-bin (apt-get install nix-bin)")
-		m := regexp.MustCompile(`vendorHash = "([^"]*)";`).FindStringSubmatch(readFile("nix/package.nix"))
-		Expect(m).NotTo(BeNil(), "nix/package.nix sets no vendorHash")
+		Expect(pkg.VendorHash).To(HavePrefix("sha256-"), "nix/package.nix: vendorHash is not an SRI sha256 hash")
 
 		By("vendoring the module the way buildGoModule does and hashing the result")
 		out, err := run(ctx, root, filepath.Join(root, "nix", "vendor-hash.sh"))
@@ -62,14 +65,29 @@ var _ = Describe("nix/package.nix", func() {
 		lines := strings.Split(out, "\n")
 		want := lines[len(lines)-1]
 		Expect(want).To(HavePrefix("sha256-"), "nix/vendor-hash.sh printed %q", out)
-		Expect(m[1]).To(Equal(want),
-			"nix/package.nix: vendorHash is stale (the go.mod/go.sum or the set of imported packages changed); run `nix/vendor-hash.sh --write` and commit nix/package.nix")
+		Expect(pkg.VendorHash).To(Equal(want),
+			"nix/package.nix: vendorHash is stale (go.mod/go.sum or the set of imported packages changed); run `nix/vendor-hash.sh --write` and commit nix/package.nix")
 	}, NodeTimeout(5*time.Minute))
 
-	It("puts the tools of runtime-env.nix on the binary's PATH", func() {
-		pkg := readFile("nix/package.nix")
-		Expect(pkg).To(ContainSubstring("callPackage ./runtime-env.nix"))
-		Expect(pkg).To(MatchRegexp(`wrapProgram \$out/bin/ccci-controller\s*\\\s*--prefix PATH : \$\{lib\.makeBinPath runtimeEnv\}`))
+	It("builds only the CLI, without cgo, stamped with the version it is given", func() {
+		Expect(pkg.SubPackages).To(Equal([]string{"cmd/ccci-controller"}))
+		Expect(pkg.Env).To(HaveKeyWithValue("CGO_ENABLED", "0"))
+		Expect(pkg.Ldflags).To(ContainElement("-X main.version=0.1.0+packaging"))
+		Expect(pkg.Meta.MainProgram).To(Equal("ccci-controller"))
+	})
+
+	It("puts every tool of runtime-env.nix, and only those, first on the binary's PATH", func() {
+		Expect(pkg.RuntimeTools).To(ContainElements(
+			"docker-client", "git", "git-lfs", "openssl", "coreutils", "bash", "curl", "jq", "openssh"))
+		Expect(pkg.PostInstall).To(MatchRegexp(`wrapProgram \$out/bin/ccci-controller\s*\\\s*--prefix PATH : %s\s*$`,
+			regexp.QuoteMeta(pkg.RuntimeBinPath)))
+	})
+
+	It("builds from the Go source alone, so editing deployment files does not rebuild it", func() {
+		Expect(pkg.SourceKeeps).To(Equal(map[string]bool{
+			"cmd": true, "internal": true, "test": true, "go.mod": true,
+			"nix": false, "contrib": false, "docs": false, "flake.nix": false, ".ci": false,
+		}))
 	})
 
 	It("is the only file that takes the run-time tools: no other Nix file lists its own", func() {
