@@ -76,7 +76,7 @@ func runHelper(mode string) int {
 
 // writersPerProcess is how many goroutines of one writer process rewrite statuses at once,
 // each its own object "<name>-<i>", so one kill interrupts several writes.
-const writersPerProcess = 2
+const writersPerProcess = 3
 
 // writeForever rewrites the statuses of RecipeTest/<name>-<i> with increasing sequence
 // numbers, saying "ready" once it has read the current ones and printing "<i> <seq>" each time

@@ -25,7 +25,7 @@ func killRounds() int {
 	if n, err := strconv.Atoi(os.Getenv("CCCI_STORE_KILLS")); err == nil && n > 0 {
 		return n
 	}
-	return 1500
+	return 1000
 }
 
 // startHelper starts cmd and returns its stdout lines as a channel closed at EOF.
