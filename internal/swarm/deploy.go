@@ -2,7 +2,15 @@ package swarm
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/docker/cli/cli/compose/convert"
+	composetypes "github.com/docker/cli/cli/compose/types"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/go-logr/logr"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
 
 // DeployOptions says what a deploy labels and what it may create.
@@ -45,11 +53,85 @@ type DeployResult struct {
 	Created, Updated, Removed []string
 }
 
-var errNotImplemented = errors.New("not implemented yet")
-
-// Deploy makes the stack on Swarm match s, the way `docker stack deploy --prune` would, and
-// labels every service with abra's version label and our bookkeeping labels. When every service
-// already matches it makes no write call and returns AlreadyDeployed.
+// Deploy makes the stack on Swarm match s, the way `docker stack deploy --prune
+// --resolve-image never` would, and labels every service with abra's version label and our
+// bookkeeping labels. Order: reads and refusals first (missing external networks, changed
+// immutable configs, missing secrets that may not be generated), then networks, configs and
+// secrets, then services created, updated or removed. When everything already matches it makes
+// no write call and returns AlreadyDeployed.
+//
+// Deploy does not wait for the services to converge; call WaitConverged.
 func (c *Client) Deploy(ctx context.Context, s *Stack, opts DeployOptions) (DeployResult, error) {
-	return DeployResult{}, errNotImplemented
+	log := logr.FromContextOrDiscard(ctx).WithValues("stack", s.Name)
+	ns := convert.NewNamespace(s.Name)
+
+	objects, err := c.planObjects(ctx, s, ns, opts)
+	if err != nil {
+		return DeployResult{}, err
+	}
+	if err := c.createObjects(ctx, s, objects, opts); err != nil {
+		return DeployResult{}, err
+	}
+	desired, err := c.convertServices(ctx, s, ns, opts.Version)
+	if err != nil {
+		return DeployResult{}, err
+	}
+	existing, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: stackFilter(s.Name)})
+	if err != nil {
+		return DeployResult{}, fmt.Errorf("list services of stack %s: %w", s.Name, err)
+	}
+
+	var res DeployResult
+	for _, st := range planServices(s.Name, desired, existing, opts) {
+		if st.action == actionAdopt {
+			log.V(1).Info("Adopted service deployed by hand", "service", st.name)
+		}
+		if err := c.applyStep(ctx, st); err != nil {
+			return res, err
+		}
+		switch st.action {
+		case actionCreate:
+			res.Created = append(res.Created, st.name)
+			log.V(1).Info("Created service", "service", st.name)
+		case actionUpdate:
+			res.Updated = append(res.Updated, st.name)
+			log.V(1).Info("Updated service", "service", st.name)
+		case actionRemove:
+			res.Removed = append(res.Removed, st.name)
+			log.V(1).Info("Removed service", "service", st.name)
+		}
+	}
+	res.AlreadyDeployed = !objects.writes() && len(res.Created)+len(res.Updated)+len(res.Removed) == 0
+	return res, nil
+}
+
+// convertServices runs the CLI's converter and adds abra's version label. The converter reads
+// secret and config ids from the daemon, so it runs after those objects exist.
+func (c *Client) convertServices(ctx context.Context, s *Stack, ns convert.Namespace, version string) (map[string]desiredService, error) {
+	specs, err := convert.Services(ctx, ns, isolatedLabels(s.Config), c.docker)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: convert services: %w", s.Name, err)
+	}
+	out := make(map[string]desiredService, len(specs))
+	for key, spec := range specs {
+		want := spec
+		if version != "" {
+			want.Labels = withLabels(spec.Labels, map[string]string{v1.VersionLabel(s.Name): version})
+		}
+		out[ns.Scope(key)] = desiredService{cli: spec, want: want}
+	}
+	return out, nil
+}
+
+// isolatedLabels returns a copy of cfg whose services' label maps are fresh: the converter adds
+// its labels to the maps it is given, which would otherwise change the Stack.
+func isolatedLabels(cfg *composetypes.Config) *composetypes.Config {
+	cp := *cfg
+	cp.Services = make([]composetypes.ServiceConfig, len(cfg.Services))
+	for i, svc := range cfg.Services {
+		svc.Deploy.Labels = maps.Clone(svc.Deploy.Labels)
+		svc.Labels = maps.Clone(svc.Labels)
+		cp.Services[i] = svc
+	}
+	return &cp
 }

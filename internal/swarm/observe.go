@@ -1,6 +1,15 @@
 package swarm
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
 
 // StackState is what Swarm says about one stack.
 type StackState struct {
@@ -66,12 +75,173 @@ func (s ServiceState) converged() bool {
 }
 
 // Observe returns every stack on Swarm (ours and abra's), keyed by name, in at most two API
-// calls whatever the number of stacks.
+// calls whatever the number of stacks: one service list and one task list, both filtered on the
+// stack namespace label.
 func (c *Client) Observe(ctx context.Context) (map[string]StackState, error) {
-	return nil, errNotImplemented
+	f := filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace))
+	services, tasks, err := c.listStack(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return summarise(services, tasks), nil
 }
 
-// ObserveStack returns one stack; a stack with no service is returned empty, not as an error.
+// ObserveStack returns one stack in two API calls; a stack with no service is returned empty,
+// not as an error.
 func (c *Client) ObserveStack(ctx context.Context, name string) (StackState, error) {
-	return StackState{}, errNotImplemented
+	services, tasks, err := c.listStack(ctx, stackFilter(name))
+	if err != nil {
+		return StackState{}, err
+	}
+	st, ok := summarise(services, tasks)[name]
+	if !ok {
+		return StackState{Name: name}, nil
+	}
+	return st, nil
+}
+
+// stackFilter selects the objects of one stack.
+func stackFilter(stack string) filters.Args {
+	return filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace+"="+stack))
+}
+
+// listStack is the whole of an observation: one service list (with Swarm's task counts) and
+// one task list.
+func (c *Client) listStack(ctx context.Context, f filters.Args) ([]swarm.Service, []swarm.Task, error) {
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f, Status: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list services: %w", err)
+	}
+	if len(services) == 0 {
+		return nil, nil, nil
+	}
+	tasks, err := c.docker.TaskList(ctx, swarm.TaskListOptions{Filters: f})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return services, tasks, nil
+}
+
+// maxErrors bounds ServiceState.Errors; Swarm keeps five tasks per slot by default.
+const maxErrors = 3
+
+// summarise groups services and tasks by stack. It is pure, so the rules of what counts as
+// running, starting and failed are tested without a daemon.
+func summarise(services []swarm.Service, tasks []swarm.Task) map[string]StackState {
+	byService := map[string][]swarm.Task{}
+	for _, t := range tasks {
+		byService[t.ServiceID] = append(byService[t.ServiceID], t)
+	}
+	stacks := map[string]StackState{}
+	for _, svc := range services {
+		name := svc.Spec.Labels[v1.LabelStackNamespace]
+		st := stacks[name]
+		st.Name = name
+		st.Services = append(st.Services, serviceState(svc, byService[svc.ID]))
+		stacks[name] = st
+	}
+	for name, st := range stacks {
+		sort.Slice(st.Services, func(i, j int) bool { return st.Services[i].Name < st.Services[j].Name })
+		st.Version = stackLabel(st, v1.VersionLabel(name))
+		st.Chaos = stackLabel(st, v1.ChaosLabel(name))
+		stacks[name] = st
+	}
+	return stacks
+}
+
+// stackLabel reads a stack-wide label the way abra does: from the service "app" when it exists,
+// else from the first service (by name) that carries it.
+func stackLabel(st StackState, key string) string {
+	for _, svc := range st.Services {
+		if svc.Name == st.Name+"_app" {
+			if v, ok := svc.Labels[key]; ok {
+				return v
+			}
+		}
+	}
+	for _, svc := range st.Services {
+		if v, ok := svc.Labels[key]; ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// serviceState counts one service's tasks. Only tasks Swarm wants running count as running or
+// starting; failures count tasks created since the service spec last changed, so errors of a
+// previous version do not fail a new one.
+func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
+	s := ServiceState{
+		Name:         svc.Spec.Name,
+		Labels:       svc.Spec.Labels,
+		VersionIndex: svc.Version.Index,
+		Desired:      desiredTasks(svc),
+	}
+	if svc.UpdateStatus != nil {
+		s.UpdateState = string(svc.UpdateStatus.State)
+		s.UpdateMessage = svc.UpdateStatus.Message
+	}
+	job := svc.Spec.Mode.ReplicatedJob != nil || svc.Spec.Mode.GlobalJob != nil
+	sort.Slice(tasks, func(i, j int) bool { return tasks[i].Status.Timestamp.After(tasks[j].Status.Timestamp) })
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		if t.DesiredState == swarm.TaskStateRunning {
+			switch t.Status.State {
+			case swarm.TaskStateRunning:
+				s.Running++
+				s.Healthy++
+			case swarm.TaskStateNew, swarm.TaskStatePending, swarm.TaskStateAssigned, swarm.TaskStateAccepted,
+				swarm.TaskStatePreparing, swarm.TaskStateReady, swarm.TaskStateStarting:
+				s.Starting++
+			}
+		}
+		if !taskEnded(t, job) {
+			continue
+		}
+		if !t.CreatedAt.Before(svc.UpdatedAt) {
+			s.Failures++
+		}
+		if msg := taskError(t); msg != "" && !seen[msg] && len(s.Errors) < maxErrors {
+			seen[msg] = true
+			s.Errors = append(s.Errors, msg)
+		}
+	}
+	return s
+}
+
+// desiredTasks prefers Swarm's own count (it knows the eligible nodes of a global service) and
+// falls back to the replica count for daemons that do not report it.
+func desiredTasks(svc swarm.Service) int {
+	if svc.ServiceStatus != nil {
+		return int(svc.ServiceStatus.DesiredTasks)
+	}
+	if svc.Spec.Mode.Replicated != nil && svc.Spec.Mode.Replicated.Replicas != nil {
+		return int(*svc.Spec.Mode.Replicated.Replicas)
+	}
+	return 0
+}
+
+// taskEnded reports whether a task ended on its own: it failed, was rejected, or — for a
+// long-running (non-job) service — exited 0. Swarm marks the tasks it stops itself "shutdown",
+// so "complete" means the container stopped by itself; an unhealthy container that handles
+// the SIGTERM Swarm sends exits cleanly and looks like this.
+func taskEnded(t swarm.Task, job bool) bool {
+	switch t.Status.State {
+	case swarm.TaskStateFailed, swarm.TaskStateRejected:
+		return true
+	case swarm.TaskStateComplete:
+		return !job
+	}
+	return false
+}
+
+// taskError describes why a task ended.
+func taskError(t swarm.Task) string {
+	switch {
+	case t.Status.Err != "":
+		return t.Status.Err
+	case t.Status.State == swarm.TaskStateComplete:
+		return "task exited with status 0 while it should keep running (a container stopped as unhealthy that exits cleanly on SIGTERM looks like this)"
+	}
+	return string(t.Status.State) + ": " + t.Status.Message
 }

@@ -1,22 +1,204 @@
 package swarm
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
 
-// Remove removes the stack: its services, then (once their tasks are gone) its networks,
-// configs and secrets, and with withVolumes its volumes. Afterwards nothing labelled with the
-// stack's namespace remains.
+	"github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+// removeWait bounds each wait of a removal: for tasks to stop and for networks and volumes to
+// be released by exiting containers.
+const removeWait = 2 * time.Minute
+
+// Remove removes the stack: its services, then (once their containers are gone) its networks,
+// configs and secrets, and with withVolumes its volumes and the secrets we generated for it.
+// Generated secrets go only with the volumes: a database password must not be lost while the
+// data it protects is kept. Afterwards nothing labelled with the stack's namespace remains.
 func (c *Client) Remove(ctx context.Context, stack string, withVolumes bool) error {
-	return errNotImplemented
+	if err := c.RemoveServices(ctx, stack); err != nil {
+		return err
+	}
+	f := stackFilter(stack)
+	var errs []error
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list networks of stack %s", stack))
+	for _, n := range nets {
+		errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.NetworkRemove(ctx, n.ID) }, "remove network %q", n.Name))
+	}
+	cfgs, err := c.docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list configs of stack %s", stack))
+	for _, cfg := range cfgs {
+		errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.ConfigRemove(ctx, cfg.ID) }, "remove config %q", cfg.Spec.Name))
+	}
+	secretFilters := []filters.Args{f}
+	if withVolumes {
+		secretFilters = append(secretFilters, filters.NewArgs(filters.Arg("label", v1.LabelSecretOf+"="+stack)))
+	}
+	for _, sf := range secretFilters {
+		secs, err := c.docker.SecretList(ctx, swarm.SecretListOptions{Filters: sf})
+		errs = append(errs, wrap(err, "list secrets of stack %s", stack))
+		for _, sec := range secs {
+			errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.SecretRemove(ctx, sec.ID) }, "remove secret %q", sec.Spec.Name))
+		}
+	}
+	if withVolumes {
+		vols, err := c.docker.VolumeList(ctx, volume.ListOptions{Filters: f})
+		errs = append(errs, wrap(err, "list volumes of stack %s", stack))
+		for _, vol := range vols.Volumes {
+			errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.VolumeRemove(ctx, vol.Name, false) }, "remove volume %q", vol.Name))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// RemoveServices removes the stack's services and waits for their tasks to stop, keeping
-// volumes, networks, configs and secrets (a WarmCanonical in data mode).
+// RemoveServices removes the stack's services and waits for their containers to be gone,
+// keeping volumes, networks, configs and secrets (a WarmCanonical in data mode).
 func (c *Client) RemoveServices(ctx context.Context, stack string) error {
-	return errNotImplemented
+	f := stackFilter(stack)
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	if err != nil {
+		return fmt.Errorf("list services of stack %s: %w", stack, err)
+	}
+	for _, svc := range services {
+		if err := c.docker.ServiceRemove(ctx, svc.ID); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("remove service %q: %w", svc.Spec.Name, err)
+		}
+	}
+	return c.waitContainersGone(ctx, stack)
 }
 
-// StacksWithLabel returns the names of stacks with a service, network, secret, config or volume
-// labelled key=value, for garbage collection.
+// waitContainersGone waits until no container of the stack exists: only then are its networks
+// and volumes free. Containers carry the namespace label the CLI's converter puts on them.
+func (c *Client) waitContainersGone(ctx context.Context, stack string) error {
+	ctx, cancel := context.WithTimeout(ctx, removeWait)
+	defer cancel()
+	for {
+		ctrs, err := c.docker.ContainerList(ctx, container.ListOptions{All: true, Filters: stackFilter(stack)})
+		if err == nil && len(ctrs) == 0 {
+			return nil
+		}
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("list containers of stack %s: %w", stack, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the containers of stack %s to stop: %d left after %s", stack, len(ctrs), removeWait)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// retryInUse runs remove until it succeeds, the object is gone, or removeWait passes: a volume
+// or network stays in use for a few seconds while the last containers exit.
+func (c *Client) retryInUse(ctx context.Context, remove func() error, format string, args ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, removeWait)
+	defer cancel()
+	for {
+		err := remove()
+		if err == nil || errdefs.IsNotFound(err) {
+			return nil
+		}
+		if !errdefs.IsConflict(err) && !isInUse(err) {
+			return fmt.Errorf(format+": %w", append(args, err)...)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf(format+": still in use after %s: %w", append(args, removeWait, err)...)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// isInUse recognises the daemon's "in use" and "active endpoints" answers, which older daemons
+// do not always send as 409.
+func isInUse(err error) bool {
+	s := err.Error()
+	return containsAny(s, "in use", "active endpoints", "is being used")
+}
+
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// StacksWithLabel returns the names of stacks with a service, network, config, secret or volume
+// labelled key=value (value "" matches any value), sorted, for garbage collection.
 func (c *Client) StacksWithLabel(ctx context.Context, key, value string) ([]string, error) {
-	return nil, errNotImplemented
+	sel := key
+	if value != "" {
+		sel = key + "=" + value
+	}
+	f := filters.NewArgs(filters.Arg("label", sel))
+	names := map[string]bool{}
+	add := func(labels map[string]string) {
+		if ns := labels[v1.LabelStackNamespace]; ns != "" {
+			names[ns] = true
+		} else if ns := labels[v1.LabelSecretOf]; ns != "" {
+			names[ns] = true
+		}
+	}
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list services labelled %s: %w", sel, err)
+	}
+	for _, s := range services {
+		add(s.Spec.Labels)
+	}
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list networks labelled %s: %w", sel, err)
+	}
+	for _, n := range nets {
+		add(n.Labels)
+	}
+	cfgs, err := c.docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list configs labelled %s: %w", sel, err)
+	}
+	for _, cfg := range cfgs {
+		add(cfg.Spec.Labels)
+	}
+	secs, err := c.docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list secrets labelled %s: %w", sel, err)
+	}
+	for _, sec := range secs {
+		add(sec.Spec.Labels)
+	}
+	vols, err := c.docker.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list volumes labelled %s: %w", sel, err)
+	}
+	for _, v := range vols.Volumes {
+		add(v.Labels)
+	}
+	out := make([]string, 0, len(names))
+	for n := range names {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }

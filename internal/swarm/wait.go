@@ -2,13 +2,102 @@ package swarm
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
+
+// maxTaskFailures is how many tasks of the current spec may end before a service is judged
+// unable to start. More than one, because an app that waits for its database commonly exits once
+// or twice at first; Swarm restarts it.
+const maxTaskFailures = 3
+
+// pollInterval is how often WaitConverged and the removal waits look again.
+const pollInterval = 500 * time.Millisecond
 
 // WaitConverged waits until the stack is converged (see StackState.Converged). It fails early,
 // naming the service and the task error, when a task cannot succeed: the image does not exist,
 // tasks fail repeatedly (non-zero exit, unhealthy after retries), or the update paused or rolled
-// back. It fails at timeout otherwise.
+// back. Tasks still starting (a healthcheck's start period included) are waited for. It fails
+// at timeout otherwise, with the last observation.
 func (c *Client) WaitConverged(ctx context.Context, stack string, timeout time.Duration) error {
-	return errNotImplemented
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last StackState
+	for {
+		st, err := c.ObserveStack(ctx, stack)
+		switch {
+		case err == nil:
+			last = st
+			if len(st.Services) == 0 {
+				return fmt.Errorf("wait for stack %s: it has no service", stack)
+			}
+			if st.Converged() {
+				return nil
+			}
+			if err := cannotConverge(st); err != nil {
+				return err
+			}
+		case ctx.Err() == nil:
+			return fmt.Errorf("wait for stack %s: %w", stack, err)
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("wait for stack %s: not converged after %s: %s", stack, timeout, describe(last))
+			}
+			return ctx.Err()
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// cannotConverge returns an error when a service of the stack cannot converge any more.
+func cannotConverge(st StackState) error {
+	for _, svc := range st.Services {
+		switch svc.UpdateState {
+		case "paused", "rollback_started", "rollback_paused", "rollback_completed":
+			return fmt.Errorf("service %s: update %s: %s%s", svc.Name, svc.UpdateState, svc.UpdateMessage, lastError(svc))
+		}
+		for _, e := range svc.Errors {
+			if strings.Contains(strings.ToLower(e), "no such image") && svc.Failures > 0 {
+				return fmt.Errorf("service %s: %s", svc.Name, e)
+			}
+		}
+		if svc.Failures >= maxTaskFailures && svc.Running < svc.Desired {
+			return fmt.Errorf("service %s: %d tasks failed%s", svc.Name, svc.Failures, lastError(svc))
+		}
+	}
+	return nil
+}
+
+func lastError(svc ServiceState) string {
+	if len(svc.Errors) == 0 {
+		return ""
+	}
+	return ": " + svc.Errors[0]
+}
+
+// describe summarises the services that are not converged, for a timeout message.
+func describe(st StackState) string {
+	var parts []string
+	for _, svc := range st.Services {
+		if svc.converged() {
+			continue
+		}
+		p := fmt.Sprintf("%s %d/%d running", svc.Name, svc.Running, svc.Desired)
+		if svc.Starting > 0 {
+			p += fmt.Sprintf(", %d starting", svc.Starting)
+		}
+		if svc.UpdateState != "" {
+			p += ", update " + svc.UpdateState
+		}
+		p += lastError(svc)
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return "no observation"
+	}
+	return strings.Join(parts, "; ")
 }
