@@ -14,7 +14,8 @@ import (
 
 // Get decodes the stored status of kind/name into v and reports whether there was one. A file
 // that cannot be read or decoded is moved aside; Get then returns false and a *CorruptError,
-// and the caller carries on as if there were no status (and reports the error).
+// and the caller carries on as if there were no status (and reports the error). After an
+// error v may be partly filled; start from a zero value.
 func (s *Store) Get(kind, name string, v any) (bool, error) {
 	path, err := s.objectPath(statusDir, kind, name, ".json")
 	if err != nil {
