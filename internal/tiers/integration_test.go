@@ -117,7 +117,10 @@ func leftovers(ctx context.Context, runID string) []string {
 	var args []filters.Args
 	args = append(args, filters.NewArgs(filters.Arg("label", v1.LabelRun+"="+runID)))
 	for _, role := range []string{"", "up"} {
-		args = append(args, filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace+"="+tiers.StackName("sample", runID, role))))
+		stack := tiers.StackName("sample", runID, role)
+		args = append(args,
+			filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace+"="+stack)),
+			filters.NewArgs(filters.Arg("label", v1.LabelSecretOf+"="+stack)))
 	}
 	d := sw.Docker()
 	for _, f := range args {
