@@ -21,5 +21,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCommand(opts)
 	root.AddCommand(newValidateCommand(opts))
 	root.AddCommand(newVersionCommand(opts))
+	root.AddCommand(newRunCommand(opts), newSweepCommand(opts), newReconcileCommand(opts), newTriggerCommand(opts), newGetCommand(opts), newDescribeCommand(opts))
 	return execute(ctx, root, args, stdout, stderr)
 }

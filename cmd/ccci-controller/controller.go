@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/client"
+	"github.com/spf13/cobra"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/store"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+	"coopcloud.tech/ccci-controller/internal/tiers"
+	"coopcloud.tech/ccci-controller/reconcile"
+)
+
+// controllerOptions are the flags of the commands that reconcile or test.
+type controllerOptions struct {
+	// MaxRuns bounds the test runs at once (--max-runs).
+	MaxRuns int
+	// Labels are put on every object deployed (--label key=value, repeatable).
+	Labels []string
+}
+
+func (o *controllerOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 1, "test runs at once")
+	cmd.Flags().StringArrayVar(&o.Labels, "label", nil, "extra label KEY=VALUE on every stack, service, secret and config deployed; garbage collection removes only leftover test stacks carrying all of them (repeatable)")
+}
+
+func (o *controllerOptions) labels() (map[string]string, error) {
+	m := map[string]string{}
+	for _, l := range o.Labels {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return nil, usageError(fmt.Errorf("invalid --label %q (valid: KEY=VALUE)", l))
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// controller is the wiring of the reconcilers to the real packages, for one process.
+type controller struct {
+	store   *store.Store
+	objects *controllers.Dir
+	swarm   *swarm.Client
+	cluster *controllers.SwarmCluster
+	recipes *controllers.RecipeSources
+	runner  *tiers.Runner
+	pool    *controllers.RunPool
+	wc      *controllers.WarmCanonicalReconciler
+	rt      *controllers.RecipeTestReconciler
+}
+
+// newController opens the state directory and the Docker client and wires everything; runs
+// live as long as ctx.
+func newController(ctx context.Context, g *globalOptions, o *controllerOptions) (*controller, error) {
+	labels, err := o.labels()
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(g.State)
+	if err != nil {
+		return nil, fmt.Errorf("open state directory: %w", err)
+	}
+	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("connect to Docker: %w", err)
+	}
+	c := &controller{store: st, objects: &controllers.Dir{Root: g.Resources}, swarm: sw}
+	c.recipes = &controllers.RecipeSources{Options: recipe.Options{CacheDir: filepath.Join(st.Dir(), "cache")}}
+	c.cluster = &controllers.SwarmCluster{Client: sw, Recipes: c.recipes, Labels: labels}
+	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: labels})
+	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: o.MaxRuns, Context: ctx}
+	c.wc = &controllers.WarmCanonicalReconciler{Objects: c.objects, Store: st, Cluster: c.cluster, Recipes: c.recipes, Runs: c.pool}
+	c.rt = &controllers.RecipeTestReconciler{Objects: c.objects, Store: st, Runs: c.pool}
+	return c, nil
+}
+
+// wake sets where finished runs and RecipeTest reconciles send the objects to reconcile.
+func (c *controller) wake(f func(reconcile.Request)) {
+	c.pool.Wake, c.rt.Wake = f, f
+}
+
+// collectGarbage removes the throw-away stacks a killed process left behind.
+func (c *controller) collectGarbage(ctx context.Context) error {
+	if err := c.runner.CollectGarbage(ctx); err != nil {
+		return fmt.Errorf("collect leftover test stacks: %w", err)
+	}
+	return nil
+}
+
+// printProgress makes every run print its tiers as they start and end.
+func (c *controller) printProgress(w io.Writer) {
+	var mu sync.Mutex
+	c.pool.Progress = func(req controllers.RunRequest, ev tiers.ProgressEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		ref := req.Ref
+		if ref == "" {
+			ref = fmt.Sprintf("pr %d", req.PR)
+		}
+		if !ev.Done {
+			fmt.Fprintf(w, "  %s %s: tier %s started\n", req.RecipeTest, ref, ev.Tier)
+			return
+		}
+		reason := ""
+		if ev.Result.Reason != "" {
+			reason = " (" + ev.Result.Reason + ")"
+		}
+		fmt.Fprintf(w, "  %s %s: tier %s %s in %s%s\n", req.RecipeTest, ref, ev.Tier, ev.Result.Result, ev.Result.Duration.Round(100*time.Millisecond), reason)
+	}
+}
+
+// parseKind maps what a user types to a kind: recipetest, rt, warmcanonical, wc, plurals and
+// the kind names themselves.
+func parseKind(s string) (string, error) {
+	switch strings.ToLower(s) {
+	case "recipetest", "recipetests", "rt", "rts":
+		return v1.KindRecipeTest, nil
+	case "warmcanonical", "warmcanonicals", "wc", "wcs":
+		return v1.KindWarmCanonical, nil
+	}
+	return "", usageError(fmt.Errorf("unknown kind %q (valid: recipetest, rt, warmcanonical, wc, and their plurals)", s))
+}
+
+// parseObjectRef parses KIND/NAME.
+func parseObjectRef(s string) (v1.Key, error) {
+	k, n, ok := strings.Cut(s, "/")
+	if !ok || n == "" {
+		return v1.Key{}, usageError(fmt.Errorf("invalid object %q (valid: KIND/NAME, e.g. wc/gitea or recipetest/gitea)", s))
+	}
+	kind, err := parseKind(k)
+	if err != nil {
+		return v1.Key{}, err
+	}
+	return v1.Key{Kind: kind, Name: n}, nil
+}

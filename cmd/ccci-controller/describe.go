@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+)
+
+func newDescribeCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "describe KIND/NAME",
+		Short: "Show one object: spec, conditions, versions, promotions and recent runs per tier",
+		Example: `  ccci-controller describe wc/gitea
+  ccci-controller describe recipetest/gitea`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := parseObjectRef(args[0])
+			if err != nil {
+				return err
+			}
+			s, err := openState(g)
+			if err != nil {
+				return err
+			}
+			v, found, err := s.view(k.Kind, k.Name)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return &exitError{code: exitFailed, err: fmt.Errorf("%s %q not found in %s", k.Kind, k.Name, g.Resources)}
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Name:  %s\nKind:  %s\n", k.Name, k.Kind)
+			for _, e := range v.Errors {
+				fmt.Fprintf(w, "Error: %s\n", e)
+			}
+			if v.Spec != nil {
+				b, _ := yaml.Marshal(v.Spec)
+				fmt.Fprintf(w, "Spec:\n%s", indent(string(b), "  "))
+			}
+			switch st := v.Status.(type) {
+			case v1.WarmCanonicalStatus:
+				describeWarmCanonical(w, s, k.Name, st)
+			case v1.RecipeTestStatus:
+				describeConditions(w, st.Conditions)
+				describeRuns(w, st.Runs)
+			default:
+				fmt.Fprintln(w, "Status: never reconciled")
+			}
+			return nil
+		},
+	}
+}
+
+func describeWarmCanonical(w io.Writer, s *stateView, name string, st v1.WarmCanonicalStatus) {
+	fmt.Fprintf(w, "Versions:\n  Desired:         %s\n  Deployed:        %s\n  Known-good:      %s\n  Last attempted:  %s\n",
+		orDash(st.DesiredVersion), orDash(st.DeployedVersion), orDash(st.KnownGoodVersion), orDash(st.LastAttemptedVersion))
+	if len(st.FailedVersions) > 0 {
+		fmt.Fprintf(w, "  Failed:          %s (not retried until the spec changes or reconcile --force)\n", strings.Join(st.FailedVersions, ", "))
+	}
+	describeConditions(w, st.Conditions)
+	ps, _ := controllers.Promotions(s.store, name)
+	if len(ps) > 0 {
+		fmt.Fprintln(w, "Promotions:")
+		for _, p := range ps {
+			fmt.Fprintf(w, "  %s  %s → %s  %s\n", p.StartedAt.Format("2006-01-02 15:04:05"), orDash(p.From), p.To, p.State)
+		}
+	}
+}
+
+func describeConditions(w io.Writer, conds v1.Conditions) {
+	if len(conds) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Conditions:")
+	for _, c := range conds {
+		fmt.Fprintf(w, "  %-12s %-7s %-20s %s (since %s)\n", c.Type, c.Status, c.Reason, c.Message, c.LastTransitionTime.Format("2006-01-02 15:04:05"))
+	}
+}
+
+func describeRuns(w io.Writer, runs []v1.Run) {
+	if len(runs) == 0 {
+		fmt.Fprintln(w, "Runs: none")
+		return
+	}
+	fmt.Fprintln(w, "Runs:")
+	for i, r := range runs {
+		if i == 5 {
+			fmt.Fprintf(w, "  ... %d older runs (get -o yaml shows them)\n", len(runs)-5)
+			break
+		}
+		pr := ""
+		if r.PR > 0 {
+			pr = fmt.Sprintf(" pr %d", r.PR)
+		}
+		if r.SourceRepo != "" {
+			pr += " from " + r.SourceRepo
+		}
+		fmt.Fprintf(w, "  %s  %s  %s  ref %s%s  trigger %s  %s", r.ID, r.StartedAt.Format("2006-01-02 15:04:05"), orDash(r.Version), orDash(r.Ref), pr, r.Trigger, r.Verdict)
+		if r.Message != "" && r.Verdict != v1.VerdictPassed {
+			fmt.Fprintf(w, ": %s", oneLine(r.Message))
+		}
+		fmt.Fprintln(w)
+		for _, t := range r.Tiers {
+			fmt.Fprintf(w, "    %-8s %-13s %-8s %s\n", t.Name, t.Result, t.Duration, oneLine(t.Reason))
+		}
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "")
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/server"
+)
+
+// triggerOptions are trigger's flags, defaulted from a Drone custom build's environment.
+type triggerOptions struct {
+	Ref    string
+	PR     int
+	Source string
+}
+
+func firstEnv(keys ...string) string {
+	for _, k := range keys {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func newTriggerCommand(g *globalOptions) *cobra.Command {
+	o, r, t := &controllerOptions{}, &remoteOptions{}, &triggerOptions{}
+	cmd := &cobra.Command{
+		Use:   "trigger [recipetest/NAME] --ref REF [--pr N] [--src OWNER/REPO]",
+		Short: "Run the test tiers of a recipe for a ref and exit with the verdict (the Drone path)",
+		Long: `Trigger runs the tiers of a RecipeTest for one ref (a tag, a branch or a commit; with --pr the
+pull request's refs are fetched when the ref is not found) and prints the tier table. It only
+tests: it never deploys or changes a warm app. Tiers are printed to stderr as they start and end.
+
+Defaults come from the environment of a Drone custom build: NAME from RECIPE, --ref from REF
+or DRONE_COMMIT_SHA, --pr from PR or DRONE_PULL_REQUEST, --src from SRC or DRONE_REPO. The run
+is recorded with trigger drone when a pull request or source is given or DRONE is set, manual
+otherwise.
+
+Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
+		Example: `  ccci-controller trigger recipetest/gitea --ref 3.5.3+1.24.2
+  ccci-controller trigger rt/gitea --ref 5f1c2e0 --pr 42 --src coop-cloud/gitea
+  RECIPE=gitea REF=main ccci-controller trigger --server http://127.0.0.1:8089 --token-file /run/ccci/token`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, req, err := t.request(args)
+			if err != nil {
+				return err
+			}
+			var run v1.Run
+			if r.Server != "" {
+				token, err := r.token()
+				if err != nil {
+					return usageError(err)
+				}
+				tr := server.Trigger{Action: server.ActionTest, Kind: v1.KindRecipeTest, Name: name, Ref: req.Ref, PR: req.PR, Source: req.SourceRepo, Wait: true}
+				if err := server.Post(cmd.Context(), r.Server, token, tr, &run); err != nil {
+					return err
+				}
+			} else {
+				c, err := newController(cmd.Context(), g, o)
+				if err != nil {
+					return err
+				}
+				c.printProgress(cmd.ErrOrStderr())
+				if run, err = c.test(cmd.Context(), name, req); err != nil {
+					return err
+				}
+			}
+			printRun(cmd.OutOrStdout(), name, run)
+			if run.Verdict != v1.VerdictPassed {
+				return &exitError{code: exitFailed}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&t.Ref, "ref", firstEnv("REF", "DRONE_COMMIT_SHA"), "ref to test: tag, branch or commit (env REF, DRONE_COMMIT_SHA)")
+	pr, _ := strconv.Atoi(firstEnv("PR", "DRONE_PULL_REQUEST"))
+	cmd.Flags().IntVar(&t.PR, "pr", pr, "pull request number (env PR, DRONE_PULL_REQUEST)")
+	cmd.Flags().StringVar(&t.Source, "src", firstEnv("SRC", "DRONE_REPO"), "repository OWNER/REPO the change came from (env SRC, DRONE_REPO)")
+	o.addFlags(cmd)
+	r.addFlags(cmd)
+	return cmd
+}
+
+// request checks the arguments and builds the run request.
+func (t *triggerOptions) request(args []string) (string, controllers.RunRequest, error) {
+	name := os.Getenv("RECIPE")
+	if len(args) == 1 {
+		k, err := parseObjectRef(args[0])
+		if err != nil {
+			return "", controllers.RunRequest{}, err
+		}
+		if k.Kind != v1.KindRecipeTest {
+			return "", controllers.RunRequest{}, usageError(fmt.Errorf("trigger tests a RecipeTest, not a %s (valid: recipetest/NAME)", k.Kind))
+		}
+		name = k.Name
+	}
+	if name == "" {
+		return "", controllers.RunRequest{}, usageError(errors.New("no RecipeTest given (valid: recipetest/NAME, or RECIPE in the environment)"))
+	}
+	if t.Ref == "" && t.PR == 0 {
+		return "", controllers.RunRequest{}, usageError(errors.New("no ref given (valid: --ref REF or --pr N, or REF, DRONE_COMMIT_SHA, PR in the environment)"))
+	}
+	if t.PR < 0 {
+		return "", controllers.RunRequest{}, usageError(fmt.Errorf("invalid --pr %d (valid: a pull request number)", t.PR))
+	}
+	trigger := v1.TriggerManual
+	if t.PR > 0 || t.Source != "" || os.Getenv("DRONE") != "" {
+		trigger = v1.TriggerDrone
+	}
+	return name, controllers.RunRequest{RecipeTest: name, Ref: t.Ref, PR: t.PR, SourceRepo: t.Source, Trigger: trigger}, nil
+}
+
+// test runs the tiers for req and waits. The upgrade base is the known-good version of the warm
+// app gated by this RecipeTest, if there is one.
+func (c *controller) test(ctx context.Context, name string, req controllers.RunRequest) (v1.Run, error) {
+	obj, err := c.objects.Get(v1.KindRecipeTest, name)
+	if err != nil {
+		return v1.Run{}, err
+	}
+	if obj == nil {
+		return v1.Run{}, fmt.Errorf("RecipeTest %q: %w (valid: one of the RecipeTests in %s)", name, server.ErrNotFound, c.objects.Root)
+	}
+	req.KnownGood = c.knownGood(name)
+	id, err := c.pool.Start(req)
+	if err != nil {
+		return v1.Run{}, err
+	}
+	return c.pool.Wait(ctx, name, id)
+}
+
+func (c *controller) knownGood(recipeTest string) string {
+	names, _ := c.objects.List(v1.KindWarmCanonical)
+	for _, n := range names {
+		obj, err := c.objects.Get(v1.KindWarmCanonical, n)
+		wc, ok := obj.(*v1.WarmCanonical)
+		if err != nil || !ok {
+			continue
+		}
+		wc.Default()
+		var st v1.WarmCanonicalStatus
+		if wc.Spec.RecipeTest == recipeTest {
+			if found, _ := c.store.Get(v1.KindWarmCanonical, n, &st); found && st.KnownGoodVersion != "" {
+				return st.KnownGoodVersion
+			}
+		}
+	}
+	return ""
+}
+
+// printRun prints the tier table of a run and its verdict.
+func printRun(w io.Writer, name string, run v1.Run) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIER\tRESULT\tDURATION\tREASON")
+	for _, t := range run.Tiers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, t.Result, t.Duration, oneLine(t.Reason))
+	}
+	_ = tw.Flush()
+	version := run.Version
+	if version == "" {
+		version = run.Ref
+	}
+	fmt.Fprintf(w, "%s %s (commit %s, run %s): %s", name, orDash(version), orDash(short(run.Commit)), run.ID, run.Verdict)
+	if run.Message != "" && run.Verdict != v1.VerdictPassed {
+		fmt.Fprintf(w, ": %s", oneLine(run.Message))
+	}
+	fmt.Fprintln(w)
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s
+}
