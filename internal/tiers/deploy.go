@@ -58,7 +58,8 @@ func (x *execution) wait(ctx context.Context, l *tierLog, stack string) error {
 			l.Printf("service %s: %d/%d running, %d healthy, update %q %s, errors %q", s.Name, s.Running, s.Desired, s.Healthy, s.UpdateState, s.UpdateMessage, s.Errors)
 		}
 	}
-	return fmt.Errorf("wait for stack %s: %w", stack, err)
+	// The wait's errors already name the stack, the service and the task error.
+	return err
 }
 
 // checkVersion checks that the stack runs want according to abra's version label.
