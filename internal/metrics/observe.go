@@ -1,0 +1,36 @@
+package metrics
+
+import (
+	"encoding/json"
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+// PromotionsKind is the store kind under which the controllers keep each WarmCanonical's
+// promotion history (controllers.KindPromotions); the daemon checks the two agree.
+const PromotionsKind = "Promotions"
+
+// promotion is the part of a promotion history entry the metrics read.
+type promotion struct {
+	To         string     `json:"to"`
+	State      string     `json:"state"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
+// StatusWritten implements Observer: a promotion history whose newest entry finished counts
+// that promotion.
+func (r *Recorder) StatusWritten(kind, name string, data []byte) {
+	if kind != PromotionsKind {
+		return
+	}
+	var ps []promotion
+	if json.Unmarshal(data, &ps) != nil || len(ps) == 0 || ps[0].FinishedAt == nil {
+		return
+	}
+	r.PromotionFinished(name, ps[0].To, ps[0].StartedAt, ps[0].State)
+}
+
+// RunWritten implements Observer: a finished run is counted once.
+func (r *Recorder) RunWritten(recipeTest string, run v1.Run) { r.RunFinished(recipeTest, run) }

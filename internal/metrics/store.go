@@ -1,0 +1,82 @@
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+// Store is the state directory as the controllers use it (controllers.StatusStore);
+// *store.Store implements it.
+type Store interface {
+	Get(kind, name string, v any) (bool, error)
+	Put(kind, name string, v any) error
+	Lock(ctx context.Context, kind, name string) (func() error, error)
+	PutRun(recipeTest, runID string, v any) error
+	Runs(recipeTest string) ([]json.RawMessage, error)
+	RunDir(recipeTest, runID string) (string, error)
+}
+
+// Observer is told what the controllers wrote to the state directory, after the write
+// succeeded. It must be quick and must not fail the write: it runs on the writer's goroutine.
+type Observer interface {
+	// StatusWritten is called after the status of kind/name was stored; data is its JSON.
+	StatusWritten(kind, name string, data []byte)
+	// RunWritten is called after a run record of recipeTest was stored.
+	RunWritten(recipeTest string, run v1.Run)
+}
+
+// ObservedStore is a Store that tells its observers of every successful write. Watching the
+// writes, rather than adding hooks to every reconcile step, sees each run and promotion
+// exactly as get and the dashboard will.
+type ObservedStore struct {
+	Store
+	observers []Observer
+}
+
+// WrapStore returns inner with observers told of its writes.
+func WrapStore(inner Store, observers ...Observer) *ObservedStore {
+	return &ObservedStore{Store: inner, observers: observers}
+}
+
+// Put stores v and tells the observers.
+func (s *ObservedStore) Put(kind, name string, v any) error {
+	if err := s.Store.Put(kind, name, v); err != nil {
+		return err
+	}
+	if len(s.observers) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil // stored already; an unmarshalable value is not the observers' business
+	}
+	for _, o := range s.observers {
+		o.StatusWritten(kind, name, data)
+	}
+	return nil
+}
+
+// PutRun stores the run record v and tells the observers.
+func (s *ObservedStore) PutRun(recipeTest, runID string, v any) error {
+	if err := s.Store.PutRun(recipeTest, runID, v); err != nil {
+		return err
+	}
+	if len(s.observers) == 0 {
+		return nil
+	}
+	run, ok := v.(v1.Run)
+	if !ok {
+		var decoded v1.Run
+		data, err := json.Marshal(v)
+		if err != nil || json.Unmarshal(data, &decoded) != nil {
+			return nil
+		}
+		run = decoded
+	}
+	for _, o := range s.observers {
+		o.RunWritten(recipeTest, run)
+	}
+	return nil
+}
