@@ -16,9 +16,17 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// MaxFileSize is the largest resource file accepted, 1 MiB. Real files are a few KiB; the
-// bound keeps a stray large file from costing memory and time.
-const MaxFileSize = 1 << 20
+// Bounds of a resource file. Real files are a few KiB with a few documents; the bounds keep a
+// stray or hostile file from costing much memory and time.
+const (
+	// MaxFileSize is the largest resource file accepted, 1 MiB.
+	MaxFileSize = 1 << 20
+	// MaxDocuments is the most YAML documents one file may hold.
+	MaxDocuments = 1000
+	// maxErrorsPerDocument bounds the problems reported for one document; the rest are
+	// counted in a last message.
+	maxErrorsPerDocument = 50
+)
 
 // Document is one YAML document of a resource file as Parse saw it.
 type Document struct {
@@ -42,15 +50,16 @@ type Document struct {
 // valid documents, as written (call Default before use), and, as Errors, every problem found.
 // file is used only in messages. Parse does no I/O.
 func Parse(file string, data []byte) ([]Object, error) {
-	docs, errs := ParseDocuments(file, data)
+	docs, fileErrs := ParseDocuments(file, data)
 	var objs []Object
+	var errs Errors
 	for _, d := range docs {
 		if d.Object != nil {
 			objs = append(objs, d.Object)
 		}
 		errs = append(errs, d.Errors...)
 	}
-	return objs, errs.Err()
+	return objs, append(errs, fileErrs...).Err()
 }
 
 // ParseDocuments is Parse with the detail of each document, for the directory watcher and the
@@ -64,8 +73,15 @@ func ParseDocuments(file string, data []byte) ([]Document, Errors) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	var docs []Document
 	for _, c := range splitDocuments(data) {
+		if blank(c.text) {
+			continue
+		}
+		if len(docs) == MaxDocuments {
+			return docs, Errors{{File: file, Line: c.line, Detail: fmt.Sprintf("more than %d documents in the file (valid: split it into several files)", MaxDocuments)}}
+		}
 		d := parseDocument(file, c, len(docs)+1)
 		if d != nil {
+			d.Errors = capErrors(d.Errors)
 			docs = append(docs, *d)
 		}
 	}
@@ -80,6 +96,32 @@ func ParseDocuments(file string, data []byte) ([]Document, Errors) {
 // it, and loaders that check the size before reading use it for the same message.
 func TooLargeError(file string, size int64) *Error {
 	return &Error{File: file, Detail: fmt.Sprintf("file is %d bytes, over the limit of %d bytes (1 MiB) (valid: split it into several files)", size, MaxFileSize)}
+}
+
+// blank reports a document of nothing but blank lines, comments and markers, without the cost
+// of a YAML parser.
+func blank(text []byte) bool {
+	for _, l := range bytes.Split(text, []byte("\n")) {
+		l = bytes.TrimSpace(l)
+		if len(l) > 0 && l[0] != '#' && !isDocumentMarker(l) {
+			return false
+		}
+		if isDocumentMarker(l) && len(bytes.TrimSpace(l[3:])) > 0 && bytes.TrimSpace(l[3:])[0] != '#' {
+			return false
+		}
+	}
+	return true
+}
+
+// capErrors keeps the first maxErrorsPerDocument problems and counts the others.
+func capErrors(errs Errors) Errors {
+	if len(errs) <= maxErrorsPerDocument {
+		return errs
+	}
+	last := *errs[maxErrorsPerDocument-1]
+	last.Line, last.Field = 0, ""
+	last.Detail = fmt.Sprintf("%d more problems not shown (valid: fix the ones above first)", len(errs)-maxErrorsPerDocument+1)
+	return append(errs[:maxErrorsPerDocument-1:maxErrorsPerDocument-1], &last)
 }
 
 func checkFile(file string, data []byte) *Error {

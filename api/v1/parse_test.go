@@ -61,6 +61,28 @@ var _ = Describe("Parse", func() {
 		})
 	})
 
+	Context("when a file holds more than 1000 documents", func() {
+		It("stops there with a clear error", func() {
+			data := []byte(strings.Repeat("---\nkind: WarmCanonical\nmetadata: {name: a}\n", 1001))
+			_, err := v1.Parse("many.yaml", data)
+			var list v1.Errors
+			Expect(errors.As(err, &list)).To(BeTrue())
+			Expect(list[len(list)-1].Error()).To(Equal("many.yaml:3001: more than 1000 documents in the file (valid: split it into several files)"))
+		})
+	})
+
+	Context("when a document has very many problems", func() {
+		It("reports the first ones and counts the rest", func() {
+			data := "apiVersion: ccci.commoninternet.net/v1\nkind: RecipeTest\nmetadata: {name: a}\nspec:\n  source: {git: x}\n  tiers: [" +
+				strings.Repeat("{name: smoke}, ", 80) + "]\n"
+			_, err := v1.Parse("f.yaml", []byte(data))
+			var list v1.Errors
+			Expect(errors.As(err, &list)).To(BeTrue())
+			Expect(list).To(HaveLen(50))
+			Expect(list[49].Error()).To(Equal(`f.yaml: RecipeTest "a": 31 more problems not shown (valid: fix the ones above first)`))
+		})
+	})
+
 	Context("when a file is an alias bomb", func() {
 		It("finishes quickly and with bounded memory", func() {
 			data := readFile("testdata/invalid/alias-bomb.yaml")

@@ -21,11 +21,11 @@ func Load(paths ...string) (*Set, []error) {
 			continue
 		}
 		docs, fileErrs := v1.ParseDocuments(f, data)
-		for _, e := range fileErrs {
-			errs = append(errs, e)
-		}
 		for _, d := range docs {
 			errs = append(errs, set.add(f, d)...)
+		}
+		for _, e := range fileErrs {
+			errs = append(errs, e)
 		}
 	}
 	return set, errs
