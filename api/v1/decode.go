@@ -138,7 +138,7 @@ func (d *decoder) value(n *yaml.Node, t reflect.Type, field string) (v any, ok b
 }
 
 func (d *decoder) object(n *yaml.Node, t reflect.Type, field string) (any, bool) {
-	fields, names := jsonFields(t), JSONFieldNames(t)
+	fields, names := jsonFields(t), jsonFieldNames(t)
 	if field == "" {
 		// Status belongs to the controller and lives in the state directory.
 		delete(fields, "status")
@@ -288,16 +288,16 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// JSONFieldNames returns the JSON names of t's fields in declaration order, embedded structs
+// jsonFieldNames returns the JSON names of t's fields in declaration order, embedded structs
 // inlined. The schema generator and the error messages list fields in this order.
-func JSONFieldNames(t reflect.Type) []string {
+func jsonFieldNames(t reflect.Type) []string {
 	var out []string
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		switch {
 		case f.Anonymous && name == "":
-			out = append(out, JSONFieldNames(f.Type)...)
+			out = append(out, jsonFieldNames(f.Type)...)
 		case name != "" && name != "-" && f.IsExported():
 			out = append(out, name)
 		}
