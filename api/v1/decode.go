@@ -289,7 +289,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 }
 
 // jsonFieldNames returns the JSON names of t's fields in declaration order, embedded structs
-// inlined. The schema generator and the error messages list fields in this order.
+// inlined: "valid: ..." hints list fields in this order.
 func jsonFieldNames(t reflect.Type) []string {
 	var out []string
 	for i := 0; i < t.NumField(); i++ {
