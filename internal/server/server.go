@@ -2,11 +2,9 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -43,6 +41,9 @@ type Trigger struct {
 	Source string `json:"src,omitempty"`
 	// Wait makes the response come when the work is done, with its result.
 	Wait bool `json:"wait,omitempty"`
+	// RequestedAt is the client's token for this request; the reconcile that handles it
+	// records it in status.lastHandledReconcileAt. Optional. Defaults to the time received.
+	RequestedAt string `json:"requestedAt,omitempty"`
 }
 
 // ErrNotFound is returned by a Backend for an unknown object; it answers 404.
@@ -66,21 +67,28 @@ type Options struct {
 	Token string
 	// Ready backs /readyz. Optional; nil means always ready.
 	Ready func() bool
+	// Checks are the further named checks of /readyz (Docker reachable, swarm active, state
+	// directory writable). Optional.
+	Checks []Check
+	// TriggerRate bounds triggers per second; more are answered 429. Optional. Defaults to
+	// DefaultTriggerRate.
+	TriggerRate float64
 }
 
 // Server is the daemon's HTTP server.
 type Server struct {
-	opts Options
-	mux  *http.ServeMux
+	opts  Options
+	mux   *http.ServeMux
+	limit *limiter
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s := &Server{opts: opts, mux: http.NewServeMux(), limit: newLimiter(opts.TriggerRate)}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /readyz", s.serveReadyz)
 	s.mux.HandleFunc("POST /api/v1/trigger", s.trigger)
 	return s
 }
@@ -127,37 +135,14 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	if s.opts.Ready != nil && !s.opts.Ready() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
 func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Token != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok {
-			writeError(w, http.StatusUnauthorized, "missing bearer token")
-			return
-		}
-		if subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
-			writeError(w, http.StatusForbidden, "wrong token")
-			return
-		}
-	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "content type must be application/json")
+	if !s.limit.allow() {
+		writeError(w, http.StatusTooManyRequests, "too many triggers, retry later")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
-		return
-	}
-	if len(body) > maxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body over %d bytes", maxBody))
+	body, code, msg := s.authenticatedBody(w, r)
+	if code != 0 {
+		writeError(w, code, msg)
 		return
 	}
 	var t Trigger
@@ -166,6 +151,13 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&t); err != nil {
 		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "malformed JSON: data after the trigger object")
+		return
+	}
+	if t.RequestedAt == "" {
+		t.RequestedAt = time.Now().UTC().Format(time.RFC3339Nano)
 	}
 	switch t.Action {
 	case ActionReconcile, ActionTest:

@@ -71,8 +71,8 @@ var _ = Describe("Server", func() {
 	)
 
 	It("hands a good trigger to the backend", func() {
-		Expect(post("s3cret", "application/json", `{"action":"reconcile","kind":"WarmCanonical","name":"app","force":true,"wait":true}`)).To(Equal(http.StatusOK))
-		Expect(backend.got).To(ConsistOf(server.Trigger{Action: "reconcile", Kind: "WarmCanonical", Name: "app", Force: true, Wait: true}))
+		Expect(post("s3cret", "application/json", `{"action":"reconcile","kind":"WarmCanonical","name":"app","force":true,"wait":true,"requestedAt":"t1"}`)).To(Equal(http.StatusOK))
+		Expect(backend.got).To(ConsistOf(server.Trigger{Action: "reconcile", Kind: "WarmCanonical", Name: "app", Force: true, Wait: true, RequestedAt: "t1"}))
 	})
 
 	It("refuses to listen on a non-loopback address without a token", func(ctx SpecContext) {
