@@ -8,7 +8,6 @@ import (
 // Default values that are not derived from the object's name.
 const (
 	DefaultBranch        = "main"
-	DefaultComposeFile   = "compose.yml"
 	DefaultRunTimeout    = 30 * time.Minute
 	DefaultInterval      = 10 * time.Minute
 	DefaultWarmTimeout   = 15 * time.Minute
@@ -32,6 +31,9 @@ func (r *RecipeTest) Default() {
 		s.Source.Branch = DefaultBranch
 	}
 	if len(s.ComposeFiles) == 0 {
+		// Left empty when spec.env has no COMPOSE_FILE: the recipe's own .env.sample then
+		// decides, as abra does, and that can differ between versions (an overlay that
+		// appears in a later release).
 		s.ComposeFiles = defaultComposeFiles(s.Env)
 	}
 	if len(s.Tiers) == 0 {
@@ -47,16 +49,14 @@ func (r *RecipeTest) Default() {
 	}
 }
 
-// defaultComposeFiles follows abra: COMPOSE_FILE lists the files separated by colons.
+// defaultComposeFiles follows abra: COMPOSE_FILE lists the files separated by colons. It
+// returns nil when spec.env does not set COMPOSE_FILE.
 func defaultComposeFiles(env map[string]string) []string {
 	var files []string
 	for _, f := range strings.Split(env["COMPOSE_FILE"], composeFileSeparator) {
 		if f = strings.TrimSpace(f); f != "" {
 			files = append(files, f)
 		}
-	}
-	if len(files) == 0 {
-		files = []string{DefaultComposeFile}
 	}
 	return files
 }

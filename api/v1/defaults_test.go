@@ -23,12 +23,19 @@ var _ = Describe("Default", func() {
 			r := &v1.RecipeTest{Metadata: v1.ObjectMeta{Name: "gitea"}, Spec: v1.RecipeTestSpec{Source: v1.Source{Git: "/r"}}}
 			r.Default()
 			Expect(r.Spec).To(Equal(v1.RecipeTestSpec{
-				Recipe:       "gitea",
-				Source:       v1.Source{Git: "/r", Branch: "main"},
-				ComposeFiles: []string{"compose.yml"},
-				Tiers:        v1.DefaultTiers(),
-				Timeout:      v1.Minutes(30),
+				Recipe:  "gitea",
+				Source:  v1.Source{Git: "/r", Branch: "main"},
+				Tiers:   v1.DefaultTiers(),
+				Timeout: v1.Minutes(30),
 			}))
+		})
+	})
+
+	Context("when spec.env does not set COMPOSE_FILE", func() {
+		It("leaves the compose files to the recipe's .env.sample", func() {
+			r := &v1.RecipeTest{Spec: v1.RecipeTestSpec{Env: map[string]string{"DOMAIN": "x"}}}
+			r.Default()
+			Expect(r.Spec.ComposeFiles).To(BeEmpty())
 		})
 	})
 
