@@ -155,3 +155,30 @@ func writeServiceTar(file, service string, w io.Writer) error {
 		}
 	}
 }
+
+// archiveFile returns the content (up to 64 KiB) of the regular file entry name of the archive.
+func archiveFile(file, name string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("open archive: %w", err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return "", fmt.Errorf("read archive %s: %w", file, err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("archive %s has no entry %s", file, name)
+		}
+		if err != nil {
+			return "", fmt.Errorf("read archive %s: %w", file, err)
+		}
+		if hdr.Name == name && hdr.Typeflag == tar.TypeReg {
+			data, err := io.ReadAll(io.LimitReader(tr, 64<<10))
+			return string(data), err
+		}
+	}
+}

@@ -61,6 +61,11 @@ var _ = Describe("Archive", func() {
 		Expect(a.Size).To(Equal(int64(len(data))))
 		Expect(a.Files).To(Equal(3))
 
+		By("finding a file by its archive name")
+		Expect(archiveFile(file, "app/data/state")).To(Equal("42"))
+		_, err = archiveFile(file, "app/data/missing")
+		Expect(err).To(MatchError(ContainSubstring("has no entry app/data/missing")))
+
 		By("streaming one service's part with container paths relative to /")
 		rc := serviceTar(file, "app")
 		defer rc.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -11,11 +12,26 @@ import (
 	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
-// runBackup backs the main stack up the way backupbot would and checks the archive is not empty.
+// runBackup writes a marker into the app's data, backs the main stack up the way backupbot
+// would, and checks the archive holds the marker: a fresh app may have no data of its own, and
+// an archive that is merely not empty would not show the backup caught the data.
 func (x *execution) runBackup(ctx context.Context, l *tierLog) (string, error) {
+	targets := backupTargets(servicesOf(x.main))
+	marker := x.markerText(v1.TierBackup)
+	if err := x.placeMarkers(ctx, l, x.main.Name, targets, marker); err != nil {
+		return "", err
+	}
 	a, err := x.backup(ctx, l, x.main, string(v1.TierBackup))
 	if err != nil {
 		return "", err
+	}
+	for _, t := range targets {
+		entry := t.Service + "/" + strings.TrimPrefix(path.Join(t.MarkerDir, markerFile), "/")
+		got, err := archiveFile(a.Path, entry)
+		if err != nil || got != marker {
+			l.Printf("archive entry %s: %q, error %v", entry, got, err)
+			return "", fmt.Errorf("archive %s misses the marker written into %s of service %s: backup paths %v do not cover the app's data", x.relPath(a.Path), t.MarkerDir, t.Service, t.Paths)
+		}
 	}
 	return fmt.Sprintf("archive %s: %d files, %d bytes, sha256 %s", x.relPath(a.Path), a.Files, a.Size, a.SHA256), nil
 }

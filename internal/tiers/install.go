@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
 
 // observeTimeout bounds a diagnostic observation made after a failure.
@@ -40,7 +42,7 @@ func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) 
 	}
 	// A marker in the app's volume must survive the upgrade: the upgrade keeps the data.
 	marker, hasData := dataMarker(servicesOf(st))
-	text := "ccci upgrade marker of run " + x.req.RunID
+	text := x.markerText(v1.TierUpgrade)
 	if hasData {
 		if err := x.writeMarker(ctx, st.Name, marker, text); err != nil {
 			return "", fmt.Errorf("base %s: %w", x.base.tag, err)

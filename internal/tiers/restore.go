@@ -13,8 +13,25 @@ import (
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
 
-// markerFile is the file the restore tier writes into the app's data and expects back.
-const markerFile = ".ccci-restore-marker"
+// markerFile is the file the backup, restore and upgrade tiers write into the app's data and
+// expect to find again.
+const markerFile = ".ccci-marker"
+
+// markerText is a marker's content, unique to the run and the moment.
+func (x *execution) markerText(tier v1.TierName) string {
+	return fmt.Sprintf("ccci %s marker of run %s written %s", tier, x.req.RunID, time.Now().UTC().Format(time.RFC3339Nano))
+}
+
+// placeMarkers writes the marker into the data of every backup target.
+func (x *execution) placeMarkers(ctx context.Context, l *tierLog, stack string, targets []backupTarget, marker string) error {
+	for _, t := range targets {
+		if err := x.writeMarker(ctx, stack, t, marker); err != nil {
+			return err
+		}
+		l.Printf("wrote marker %s into service %s", path.Join(t.MarkerDir, markerFile), t.Service)
+	}
+	return nil
+}
 
 // runRestore proves a backup brings the app's data back: it writes a unique marker into the
 // data of every backed-up service, backs up, removes the main stack with its volumes, deploys
@@ -23,12 +40,9 @@ const markerFile = ".ccci-restore-marker"
 func (x *execution) runRestore(ctx context.Context, l *tierLog) (string, error) {
 	st := x.main
 	targets := backupTargets(servicesOf(st))
-	marker := fmt.Sprintf("ccci restore marker of run %s written %s", x.req.RunID, time.Now().UTC().Format(time.RFC3339Nano))
-	for _, t := range targets {
-		if err := x.writeMarker(ctx, st.Name, t, marker); err != nil {
-			return "", err
-		}
-		l.Printf("wrote marker %s into service %s", path.Join(t.MarkerDir, markerFile), t.Service)
+	marker := x.markerText(v1.TierRestore)
+	if err := x.placeMarkers(ctx, l, st.Name, targets, marker); err != nil {
+		return "", err
 	}
 	a, err := x.backup(ctx, l, st, string(v1.TierRestore))
 	if err != nil {
