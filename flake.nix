@@ -33,6 +33,11 @@
         default = ccci-controller;
       };
 
+      # `nix flake check` builds the package, which also proves the pinned vendorHash.
+      checks = forAllSystems (pkgs: {
+        package = self.packages.${pkgs.stdenv.hostPlatform.system}.ccci-controller;
+      });
+
       devShells = forAllSystems (pkgs: {
         # Go to build, plus the very tools the packaged binary runs with (docker client, git, ...):
         # what passes here passes under the timer and the Drone step.

@@ -20,8 +20,9 @@ type flakeEval struct {
 		Imports        []string `json:"imports"`
 		PackageDefault string   `json:"packageDefault"`
 	} `json:"module"`
-	DevShell     []string `json:"devShell"`
-	RuntimeTools []string `json:"runtimeTools"`
+	ChecksBuildPackage bool     `json:"checksBuildPackage"`
+	DevShell           []string `json:"devShell"`
+	RuntimeTools       []string `json:"runtimeTools"`
 }
 
 var _ = Describe("flake.nix", func() {
@@ -36,6 +37,7 @@ var _ = Describe("flake.nix", func() {
 		Expect(flake.Package.Pname).To(Equal("ccci-controller"))
 		Expect(flake.Package.Version).To(Equal("0.1.0+abc1234"))
 		Expect(flake.Package.SameAsNamed).To(BeTrue(), "packages.<system>.default is not packages.<system>.ccci-controller")
+		Expect(flake.ChecksBuildPackage).To(BeTrue(), "nix flake check does not build the package")
 	})
 
 	It("exposes the NixOS module, defaulting to the flake's own package", func() {

@@ -33,6 +33,7 @@ in
     imports = map toString module.imports;
     packageDefault = (stubs.resolve module.services.ccci-controller.package).pname;
   };
+  checksBuildPackage = self.checks.${system}.package == package;
   devShell = map (p: p.name) self.devShells.${system}.default.packages;
   runtimeTools = map (p: p.name) package.passthru.runtimeEnv;
 }
