@@ -108,7 +108,8 @@ func (r *WarmCanonicalReconciler) persist(name string, saved *v1.WarmCanonicalSt
 	return nil
 }
 
-// reconcile is the table of contents: each step either ends the reconcile or hands on.
+// reconcile is the table of contents: each step either ends the reconcile or hands on. A nil
+// saved makes it a plan (see Plan): the decision is returned, not executed.
 func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, force bool, st *v1.WarmCanonicalStatus, saved *v1.WarmCanonicalStatus) (Outcome, error) {
 	out := Outcome{Name: name}
 	// 1. Load, default, validate.
@@ -123,8 +124,8 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 	interval := wc.Spec.Interval.Duration
 	out.RequeueAfter = interval
 	// 2. Suspend.
-	if wc.Spec.Suspend {
-		return r.finish(ctx, out, st, nil, Plan{Action: ActionSkip, Reason: v1.ReasonSuspended, Message: "spec.suspend is true"})
+	if suspended, msg := r.suspended(wc); suspended {
+		return r.finish(ctx, out, st, nil, Plan{Action: ActionSkip, Reason: v1.ReasonSuspended, Message: msg})
 	}
 	out.RecipeTest = wc.Spec.RecipeTest
 	rt, err := r.loadRecipeTest(wc, st)
@@ -172,6 +173,10 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 	}
 	p := Decide(in)
 	logr.FromContextOrDiscard(ctx).V(1).Info("Planned", "action", p.Action, "version", desired, "stack", wc.Spec.Stack)
+	if saved == nil {
+		out.Plan, out.Message = p, p.Message
+		return out, nil
+	}
 	return r.finish(ctx, out, st, &execution{wc: wc, rt: rt, saved: saved, name: name}, p)
 }
 
