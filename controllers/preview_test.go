@@ -70,20 +70,19 @@ var _ = Describe("WarmCanonicalReconciler.Plan", func() {
 			Expect(planned.String()).To(Equal(want))
 			Expect(done).To(Equal(planned))
 		},
-		NodeTimeout(10*time.Second),
-		Entry("nothing deployed: TEST", func(*world) {}, false, "TEST "+v11),
-		Entry("already deployed: CONVERGED", func(w *world) { w.cluster.set("warm_app", v11, true) }, false, "CONVERGED"),
-		Entry("a MAJOR bump: HELD", func(w *world) {
+		Entry("nothing deployed: TEST", NodeTimeout(10*time.Second), func(*world) {}, false, "TEST "+v11),
+		Entry("already deployed: CONVERGED", NodeTimeout(10*time.Second), func(w *world) { w.cluster.set("warm_app", v11, true) }, false, "CONVERGED"),
+		Entry("a MAJOR bump: HELD", NodeTimeout(10*time.Second), func(w *world) {
 			w.cluster.set("warm_app", v11, true)
 			w.recipes.setTags(v10, v11, v20)
 		}, false, "HELD "+v11+"→"+v20),
-		Entry("a passed run: PROMOTE", func(w *world) {
+		Entry("a passed run: PROMOTE", NodeTimeout(10*time.Second), func(w *world) {
 			w.cluster.set("warm_app", v10, true)
 			now := time.Now().UTC()
 			Expect(w.store.PutRun("app", "passed000001", v1.Run{ID: "passed000001", Version: v11, SpecHash: recipeTest("app").SpecHash(),
 				Trigger: v1.TriggerPromotion, StartedAt: now, FinishedAt: &now, Verdict: v1.VerdictPassed})).To(Succeed())
 		}, false, "PROMOTE "+v10+"→"+v11),
-		Entry("a failed promotion not rolled back: ROLLBACK", func(w *world) {
+		Entry("a failed promotion not rolled back: ROLLBACK", NodeTimeout(10*time.Second), func(w *world) {
 			w.cluster.set("warm_app", v11, false)
 			Expect(w.store.Put(v1.KindWarmCanonical, "app", v1.WarmCanonicalStatus{
 				ObservedGeneration: warmCanonical("app", "latest").SpecHash(),
@@ -91,14 +90,14 @@ var _ = Describe("WarmCanonicalReconciler.Plan", func() {
 				Conditions: v1.Conditions{{Type: v1.ConditionReady, Status: v1.ConditionFalse, Reason: v1.ReasonPromotionFailed}},
 			})).To(Succeed())
 		}, false, "ROLLBACK "+v11+"→"+v10),
-		Entry("a failed version, forced: TEST", func(w *world) {
+		Entry("a failed version, forced: TEST", NodeTimeout(10*time.Second), func(w *world) {
 			w.cluster.set("warm_app", v10, true)
 			Expect(w.store.Put(v1.KindWarmCanonical, "app", v1.WarmCanonicalStatus{
 				ObservedGeneration: warmCanonical("app", "latest").SpecHash(),
 				KnownGoodVersion:   v10, LastAttemptedVersion: v11, FailedVersions: []string{v11},
 			})).To(Succeed())
 		}, true, "TEST "+v11),
-		Entry("suspended by an operator: SKIP", func(w *world) {
+		Entry("suspended by an operator: SKIP", NodeTimeout(10*time.Second), func(w *world) {
 			w.cluster.set("warm_app", v10, true)
 			Expect(controllers.Suspend(w.store, "app", controllers.Suspension{Reason: "migrating by hand", By: "ops"})).To(Succeed())
 		}, false, "SKIP"),
