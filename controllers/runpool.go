@@ -268,12 +268,13 @@ func (p *RunPool) end(req RunRequest, a *activeRun, run v1.Run, err error) {
 	a.run, a.err = run, errors.Join(err, perr)
 	owners := a.owners
 	p.mu.Unlock()
+	// Wake before releasing waiters, so a one-shot command that exits once Wait returns has
+	// had the RecipeTest's status updated.
+	if p.Wake != nil {
+		p.Wake(reconcile.Request{Kind: v1.KindRecipeTest, Name: req.RecipeTest})
+		for o := range owners {
+			p.Wake(reconcile.Request{Kind: v1.KindWarmCanonical, Name: o})
+		}
+	}
 	close(a.done)
-	if p.Wake == nil {
-		return
-	}
-	p.Wake(reconcile.Request{Kind: v1.KindRecipeTest, Name: req.RecipeTest})
-	for o := range owners {
-		p.Wake(reconcile.Request{Kind: v1.KindWarmCanonical, Name: o})
-	}
 }

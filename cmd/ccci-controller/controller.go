@@ -81,6 +81,13 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: o.MaxRuns, Context: ctx}
 	c.wc = &controllers.WarmCanonicalReconciler{Objects: c.objects, Store: st, Cluster: c.cluster, Recipes: c.recipes, Runs: c.pool}
 	c.rt = &controllers.RecipeTestReconciler{Objects: c.objects, Store: st, Runs: c.pool}
+	// One-shot commands have no queue: a finished run updates its RecipeTest's status at once;
+	// the WarmCanonical waiting on it is driven by Converge. The daemon replaces this (wake).
+	c.pool.Wake = func(req reconcile.Request) {
+		if req.Kind == v1.KindRecipeTest {
+			_, _ = c.rt.Reconcile(ctx, req)
+		}
+	}
 	return c, nil
 }
 
