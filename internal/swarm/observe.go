@@ -181,6 +181,8 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 		s.UpdateState = string(svc.UpdateStatus.State)
 		s.UpdateMessage = svc.UpdateStatus.Message
 	}
+	cs := svc.Spec.TaskTemplate.ContainerSpec
+	healthchecked := cs != nil && cs.Healthcheck != nil && len(cs.Healthcheck.Test) > 0 && cs.Healthcheck.Test[0] != "NONE"
 	job := svc.Spec.Mode.ReplicatedJob != nil || svc.Spec.Mode.GlobalJob != nil
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i].Status.Timestamp.After(tasks[j].Status.Timestamp) })
 	seen := map[string]bool{}
@@ -201,7 +203,7 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 		if !t.CreatedAt.Before(svc.UpdatedAt) {
 			s.Failures++
 		}
-		if msg := taskError(t); msg != "" && !seen[msg] && len(s.Errors) < maxErrors {
+		if msg := taskError(t, healthchecked); msg != "" && !seen[msg] && len(s.Errors) < maxErrors {
 			seen[msg] = true
 			s.Errors = append(s.Errors, msg)
 		}
@@ -236,12 +238,16 @@ func taskEnded(t swarm.Task, job bool) bool {
 }
 
 // taskError describes why a task ended.
-func taskError(t swarm.Task) string {
+func taskError(t swarm.Task, healthchecked bool) string {
 	switch {
 	case t.Status.Err != "":
 		return t.Status.Err
+	case t.Status.State == swarm.TaskStateComplete && healthchecked:
+		// Swarm stops an unhealthy container with SIGTERM; one that exits cleanly on it ends
+		// "complete" with no error, so this is the only trace of the failed healthcheck.
+		return "container stopped with exit 0, most likely after failing its healthcheck (unhealthy)"
 	case t.Status.State == swarm.TaskStateComplete:
-		return "task exited with status 0 while it should keep running (a container stopped as unhealthy that exits cleanly on SIGTERM looks like this)"
+		return "container exited with status 0 although the service should keep running"
 	}
 	return string(t.Status.State) + ": " + t.Status.Message
 }
