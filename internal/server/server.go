@@ -73,6 +73,8 @@ type Options struct {
 	// TriggerRate bounds triggers per second; more are answered 429. Optional. Defaults to
 	// DefaultTriggerRate.
 	TriggerRate float64
+	// Now is the dashboard's clock ("5m ago"). Optional. Defaults to time.Now.
+	Now func() time.Time
 }
 
 // Server is the daemon's HTTP server.
