@@ -81,7 +81,7 @@ func newPage(title string) page { return page{Title: title, Refresh: refreshSeco
 
 type indexPage struct {
 	Layout page
-	Rows []row
+	Rows   []row
 }
 
 // row is one recipe on the dashboard: its RecipeTest and the warm app it gates.
@@ -269,8 +269,8 @@ func ago(d time.Duration) string {
 
 type recipePage struct {
 	Layout page
-	Rows []row
-	Runs []runView
+	Rows   []row
+	Runs   []runView
 }
 
 func recipe(objs Objects, name string, now time.Time) (recipePage, bool) {
@@ -294,8 +294,8 @@ func recipe(objs Objects, name string, now time.Time) (recipePage, bool) {
 
 type runPage struct {
 	Layout page
-	Run  runView
-	Logs []tierLog
+	Run    runView
+	Logs   []tierLog
 }
 
 type tierLog struct {
