@@ -25,6 +25,8 @@ type RecipeTestReconciler struct {
 	Wake func(reconcile.Request)
 	// Now is the clock. Optional. Defaults to time.Now.
 	Now func() time.Time
+
+	acks acks // triggers to acknowledge in status (acknowledge.go)
 }
 
 // Reconcile implements reconcile.Reconciler.
@@ -36,6 +38,7 @@ func (r *RecipeTestReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	defer func() { _ = unlock() }()
 	var st v1.RecipeTestStatus
 	_, _ = r.Store.Get(v1.KindRecipeTest, req.Name, &st)
+	r.acks.apply(req.Name, &st.LastHandledReconcileAt)
 	st.Runs = nil // the run history lives in the run records; see RecipeTestStatusOf
 	rerr := r.reconcile(req.Name, &st)
 	if err := r.Store.Put(v1.KindRecipeTest, req.Name, st); err != nil {

@@ -33,6 +33,7 @@ type WarmCanonicalReconciler struct {
 	Now func() time.Time
 
 	forced sync.Map // name → struct{}: the next reconcile of name is forced
+	acks   acks     // triggers to acknowledge in status (acknowledge.go)
 }
 
 // Outcome is what one reconcile of a WarmCanonical did.
@@ -86,6 +87,7 @@ func (r *WarmCanonicalReconciler) ReconcileOnce(ctx context.Context, name string
 		logr.FromContextOrDiscard(ctx).Error(gerr, "Unreadable status, starting afresh")
 	}
 	saved := cloneStatus(st)
+	r.acks.apply(name, &st.LastHandledReconcileAt)
 	// Status is patched in one place on the way out, whatever path the reconcile took.
 	defer func() {
 		if perr := r.persist(name, &saved, &st); perr != nil {
