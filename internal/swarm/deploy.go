@@ -7,6 +7,8 @@ import (
 
 	"github.com/docker/cli/cli/compose/convert"
 	composetypes "github.com/docker/cli/cli/compose/types"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
 
@@ -81,8 +83,13 @@ func (c *Client) Deploy(ctx context.Context, s *Stack, opts DeployOptions) (Depl
 		return DeployResult{}, fmt.Errorf("list services of stack %s: %w", s.Name, err)
 	}
 
+	networkNames, err := c.networkNames(ctx, existing)
+	if err != nil {
+		return DeployResult{}, err
+	}
+
 	var res DeployResult
-	for _, st := range planServices(s.Name, desired, existing, opts) {
+	for _, st := range planServices(s.Name, desired, existing, networkNames, opts) {
 		if st.action == actionAdopt {
 			log.V(1).Info("Adopted service deployed by hand", "service", st.name)
 		}
@@ -134,4 +141,27 @@ func isolatedLabels(cfg *composetypes.Config) *composetypes.Config {
 		cp.Services[i] = svc
 	}
 	return &cp
+}
+
+// networkNames maps the ids of swarm networks to their names, so a stored spec (ids) compares
+// with a converted one (names). It reads only when a service lacks our hash label.
+func (c *Client) networkNames(ctx context.Context, existing []swarm.Service) (map[string]string, error) {
+	needed := false
+	for _, svc := range existing {
+		if svc.Spec.Labels[v1.LabelSpecHash] == "" {
+			needed = true
+		}
+	}
+	if !needed {
+		return nil, nil
+	}
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("scope", "swarm"))})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	names := make(map[string]string, len(nets))
+	for _, n := range nets {
+		names[n.ID] = n.Name
+	}
+	return names, nil
 }

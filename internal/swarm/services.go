@@ -42,7 +42,7 @@ type desiredService struct {
 // spec (a hand `docker stack deploy` from the same files at the same version) is adopted
 // without a write; anything else is created or updated. Services the compose files dropped are
 // removed. Steps are sorted by action then name, so execution order is stable.
-func planServices(stack string, desired map[string]desiredService, existing []swarm.Service, opts DeployOptions) []serviceStep {
+func planServices(stack string, desired map[string]desiredService, existing []swarm.Service, networkNames map[string]string, opts DeployOptions) []serviceStep {
 	byName := map[string]swarm.Service{}
 	for _, svc := range existing {
 		byName[svc.Spec.Name] = svc
@@ -61,7 +61,7 @@ func planServices(stack string, desired map[string]desiredService, existing []sw
 			steps = append(steps, serviceStep{name: name, action: actionCreate, spec: send})
 		case cur.Spec.Labels[v1.LabelSpecHash] == hash && cur.Spec.Labels[versionKey] == d.want.Labels[versionKey]:
 			steps = append(steps, serviceStep{name: name, action: actionKeep, existing: cur})
-		case adoptable(cur.Spec, d, ignore, versionKey, stackVersion, opts.Version):
+		case adoptable(cur.Spec, d, ignore, networkNames, versionKey, stackVersion, opts.Version):
 			steps = append(steps, serviceStep{name: name, action: actionAdopt, existing: cur})
 		default:
 			steps = append(steps, serviceStep{name: name, action: actionUpdate, spec: preserveUnchanged(send, cur.Spec), existing: cur})
@@ -85,7 +85,7 @@ func planServices(stack string, desired map[string]desiredService, existing []sw
 // adoptable reports whether a service deployed without our labels already runs what we would
 // deploy. The version label we add to every service is only required where the compose files
 // put it themselves; elsewhere the stack's version (abra reads it from the app service) decides.
-func adoptable(have swarm.ServiceSpec, d desiredService, ignore map[string]bool, versionKey, stackVersion, version string) bool {
+func adoptable(have swarm.ServiceSpec, d desiredService, ignore map[string]bool, networkNames map[string]string, versionKey, stackVersion, version string) bool {
 	if version != "" && stackVersion != version {
 		return false
 	}
@@ -93,7 +93,7 @@ func adoptable(have swarm.ServiceSpec, d desiredService, ignore map[string]bool,
 	if _, ok := d.cli.Labels[versionKey]; !ok {
 		skip = withBool(ignore, versionKey)
 	}
-	return specsEqual(have, d.cli, skip)
+	return specsEqual(have, d.cli, skip, networkNames)
 }
 
 func withBool(m map[string]bool, k string) map[string]bool {

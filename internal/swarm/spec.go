@@ -29,8 +29,22 @@ func specHash(spec swarm.ServiceSpec) string {
 // specsEqual reports whether a service on Swarm already runs the desired spec, whoever deployed
 // it: ignoring our bookkeeping labels (ignore), what the daemon fills in on create, and an image
 // digest the CLI's registry resolution pinned for the same compose image.
-func specsEqual(have, want swarm.ServiceSpec, ignore map[string]bool) bool {
+func specsEqual(have, want swarm.ServiceSpec, ignore map[string]bool, networkNames map[string]string) bool {
+	have = withNetworkNames(have, networkNames)
 	return reflect.DeepEqual(comparable(have, want, ignore), comparable(want, want, ignore))
+}
+
+// withNetworkNames replaces network ids, which the daemon stores, by the names the CLI sends.
+func withNetworkNames(spec swarm.ServiceSpec, names map[string]string) swarm.ServiceSpec {
+	nets := make([]swarm.NetworkAttachmentConfig, len(spec.TaskTemplate.Networks))
+	for i, n := range spec.TaskTemplate.Networks {
+		if name, ok := names[n.Target]; ok {
+			n.Target = name
+		}
+		nets[i] = n
+	}
+	spec.TaskTemplate.Networks = nets
+	return spec
 }
 
 // comparable reduces a spec to the generic JSON form with daemon defaults filled in and empty
@@ -57,6 +71,7 @@ func normaliseSpec(spec, want swarm.ServiceSpec, ignore map[string]bool) swarm.S
 		}
 	}
 	spec.TaskTemplate.ForceUpdate = 0
+	spec = withDaemonDefaults(spec)
 	if cs := spec.TaskTemplate.ContainerSpec; cs != nil {
 		cs2 := *cs
 		cs2.Image = normaliseImage(cs.Image)
@@ -72,6 +87,68 @@ func normaliseSpec(spec, want swarm.ServiceSpec, ignore map[string]bool) swarm.S
 		spec.TaskTemplate.ContainerSpec = &cs2
 	}
 	return spec
+}
+
+// withDaemonDefaults fills in what a 20.10 daemon stores for fields the CLI leaves empty; found
+// by the differential test against `docker stack deploy`.
+func withDaemonDefaults(spec swarm.ServiceSpec) swarm.ServiceSpec {
+	if spec.TaskTemplate.Runtime == "" {
+		spec.TaskTemplate.Runtime = swarm.RuntimeContainer
+	}
+	if cs := spec.TaskTemplate.ContainerSpec; cs != nil && cs.Isolation == "" {
+		cs2 := *cs
+		cs2.Isolation = "default"
+		spec.TaskTemplate.ContainerSpec = &cs2
+	}
+	if rp := spec.TaskTemplate.RestartPolicy; rp != nil && rp.Condition == "" {
+		rp2 := *rp
+		rp2.Condition = swarm.RestartPolicyConditionAny
+		spec.TaskTemplate.RestartPolicy = &rp2
+	}
+	ep := swarm.EndpointSpec{}
+	if spec.EndpointSpec != nil {
+		ep = *spec.EndpointSpec
+	}
+	if ep.Mode == "" {
+		ep.Mode = swarm.ResolutionModeVIP
+	}
+	ports := make([]swarm.PortConfig, len(ep.Ports))
+	for i, p := range ep.Ports {
+		if p.Protocol == "" {
+			p.Protocol = swarm.PortConfigProtocolTCP
+		}
+		if p.PublishMode == "" {
+			p.PublishMode = swarm.PortConfigPublishModeIngress
+		}
+		ports[i] = p
+	}
+	ep.Ports = ports
+	spec.EndpointSpec = &ep
+	if spec.Mode.Replicated != nil && spec.Mode.Replicated.Replicas == nil {
+		one := uint64(1)
+		spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &one}
+	}
+	if spec.Mode.Replicated == nil && spec.Mode.Global == nil && spec.Mode.ReplicatedJob == nil && spec.Mode.GlobalJob == nil {
+		one := uint64(1)
+		spec.Mode.Replicated = &swarm.ReplicatedService{Replicas: &one}
+	}
+	spec.UpdateConfig = updateDefaults(spec.UpdateConfig)
+	spec.RollbackConfig = updateDefaults(spec.RollbackConfig)
+	return spec
+}
+
+func updateDefaults(u *swarm.UpdateConfig) *swarm.UpdateConfig {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	if c.FailureAction == "" {
+		c.FailureAction = swarm.UpdateFailureActionPause
+	}
+	if c.Order == "" {
+		c.Order = swarm.UpdateOrderStopFirst
+	}
+	return &c
 }
 
 // normaliseImage tags an untagged reference :latest in its familiar form, as the Engine client
