@@ -22,5 +22,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(newValidateCommand(opts))
 	root.AddCommand(newVersionCommand(opts))
 	root.AddCommand(newRunCommand(opts), newSweepCommand(opts), newReconcileCommand(opts), newTriggerCommand(opts), newGetCommand(opts), newDescribeCommand(opts))
+	root.AddCommand(newPlanCommand(opts), newSuspendCommand(opts), newResumeCommand(opts), newLogsCommand(opts))
 	return execute(ctx, root, args, stdout, stderr)
 }

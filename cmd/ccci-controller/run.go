@@ -82,7 +82,8 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		log.Error(err, "Garbage collection failed")
 	}
 
-	mgr := reconcile.NewManager(reconcile.Options{Concurrency: d.Concurrency})
+	rec := c.instrument()
+	mgr := reconcile.NewManager(reconcile.Options{Concurrency: d.Concurrency, Metrics: rec})
 	c.wake(mgr.Enqueue)
 	mgr.Register(v1.KindWarmCanonical, c.wc)
 	mgr.Register(v1.KindRecipeTest, c.rt)
@@ -91,12 +92,14 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		if err := c.cluster.Snapshot(ctx); err != nil {
 			log.Error(err, "Snapshot for the sweep failed")
 		}
+		rec.SweepDone()
 		return c.allKeys()
 	}})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := server.New(server.Options{Backend: &daemonBackend{c: c, mgr: mgr}, Token: token, Ready: mgr.Ready})
+	srv := server.New(server.Options{Backend: &daemonBackend{c: c, mgr: mgr}, Token: token, Ready: mgr.Ready, Checks: c.readyChecks()})
+	c.serveOperatorSurface(srv, rec, mgr.Enqueue)
 	srvErr := make(chan error, 1)
 	go func() {
 		err := srv.ListenAndServe(ctx, d.Listen)
@@ -185,6 +188,7 @@ func (b *daemonBackend) Trigger(ctx context.Context, t server.Trigger) (any, err
 	if obj, err := b.c.objects.Get(kind, t.Name); err == nil && obj == nil {
 		return nil, fmt.Errorf("%s %q: %w", kind, t.Name, server.ErrNotFound)
 	}
+	b.c.acknowledge(kind, t.Name, t.RequestedAt)
 	if !t.Wait {
 		if t.Force && kind == v1.KindWarmCanonical {
 			b.c.wc.Force(t.Name)

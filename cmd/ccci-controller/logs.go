@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/store"
+)
+
+// runLogs is where logs reads runs and their logs: the state directory or the daemon.
+type runLogs interface {
+	Run(ctx context.Context, id string) (string, v1.Run, error)
+	Log(ctx context.Context, id string, tier v1.TierName) ([]byte, error)
+}
+
+func newLogsCommand(g *globalOptions) *cobra.Command {
+	r := &remoteOptions{}
+	cmd := &cobra.Command{
+		Use:   "logs RUN [TIER]",
+		Short: "Print the logs of a test run, or of one of its tiers",
+		Long: `Logs prints the log of each tier of a run (run ids are shown by get, describe, trigger and the
+dashboard), each under a header with the tier's result and reason, or only the log of TIER.`,
+		Example: `  ccci-controller logs 3f2a9c1b7d4e
+  ccci-controller logs 3f2a9c1b7d4e upgrade --server http://127.0.0.1:8089`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var src runLogs
+			if r.Server != "" {
+				c, err := r.client()
+				if err != nil {
+					return err
+				}
+				src = c
+			} else {
+				st, err := store.Open(g.State)
+				if err != nil {
+					return fmt.Errorf("open state directory: %w", err)
+				}
+				src = &controllers.View{Objects: &controllers.Dir{Root: g.Resources}, Store: st}
+			}
+			tier := ""
+			if len(args) == 2 {
+				tier = args[1]
+			}
+			return printLogs(cmd.Context(), cmd.OutOrStdout(), src, args[0], tier)
+		},
+	}
+	r.addFlags(cmd)
+	return cmd
+}
+
+// printLogs prints the logs of run id, or of one tier of it.
+func printLogs(ctx context.Context, w io.Writer, src runLogs, id, tier string) error {
+	recipeTest, run, err := src.Run(ctx, id)
+	if err != nil {
+		return err
+	}
+	if tier != "" {
+		for _, t := range run.Tiers {
+			if string(t.Name) == tier {
+				data, err := src.Log(ctx, id, t.Name)
+				if err != nil {
+					return err
+				}
+				_, err = w.Write(data)
+				return err
+			}
+		}
+		var names []string
+		for _, t := range run.Tiers {
+			names = append(names, string(t.Name))
+		}
+		return usageError(fmt.Errorf("run %s of RecipeTest %s has no tier %q (valid: %v)", id, recipeTest, tier, names))
+	}
+	fmt.Fprintf(w, "run %s of RecipeTest %s: %s %s\n", id, recipeTest, run.Verdict, run.Version)
+	for _, t := range run.Tiers {
+		head := fmt.Sprintf("==> %s: %s", t.Name, t.Result)
+		if t.Reason != "" {
+			head += " (" + t.Reason + ")"
+		}
+		fmt.Fprintln(w, head+" <==")
+		if t.LogFile == "" {
+			fmt.Fprintln(w, "(no log)")
+			continue
+		}
+		data, err := src.Log(ctx, id, t.Name)
+		if err != nil {
+			fmt.Fprintf(w, "(log unavailable: %v)\n", err)
+			continue
+		}
+		_, _ = w.Write(data)
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			fmt.Fprintln(w)
+		}
+	}
+	return nil
+}

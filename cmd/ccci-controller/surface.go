@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/metrics"
+	"coopcloud.tech/ccci-controller/internal/server"
+	"coopcloud.tech/ccci-controller/reconcile"
+)
+
+// The daemon's operator surface: metrics, the read-only API and dashboard, plan, suspend and
+// resume over HTTP, and the readiness checks. run.go calls instrument before building the
+// manager and serveOperatorSurface once the server exists.
+
+// instrument makes the reconcilers and the run pool write through a store that the metrics
+// (and any further observers, e.g. the notifier) watch, and returns the recorder the manager
+// reports to.
+func (c *controller) instrument(observers ...metrics.Observer) *metrics.Recorder {
+	rec := metrics.New(metrics.Options{DeployedVersions: c.deployedVersions})
+	obs := metrics.WrapStore(c.store, append([]metrics.Observer{rec}, observers...)...)
+	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
+	return rec
+}
+
+// deployedVersions feeds the deployed-version gauge from the stored statuses.
+func (c *controller) deployedVersions() []metrics.DeployedVersion {
+	wcs, err := c.view().WarmCanonicals(context.Background())
+	if err != nil {
+		return nil
+	}
+	out := make([]metrics.DeployedVersion, 0, len(wcs))
+	for _, wc := range wcs {
+		d := metrics.DeployedVersion{Name: wc.Name, Version: wc.Status.DeployedVersion}
+		if wc.Spec != nil {
+			d.Stack = wc.Spec.Stack
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (c *controller) view() *controllers.View {
+	return &controllers.View{Objects: c.objects, Store: c.store}
+}
+
+// serveOperatorSurface adds /metrics, the JSON API, the dashboard, plan, suspend and resume to
+// srv; enqueue makes the daemon reconcile an object at once.
+func (c *controller) serveOperatorSurface(srv *server.Server, rec *metrics.Recorder, enqueue func(reconcile.Request)) {
+	srv.Handle("GET /metrics", rec.Handler())
+	srv.HandleState(c.view())
+	srv.HandlePlan(c)
+	srv.HandleSuspend(&suspender{c: c, enqueue: enqueue})
+}
+
+// readyChecks are the checks of /readyz besides the engine's initial load.
+func (c *controller) readyChecks() []server.Check {
+	return []server.Check{
+		{Name: "docker", Run: func(ctx context.Context) error {
+			_, err := c.swarm.Docker().Ping(ctx)
+			return err
+		}},
+		{Name: "swarm", Run: func(ctx context.Context) error {
+			info, err := c.swarm.Docker().Info(ctx)
+			if err != nil {
+				return err
+			}
+			if state := string(info.Swarm.LocalNodeState); state != "active" || !info.Swarm.ControlAvailable {
+				return fmt.Errorf("swarm is %q on a node that is a manager: %t (valid: active on a manager; run docker swarm init)", state, info.Swarm.ControlAvailable)
+			}
+			return nil
+		}},
+		{Name: "state", Run: func(context.Context) error {
+			f, err := os.CreateTemp(c.store.Dir(), ".readyz-*")
+			if err != nil {
+				return fmt.Errorf("state directory %s is not writable: %w", c.store.Dir(), err)
+			}
+			name := f.Name()
+			return errors.Join(f.Close(), os.Remove(name))
+		}},
+	}
+}
+
+// Plan implements server.Planner: what the next reconcile of each WarmCanonical would do,
+// with no write to Swarm or the state.
+func (c *controller) Plan(ctx context.Context, names []string) ([]server.PlanLine, error) {
+	if len(names) == 0 {
+		all, err := c.objects.List(v1.KindWarmCanonical)
+		if err != nil {
+			return nil, err
+		}
+		names = all
+	}
+	for _, n := range names {
+		if obj, err := c.objects.Get(v1.KindWarmCanonical, n); err == nil && obj == nil {
+			return nil, fmt.Errorf("WarmCanonical %q is not defined in %s: %w", n, c.objects.Root, server.ErrNotFound)
+		}
+	}
+	// One observation for every object, as a sweep does.
+	if err := c.cluster.Snapshot(ctx); err != nil {
+		return nil, err
+	}
+	lines := make([]server.PlanLine, 0, len(names))
+	for _, n := range names {
+		out, err := c.wc.Plan(ctx, n, false)
+		l := server.PlanLine{Name: n, Deployed: out.Deployed, Desired: out.Desired, Action: string(out.Plan.Action),
+			Reason: out.Plan.Reason, Message: out.Plan.Message}
+		if out.Plan.Action != "" {
+			l.Plan = out.Plan.String()
+		}
+		switch {
+		case err != nil:
+			l.Error = err.Error()
+		case out.Plan.Action == "" && out.Message != "":
+			l.Error = out.Message
+		}
+		lines = append(lines, l)
+	}
+	return lines, nil
+}
+
+// suspender suspends and resumes in the daemon, and reconciles the object at once so that its
+// status says so.
+type suspender struct {
+	c       *controller
+	enqueue func(reconcile.Request)
+}
+
+func (s *suspender) Suspend(_ context.Context, name, reason, by string) error {
+	if err := s.c.mustExist(name); err != nil {
+		return err
+	}
+	if err := controllers.Suspend(s.c.store, name, controllers.Suspension{Reason: reason, By: by}); err != nil {
+		return err
+	}
+	s.enqueue(reconcile.Request{Kind: v1.KindWarmCanonical, Name: name})
+	return nil
+}
+
+func (s *suspender) Resume(_ context.Context, name string) (bool, error) {
+	if err := s.c.mustExist(name); err != nil {
+		return false, err
+	}
+	ok, err := controllers.Resume(s.c.store, name)
+	if ok {
+		s.enqueue(reconcile.Request{Kind: v1.KindWarmCanonical, Name: name})
+	}
+	return ok, err
+}
+
+func (c *controller) mustExist(name string) error {
+	obj, err := c.objects.Get(v1.KindWarmCanonical, name)
+	if err == nil && obj == nil {
+		return fmt.Errorf("WarmCanonical %q is not defined in %s: %w", name, c.objects.Root, server.ErrNotFound)
+	}
+	return nil
+}
+
+// acknowledge makes the next reconcile of kind/name record the trigger's token in its status.
+func (c *controller) acknowledge(kind, name, token string) {
+	if kind == v1.KindWarmCanonical {
+		c.wc.Acknowledge(name, token)
+	} else {
+		c.rt.Acknowledge(name, token)
+	}
+}
