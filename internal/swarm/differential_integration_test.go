@@ -269,8 +269,22 @@ func copyTree(src, dst string) {
 
 // execDocker runs the docker CLI with exactly env (plus PATH and DOCKER_HOST) as its environment.
 func execDocker(ctx context.Context, env map[string]string, args ...string) (string, error) {
+	return execDockerIn(ctx, GinkgoT().TempDir(), env, args...)
+}
+
+// execDockerEnv is execDocker for benchmarks, outside Ginkgo.
+func execDockerEnv(ctx context.Context, env map[string]string, args ...string) (string, error) {
+	dir, err := os.MkdirTemp("", "swarm-docker-config-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	return execDockerIn(ctx, dir, env, args...)
+}
+
+func execDockerIn(ctx context.Context, configDir string, env map[string]string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DOCKER_CONFIG=" + GinkgoT().TempDir()}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "DOCKER_CONFIG=" + configDir}
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		cmd.Env = append(cmd.Env, "DOCKER_HOST="+h)
 	}
