@@ -27,7 +27,7 @@ func newLogsCommand(g *globalOptions) *cobra.Command {
 dashboard), each under a header with the tier's result and reason, or only the log of TIER.`,
 		Example: `  ccci-controller logs 3f2a9c1b7d4e
   ccci-controller logs 3f2a9c1b7d4e upgrade --server http://127.0.0.1:8089`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: usageArgs(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var src runLogs
 			if r.Server != "" {

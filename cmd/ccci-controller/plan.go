@@ -109,3 +109,13 @@ func (o *remoteOptions) client() (*server.Client, error) {
 	}
 	return &server.Client{BaseURL: o.Server, Token: token}, nil
 }
+
+// usageArgs makes an argument-count error a usage error (exit 2).
+func usageArgs(f cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := f(cmd, args); err != nil {
+			return usageError(err)
+		}
+		return nil
+	}
+}

@@ -36,7 +36,7 @@ func newSuspendCommand(g *globalOptions) *cobra.Command {
 		Long:  suspendLong,
 		Example: `  ccci-controller suspend gitea --reason "migrating the database by hand"
   ccci-controller suspend gitea --reason "incident 42" --server http://127.0.0.1:8089 --token-file /run/ccci/token`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if reason == "" {
 				return usageError(errors.New("--reason is required: say why, for whoever finds the app suspended"))
@@ -69,7 +69,7 @@ func newResumeCommand(g *globalOptions) *cobra.Command {
 		Long: `Resume removes the override suspend recorded in the state directory; the next reconcile acts again.
 A WarmCanonical whose spec.suspend is true stays suspended: that is changed in its resource file.`,
 		Example: `  ccci-controller resume gitea`,
-		Args:    cobra.ExactArgs(1),
+		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := suspenderFor(g, r)
 			if err != nil {
