@@ -1,0 +1,72 @@
+package swarm
+
+import (
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gstruct"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+var _ = Describe("summarise", func() {
+	updated := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	two := uint64(2)
+	service := func(stack, name string) swarm.Service {
+		return swarm.Service{ID: stack + name, Spec: swarm.ServiceSpec{
+			Annotations: swarm.Annotations{Name: stack + "_" + name, Labels: map[string]string{
+				v1.LabelStackNamespace: stack, v1.VersionLabel(stack): "1.0.0+" + name,
+			}},
+			Mode: swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &two}},
+		}, Meta: swarm.Meta{UpdatedAt: updated}}
+	}
+	task := func(svc swarm.Service, desired, state swarm.TaskState, err string, created time.Time) swarm.Task {
+		return swarm.Task{ServiceID: svc.ID, DesiredState: desired, Meta: swarm.Meta{CreatedAt: created},
+			Status: swarm.TaskStatus{State: state, Err: err, Timestamp: created}}
+	}
+
+	It("counts running, starting and failed tasks and reads abra's labels from the app service", func() {
+		app, db := service("s", "app"), service("s", "db")
+		before, after := updated.Add(-time.Minute), updated.Add(time.Minute)
+		states := summarise([]swarm.Service{db, app}, []swarm.Task{
+			task(app, swarm.TaskStateRunning, swarm.TaskStateRunning, "", after),
+			task(app, swarm.TaskStateRunning, swarm.TaskStateStarting, "", after),
+			task(app, swarm.TaskStateShutdown, swarm.TaskStateFailed, "task: non-zero exit (1)", after),
+			task(app, swarm.TaskStateShutdown, swarm.TaskStateFailed, "old failure", before),
+			task(db, swarm.TaskStateRunning, swarm.TaskStateRunning, "", after),
+			task(db, swarm.TaskStateRunning, swarm.TaskStateRunning, "", after),
+		})
+		Expect(states).To(HaveLen(1))
+		st := states["s"]
+		Expect(st.Version).To(Equal("1.0.0+app"))
+		Expect(st.Services[0].Name).To(Equal("s_app"))
+		Expect(st.Services[0]).To(MatchFields(IgnoreExtras, Fields{
+			"Desired": Equal(2), "Running": Equal(1), "Starting": Equal(1), "Failures": Equal(1),
+			"Errors": Equal([]string{"task: non-zero exit (1)", "old failure"}),
+		}))
+		Expect(st.Converged()).To(BeFalse())
+		Expect(st.Services[1].converged()).To(BeTrue())
+	})
+})
+
+var _ = Describe("cannotConverge", func() {
+	DescribeTable("fails early only when a service cannot succeed",
+		func(svc ServiceState, fails bool) {
+			err := cannotConverge(StackState{Name: "s", Services: []ServiceState{svc}})
+			if fails {
+				Expect(err).To(MatchError(ContainSubstring(svc.Name)))
+			} else {
+				Expect(err).NotTo(HaveOccurred())
+			}
+		},
+		Entry("when tasks are starting", ServiceState{Name: "s_app", Desired: 1, Starting: 1}, false),
+		Entry("when one task failed once", ServiceState{Name: "s_app", Desired: 1, Failures: 1, Errors: []string{"task: non-zero exit (1)"}}, false),
+		Entry("when tasks failed repeatedly", ServiceState{Name: "s_app", Desired: 1, Failures: 3, Errors: []string{"task: non-zero exit (1)"}}, true),
+		Entry("when the image does not exist", ServiceState{Name: "s_app", Desired: 1, Failures: 1, Errors: []string{"No such image: x:1"}}, true),
+		Entry("when the update paused", ServiceState{Name: "s_app", Desired: 1, Running: 1, UpdateState: "paused"}, true),
+		Entry("when the update rolled back", ServiceState{Name: "s_app", Desired: 1, Running: 1, UpdateState: "rollback_completed"}, true),
+		Entry("when the update is in progress", ServiceState{Name: "s_app", Desired: 1, Running: 1, UpdateState: "updating"}, false),
+	)
+})
