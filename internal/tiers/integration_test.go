@@ -107,6 +107,10 @@ func run(ctx context.Context, src tiers.Source, ref string, spec v1.RecipeTestSp
 	rec, err := runner.Run(ctx, req)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(st.PutRun("sample", id, rec)).To(Succeed())
+	GinkgoWriter.Printf("run %s of %s: %s (%s) in %s\n", rec.ID, ref, rec.Verdict, rec.Message, rec.FinishedAt.Sub(rec.StartedAt).Round(time.Millisecond))
+	for _, t := range rec.Tiers {
+		GinkgoWriter.Printf("  %-8s %-13s %8s  %s\n", t.Name, t.Result, t.Duration, t.Reason)
+	}
 	return rec
 }
 
