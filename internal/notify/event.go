@@ -1,0 +1,86 @@
+package notify
+
+import (
+	"encoding/json"
+	"time"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+// EventType says what happened.
+type EventType string
+
+// The event types.
+const (
+	// EventTestFailed: the desired version failed its tests; the warm app stays where it was.
+	EventTestFailed EventType = "TestFailed"
+	// EventPromoted: the warm app was promoted to a new version.
+	EventPromoted EventType = "Promoted"
+	// EventHeld: a MAJOR bump waits for spec.allowMajor.
+	EventHeld EventType = "Held"
+	// EventRolledBack: a promotion failed to converge and the known-good version was deployed back.
+	EventRolledBack EventType = "RolledBack"
+	// EventPromotionFailed: a promotion failed and could not be rolled back.
+	EventPromotionFailed EventType = "PromotionFailed"
+	// EventRecovered: an object that was failing or held is Ready again.
+	EventRecovered EventType = "Recovered"
+)
+
+// Event is the JSON body posted to the webhook.
+type Event struct {
+	// Type says what happened.
+	Type EventType `json:"type"`
+	// Kind and Name are the object.
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Version is the version concerned: the one that failed, was promoted or is held.
+	Version string `json:"version,omitempty"`
+	// Deployed and KnownGood are the warm app's versions after the event.
+	Deployed  string `json:"deployed,omitempty"`
+	KnownGood string `json:"knownGood,omitempty"`
+	// Reason and Message are the Ready condition's.
+	Reason  string `json:"reason"`
+	Message string `json:"message,omitempty"`
+	// Time is when the condition changed.
+	Time time.Time `json:"time"`
+}
+
+// key identifies an event for de-duplication: one per object, type, reason and version.
+func (e Event) key() string { return string(e.Type) + "/" + e.Reason + "/" + e.Version }
+
+// failing reports whether the event leaves the object in a state a later Ready recovers from.
+func (e Event) failing() bool { return e.Type != EventPromoted && e.Type != EventRecovered }
+
+// eventFor returns the event a WarmCanonical status announces, if any. wasFailing says
+// whether the last event sent for the object was a failure or a hold, so that Ready=True
+// afterwards is a recovery.
+func eventFor(name string, data []byte, wasFailing bool) (Event, bool) {
+	var st v1.WarmCanonicalStatus
+	if json.Unmarshal(data, &st) != nil {
+		return Event{}, false
+	}
+	ready, ok := st.Conditions.Get(v1.ConditionReady)
+	if !ok {
+		return Event{}, false
+	}
+	e := Event{Kind: v1.KindWarmCanonical, Name: name, Deployed: st.DeployedVersion, KnownGood: st.KnownGoodVersion,
+		Reason: ready.Reason, Message: ready.Message, Time: ready.LastTransitionTime}
+	rec, _ := st.Conditions.Get(v1.ConditionReconciling)
+	switch {
+	case ready.Status == v1.ConditionTrue && ready.Reason == v1.ReasonPromoted:
+		e.Type, e.Version = EventPromoted, st.DeployedVersion
+	case ready.Status == v1.ConditionTrue && wasFailing:
+		e.Type, e.Version = EventRecovered, st.DeployedVersion
+	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonTestsFailed:
+		e.Type, e.Version = EventTestFailed, st.LastAttemptedVersion
+	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonMajorUpgradeHeld:
+		e.Type, e.Version = EventHeld, st.DesiredVersion
+	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonPromotionFailed && rec.Reason == v1.ReasonRolledBack:
+		e.Type, e.Version = EventRolledBack, st.LastAttemptedVersion
+	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonPromotionFailed && rec.Status != v1.ConditionTrue:
+		e.Type, e.Version = EventPromotionFailed, st.LastAttemptedVersion
+	default:
+		return Event{}, false
+	}
+	return e, true
+}
