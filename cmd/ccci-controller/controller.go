@@ -27,10 +27,13 @@ type controllerOptions struct {
 	MaxRuns int
 	// Labels are put on every object deployed (--label key=value, repeatable).
 	Labels []string
+	// Notify are the webhook notifications (--notify-url, surface.go).
+	Notify notifyOptions
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 1, "test runs at once")
+	o.Notify.addFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Labels, "label", nil, "extra label KEY=VALUE on every stack, service, secret and config deployed; garbage collection removes only leftover test stacks carrying all of them (repeatable)")
 }
 
@@ -81,6 +84,9 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: o.MaxRuns, Context: ctx}
 	c.wc = &controllers.WarmCanonicalReconciler{Objects: c.objects, Store: st, Cluster: c.cluster, Recipes: c.recipes, Runs: c.pool}
 	c.rt = &controllers.RecipeTestReconciler{Objects: c.objects, Store: st, Runs: c.pool}
+	if err := o.Notify.wire(ctx, c); err != nil {
+		return nil, err
+	}
 	// One-shot commands have no queue: a finished run updates its RecipeTest's status at once;
 	// the WarmCanonical waiting on it is driven by Converge. The daemon replaces this (wake).
 	c.pool.Wake = func(req reconcile.Request) {

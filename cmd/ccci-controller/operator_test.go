@@ -235,3 +235,17 @@ var _ = Describe("the daemon's metrics wiring", func() {
 		Expect(metrics.PromotionsKind).To(Equal(controllers.KindPromotions))
 	})
 })
+
+var _ = Describe("notification flags", func() {
+	DescribeTable("refuse what cannot work before doing anything",
+		func(args []string, msg string) {
+			w := newOperatorWorld()
+			code, _, errOut := w.cli(args...)
+			Expect(code).To(Equal(2))
+			Expect(errOut).To(ContainSubstring(msg))
+		},
+		Entry("a secret without a URL", []string{"sweep", "--notify-secret-file", "/dev/null"}, "--notify-secret-file needs --notify-url"),
+		Entry("a URL that is not http", []string{"sweep", "--notify-url", "ftp://example.org/hook"}, "invalid --notify-url"),
+		Entry("an unreadable secret", []string{"sweep", "--notify-url", "http://127.0.0.1:9/hook", "--notify-secret-file", "/nonexistent/secret"}, "read --notify-secret-file"),
+	)
+})

@@ -83,6 +83,7 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 	}
 
 	rec := c.instrument()
+	o.Notify.start(ctx)
 	mgr := reconcile.NewManager(reconcile.Options{Concurrency: d.Concurrency, Metrics: rec})
 	c.wake(mgr.Enqueue)
 	mgr.Register(v1.KindWarmCanonical, c.wc)

@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
 	"coopcloud.tech/ccci-controller/internal/metrics"
+	"coopcloud.tech/ccci-controller/internal/notify"
 	"coopcloud.tech/ccci-controller/internal/server"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
@@ -22,7 +28,8 @@ import (
 // reports to.
 func (c *controller) instrument(observers ...metrics.Observer) *metrics.Recorder {
 	rec := metrics.New(metrics.Options{DeployedVersions: c.deployedVersions})
-	obs := metrics.WrapStore(c.store, append([]metrics.Observer{rec}, observers...)...)
+	// c.wc.Store may already be watched by the notifier: watch that store in turn.
+	obs := metrics.WrapStore(c.wc.Store, append([]metrics.Observer{rec}, observers...)...)
 	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
 	return rec
 }
@@ -166,5 +173,55 @@ func (c *controller) acknowledge(kind, name, token string) {
 		c.wc.Acknowledge(name, token)
 	} else {
 		c.rt.Acknowledge(name, token)
+	}
+}
+
+// notifyOptions are the flags of the optional webhook notifications; they hold the notifier
+// once built.
+type notifyOptions struct {
+	// URL receives the events (--notify-url). Empty: no notifications.
+	URL string
+	// SecretFile holds the key that signs each event (--notify-secret-file).
+	SecretFile string
+
+	notifier *notify.Notifier
+}
+
+func (o *notifyOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.URL, "notify-url", "", "post JSON events (TestFailed, Promoted, Held, RolledBack, PromotionFailed, Recovered) to this webhook, once per object, reason and version; off when empty")
+	cmd.Flags().StringVar(&o.SecretFile, "notify-secret-file", "", "file holding the key of the events' X-Signature: sha256=<HMAC-SHA256 of the body> (with --notify-url)")
+}
+
+// wire makes the reconcilers and the run pool write through a store the notifier watches,
+// when --notify-url is set.
+func (o *notifyOptions) wire(ctx context.Context, c *controller) error {
+	if o.URL == "" {
+		if o.SecretFile != "" {
+			return usageError(errors.New("--notify-secret-file needs --notify-url"))
+		}
+		return nil
+	}
+	if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageError(fmt.Errorf("invalid --notify-url %q (valid: an http or https URL)", o.URL))
+	}
+	secret := ""
+	if o.SecretFile != "" {
+		b, err := os.ReadFile(o.SecretFile)
+		if err != nil {
+			return usageError(fmt.Errorf("read --notify-secret-file: %w", err))
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	o.notifier = notify.New(notify.Options{URL: o.URL, Secret: secret, Store: c.store, Log: logr.FromContextOrDiscard(ctx)})
+	obs := metrics.WrapStore(c.wc.Store, o.notifier)
+	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
+	return nil
+}
+
+// start makes the notifier deliver from its own goroutine (the daemon); one-shot commands
+// leave it unstarted, so each event is sent before the command exits.
+func (o *notifyOptions) start(ctx context.Context) {
+	if o.notifier != nil {
+		o.notifier.Start(ctx)
 	}
 }
