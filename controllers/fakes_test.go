@@ -81,6 +81,7 @@ type fakeCluster struct {
 	stacks    map[string]*fakeStack
 	unhealthy map[string]bool
 	deploys   []string // "stack@version"
+	envs      []map[string]string
 	removes   []string
 	// waitBlocks makes WaitConverged block until ctx ends (a crash mid-promotion).
 	waitBlocks bool
@@ -127,7 +128,9 @@ func (c *fakeCluster) Deploy(_ context.Context, app controllers.WarmApp, version
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.deploys = append(c.deploys, app.Stack+"@"+version)
-	c.stacks[app.Stack] = &fakeStack{version: version, converged: !c.unhealthy[version]}
+	c.envs = append(c.envs, app.Env)
+	// Like the sample app: SAMPLE_UNHEALTHY=true never converges, whatever the version.
+	c.stacks[app.Stack] = &fakeStack{version: version, converged: !c.unhealthy[version] && app.Env["SAMPLE_UNHEALTHY"] != "true"}
 	return nil
 }
 

@@ -99,3 +99,34 @@ func LoadRuns(s StatusStore, recipeTest string) ([]v1.Run, error) {
 	}
 	return runs, nil
 }
+
+// KindKnownGood is the store kind of the configuration each WarmCanonical's known-good version
+// was deployed with.
+const KindKnownGood = "KnownGood"
+
+// KnownGood is how the known-good version was deployed: a rollback deploys it back with the
+// env it converged with, not with the spec that just failed (the new env may be the cause).
+type KnownGood struct {
+	// Version is the known-good version.
+	Version string `json:"version"`
+	// Env is the WarmCanonical's spec.env it converged with.
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// recordKnownGood remembers the configuration of a version that converged.
+func (r *WarmCanonicalReconciler) recordKnownGood(name, version string, env map[string]string) error {
+	if err := r.Store.Put(KindKnownGood, name, KnownGood{Version: version, Env: env}); err != nil {
+		return fmt.Errorf("write known-good configuration of %q: %w", name, err)
+	}
+	return nil
+}
+
+// knownGoodEnv returns the env the known-good version converged with, or fallback when it is
+// not recorded.
+func (r *WarmCanonicalReconciler) knownGoodEnv(name, version string, fallback map[string]string) map[string]string {
+	var kg KnownGood
+	if found, err := r.Store.Get(KindKnownGood, name, &kg); err == nil && found && kg.Version == version {
+		return kg.Env
+	}
+	return fallback
+}

@@ -203,6 +203,13 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 		}
 	case ActionConverged:
 		out.Result = ResultConverged
+		if st.KnownGoodVersion != p.To {
+			// Found converged at a version we did not promote (by hand, or a promotion that
+			// finished during a crash): the current env is the best record of its config.
+			if err := r.recordKnownGood(x.name, p.To, x.wc.Spec.Env); err != nil {
+				return out, err
+			}
+		}
 		st.KnownGoodVersion = p.To
 		r.setReady(st, true, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)

@@ -178,6 +178,21 @@ var _ = Describe("WarmCanonicalReconciler", func() {
 		}, NodeTimeout(10*time.Second))
 	})
 
+	Context("when the new spec's env is what breaks the warm app", func() {
+		It("rolls back with the env the known-good version converged with", func(ctx SpecContext) {
+			w.recipes.setTags(v10)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultPromoted))
+			w.recipes.setTags(v10, v11)
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Env = map[string]string{"SAMPLE_UNHEALTHY": "true"}
+			w.objects.put(wc)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultRolledBack))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v10, "warm_app@" + v11, "warm_app@" + v10}))
+			Expect(w.cluster.envs[2]).To(BeEmpty())
+			Expect(w.status("app").DeployedVersion).To(Equal(v10))
+		}, NodeTimeout(10*time.Second))
+	})
+
 	Context("when the new version is a MAJOR bump", func() {
 		It("holds it until allowMajor", func(ctx SpecContext) {
 			w.cluster.set("warm_app", v11, true)

@@ -187,7 +187,7 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		r.setReconciling(st, false, v1.ReasonPromoted, msg)
 		out.Result, out.Message = ResultPromoted, msg
 		log.Info("Promoted warm app", "stack", stack, "from", p.From, "to", p.To)
-		return out, r.recordPromotion(x.name, p, PromotionSucceeded)
+		return out, errors.Join(r.recordPromotion(x.name, p, PromotionSucceeded), r.recordKnownGood(x.name, p.To, x.wc.Spec.Env))
 	}
 	if ctx.Err() != nil {
 		// Shut down mid-wait: leave the Promoting mark so the next start resumes.
@@ -222,7 +222,9 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan, cause string) (Outcome, error) {
 	stack := x.wc.Spec.Stack
 	logr.FromContextOrDiscard(ctx).Info("Rolling back warm app", "stack", stack, "from", p.From, "to", p.To)
-	if err := r.Cluster.Deploy(ctx, r.app(x), p.To); err != nil {
+	app := r.app(x)
+	app.Env = r.knownGoodEnv(x.name, p.To, app.Env)
+	if err := r.Cluster.Deploy(ctx, app, p.To); err != nil {
 		out.Result, out.Message = ResultError, err.Error()
 		return out, fmt.Errorf("roll back stack %q to %s: %w", stack, p.To, err)
 	}
