@@ -27,7 +27,9 @@ func (x *execution) deploy(ctx context.Context, l *tierLog, t *tree, role StackR
 	for key, s := range t.contents.Secrets {
 		secrets[key] = swarm.SecretPolicy{Length: s.Length, Generate: true}
 	}
+	x.mu.Lock()
 	x.touched[name] = true
+	x.mu.Unlock()
 	l.Printf("deploying stack %s at %s (compose files %s)", name, t.label(), strings.Join(t.contents.ComposeFiles, ":"))
 	res, err := x.r.swarm.Deploy(ctx, st, swarm.DeployOptions{
 		Version: t.tag, Role: v1.RoleTest, RunID: x.req.RunID, CreateMissingNetworks: true,

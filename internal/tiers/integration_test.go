@@ -111,6 +111,9 @@ func run(ctx context.Context, src tiers.Source, ref string, spec v1.RecipeTestSp
 	for _, t := range rec.Tiers {
 		GinkgoWriter.Printf("  %-8s %-13s %8s  %s\n", t.Name, t.Result, t.Duration, t.Reason)
 	}
+	if log, err := os.ReadFile(filepath.Join(dir, "logs", "run.log")); err == nil {
+		GinkgoWriter.Printf("run.log:\n%s", log)
+	}
 	return rec
 }
 

@@ -75,8 +75,9 @@ var executionOrder = []v1.TierName{v1.TierLint, v1.TierInstall, v1.TierCustom, v
 // NotApplicable (named in expectedNA; backup and restore of a recipe without backupbot labels),
 // Skipped (a when.fileExists gate whose file is absent; an upgrade with no older version) or
 // Failed (an upgrade base that cannot be used), and the stack it works on. Install is added when
-// another tier needs the main stack and the spec left it out, because every stack tier stands on
-// the candidate's fresh install and a verdict needs install to have run. Unknown tier names
+// another tier deploys and the spec left it out, because every stack tier stands on the
+// candidate's fresh install (an upgrade of a candidate that cannot install says nothing) and a
+// verdict needs install to have run. Unknown tier names
 // are reported Failed rather than dropped.
 func Plan(tiers []v1.Tier, expectedNA []v1.TierName, f Facts) []Step {
 	byName := map[v1.TierName]v1.Tier{}
@@ -91,7 +92,7 @@ func Plan(tiers []v1.Tier, expectedNA []v1.TierName, f Facts) []Step {
 	_, hasInstall := byName[v1.TierInstall]
 	implicitInstall := false
 	if !hasInstall {
-		for _, n := range []v1.TierName{v1.TierCustom, v1.TierBackup, v1.TierRestore} {
+		for _, n := range []v1.TierName{v1.TierCustom, v1.TierBackup, v1.TierRestore, v1.TierUpgrade} {
 			if _, ok := byName[n]; ok {
 				byName[v1.TierInstall] = v1.Tier{Name: v1.TierInstall}
 				implicitInstall = true

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -30,12 +32,16 @@ type execution struct {
 	touched  map[string]bool // stacks a deploy was attempted on: teardown removes them
 	main     *swarm.Stack    // the candidate as deployed on the main stack by install
 	install  v1.Result       // install's result once known
-	aborted  string          // why the run stopped early, for VerdictAborted
+
+	// mu guards what the upgrade tier, running beside the main stack's tiers, shares with
+	// them: the record, the stacks touched, the abort reason and the progress callback.
+	mu      sync.Mutex
+	aborted string // why the run stopped early, for VerdictAborted
 }
 
 // Run tests one candidate version of a recipe, tier by tier, on throw-away stacks, and returns
 // the run record. The tiers run in the order of Plan; install's stack serves custom, backup
-// and restore; upgrade has its own. Every tier is bounded by its timeout and the run by
+// and restore; upgrade has its own and runs beside them once install passed. Every tier is bounded by its timeout and the run by
 // spec.timeout; whatever happens, the stacks are removed at the end (with volumes, secrets and
 // configs) on a context of their own, unless spec.keepFailedStacks keeps a failed run's.
 // The verdict is Passed only when no tier failed and install ran. The error is non-nil when
@@ -55,7 +61,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		touched: map[string]bool{},
 	}
 	if err := x.openRunDir(); err != nil {
-		return x.abort(err), err
+		return x.abortRun(err), err
 	}
 	defer x.runLog.Close()
 	runCtx, cancel := context.WithTimeout(ctx, req.Spec.Timeout.Duration)
@@ -68,15 +74,13 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	if err := x.prepare(runCtx); err != nil {
 		x.releaseTrees()
 		x.runLog.Printf("preparation failed: %v", err)
-		return x.abort(err), err
+		return x.abortRun(err), err
 	}
 	defer x.releaseTrees()
 
 	r.claim(req.RunID, x.stacks[StackMain], x.stacks[StackUpgrade])
 	defer r.release(x.stacks[StackMain], x.stacks[StackUpgrade])
-	for _, s := range x.steps {
-		x.runStep(ctx, runCtx, s)
-	}
+	x.runSteps(ctx, runCtx)
 	x.decide()
 	err := x.teardown(ctx)
 	finished := time.Now().UTC()
@@ -105,8 +109,37 @@ func (x *execution) openRunDir() error {
 	return nil
 }
 
-// abort finishes the record of a run that could not be prepared.
-func (x *execution) abort(err error) v1.Run {
+// runSteps runs the plan in order, except that the upgrade tier, which has a stack of its own,
+// starts beside the main stack's tiers as soon as install passed: the two stacks do not share
+// anything, and a run then takes about the longer of the two chains instead of their sum.
+// The record keeps the plan's order.
+func (x *execution) runSteps(ctx, runCtx context.Context) {
+	upgrade := slices.IndexFunc(x.steps, func(s Step) bool { return s.Stack == StackUpgrade })
+	launched := false
+	var wg sync.WaitGroup
+	for i, s := range x.steps {
+		if i == upgrade && launched {
+			continue
+		}
+		x.runStep(ctx, runCtx, s)
+		if s.Tier.Name == v1.TierInstall && x.install == v1.ResultPassed && upgrade >= 0 {
+			launched = true
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				x.runStep(ctx, runCtx, x.steps[upgrade])
+			}()
+		}
+	}
+	wg.Wait()
+	order := func(n v1.TierName) int {
+		return slices.IndexFunc(x.steps, func(s Step) bool { return s.Tier.Name == n })
+	}
+	slices.SortStableFunc(x.rec.Tiers, func(a, b v1.TierResult) int { return order(a.Name) - order(b.Name) })
+}
+
+// abortRun finishes the record of a run that could not be prepared.
+func (x *execution) abortRun(err error) v1.Run {
 	now := time.Now().UTC()
 	x.rec.FinishedAt = &now
 	x.rec.Verdict = v1.VerdictAborted
@@ -146,19 +179,28 @@ func (x *execution) teardown(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.r.opts.TeardownTimeout)
 	defer cancel()
-	var errs []error
-	for _, role := range []StackRole{StackMain, StackUpgrade} {
+	// The stacks are removed side by side: most of a removal is waiting for containers to stop.
+	var (
+		wg   sync.WaitGroup
+		errs = make([]error, 2)
+	)
+	for i, role := range []StackRole{StackMain, StackUpgrade} {
 		s := x.stacks[role]
 		if !x.touched[s] {
 			continue
 		}
-		start := time.Now()
-		if err := x.r.swarm.Remove(ctx, s, true); err != nil {
-			x.runLog.Printf("removing stack %s failed: %v", s, err)
-			errs = append(errs, fmt.Errorf("remove stack %s: %w", s, err))
-			continue
-		}
-		x.runLog.Printf("removed stack %s with its volumes, secrets and configs in %s", s, time.Since(start).Round(time.Millisecond))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			if err := x.r.swarm.Remove(ctx, s, true); err != nil {
+				x.runLog.Printf("removing stack %s failed: %v", s, err)
+				errs[i] = fmt.Errorf("remove stack %s: %w", s, err)
+				return
+			}
+			x.runLog.Printf("removed stack %s with its volumes, secrets and configs in %s", s, time.Since(start).Round(time.Millisecond))
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

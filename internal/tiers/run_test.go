@@ -44,7 +44,8 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 
 			main := tiers.StackName("sample", req.RunID, "")
 			up := tiers.StackName("sample", req.RunID, "up")
-			Expect(fake.deploys).To(Equal([]string{main + "@1.1.0+1.1", main + "@1.1.0+1.1", up + "@1.0.0+1.0", up + "@1.1.0+1.1"}))
+			Expect(fake.deploys).To(ConsistOf(main+"@1.1.0+1.1", main+"@1.1.0+1.1", up+"@1.0.0+1.0", up+"@1.1.0+1.1"))
+			Expect(fake.deploys[0]).To(Equal(main+"@1.1.0+1.1"), "install comes first")
 			Expect(fake.stacks).To(BeEmpty(), "teardown removed every stack")
 			Expect(fake.removed).To(ContainElements(main, up))
 

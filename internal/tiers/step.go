@@ -30,7 +30,7 @@ func (x *execution) runStep(ctx, runCtx context.Context, s Step) {
 		x.record(res)
 		return
 	}
-	x.progress(ProgressEvent{Run: x.snapshot(), Tier: name})
+	x.started(name)
 	x.log.V(1).Info("Running tier", "tier", name)
 	res = x.execute(ctx, runCtx, s)
 	if name == v1.TierInstall {
@@ -42,8 +42,8 @@ func (x *execution) runStep(ctx, runCtx context.Context, s Step) {
 // skipReason says why a planned tier cannot run now: its stack needs install, which did not pass,
 // or the run is over.
 func (x *execution) skipReason(s Step, runCtx context.Context) string {
-	if x.aborted != "" {
-		return "run aborted: " + x.aborted
+	if aborted := x.abortReason(); aborted != "" {
+		return "run aborted: " + aborted
 	}
 	if s.Tier.Name == v1.TierInstall || s.Stack == StackNone {
 		return ""
@@ -89,10 +89,9 @@ func (x *execution) execute(ctx, runCtx context.Context, s Step) v1.TierResult {
 		res.Result, res.Reason = v1.ResultPassed, note
 	case ctx.Err() != nil:
 		// The caller gave up (shutdown): say so, and stop the other tiers.
-		x.aborted = fmt.Sprintf("cancelled during %s", name)
-		res.Result, res.Reason = v1.ResultFailed, x.aborted
+		res.Result, res.Reason = v1.ResultFailed, x.abort(fmt.Sprintf("cancelled during %s", name))
 	case runCtx.Err() != nil && errors.Is(runCtx.Err(), context.DeadlineExceeded):
-		x.aborted = fmt.Sprintf("run timed out after %s during %s", x.req.Spec.Timeout, name)
+		x.abort(fmt.Sprintf("run timed out after %s during %s", x.req.Spec.Timeout, name))
 		res.Result, res.Reason = v1.ResultFailed, fmt.Sprintf("timed out after %s (the run's timeout)", x.req.Spec.Timeout)
 	case tierCtx.Err() != nil && errors.Is(tierCtx.Err(), context.DeadlineExceeded):
 		res.Result, res.Reason = v1.ResultFailed, fmt.Sprintf("timed out after %s", v1.Duration{Duration: timeout})
@@ -128,22 +127,45 @@ func (x *execution) dispatch(ctx context.Context, s Step, l *tierLog) (string, e
 
 // record appends a result and reports it.
 func (x *execution) record(res v1.TierResult) {
-	x.rec.Tiers = append(x.rec.Tiers, res)
 	x.log.Info("Tier finished", "tier", res.Name, "result", res.Result, "reason", res.Reason)
-	x.progress(ProgressEvent{Run: x.snapshot(), Tier: res.Name, Done: true, Result: res})
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.rec.Tiers = append(x.rec.Tiers, res)
+	x.progressLocked(ProgressEvent{Tier: res.Name, Done: true, Result: res})
 }
 
-func (x *execution) progress(ev ProgressEvent) {
-	if x.req.Progress != nil {
-		x.req.Progress(ev)
+// started reports a tier starting.
+func (x *execution) started(name v1.TierName) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.progressLocked(ProgressEvent{Tier: name})
+}
+
+// progressLocked calls the progress callback with a copy of the record; holding mu serialises
+// the calls of the upgrade tier and the main stack's tiers.
+func (x *execution) progressLocked(ev ProgressEvent) {
+	if x.req.Progress == nil {
+		return
 	}
+	ev.Run = x.rec
+	ev.Run.Tiers = append([]v1.TierResult(nil), x.rec.Tiers...)
+	x.req.Progress(ev)
 }
 
-// snapshot copies the record so a progress callback may keep it.
-func (x *execution) snapshot() v1.Run {
-	c := x.rec
-	c.Tiers = append([]v1.TierResult(nil), x.rec.Tiers...)
-	return c
+// abort records why the run stops early (the first reason wins) and returns the reason given.
+func (x *execution) abort(reason string) string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.aborted == "" {
+		x.aborted = reason
+	}
+	return reason
+}
+
+func (x *execution) abortReason() string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.aborted
 }
 
 // remaining is the time left before ctx's deadline, for APIs that take a timeout.
