@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -186,8 +187,12 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 	job := svc.Spec.Mode.ReplicatedJob != nil || svc.Spec.Mode.GlobalJob != nil
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i].Status.Timestamp.After(tasks[j].Status.Timestamp) })
 	seen := map[string]bool{}
+	template := taskIdentity(svc.Spec.TaskTemplate)
 	for _, t := range tasks {
-		if t.DesiredState == swarm.TaskStateRunning {
+		// Right after an update Swarm may still report the previous update "completed" with
+		// the old tasks running; only tasks of the current task template count, so a wait
+		// never returns before the new version runs.
+		if t.DesiredState == swarm.TaskStateRunning && taskIdentity(t.Spec) == template {
 			switch t.Status.State {
 			case swarm.TaskStateRunning:
 				s.Running++
@@ -250,4 +255,23 @@ func taskError(t swarm.Task, healthchecked bool) string {
 		return "container exited with status 0 although the service should keep running"
 	}
 	return string(t.Status.State) + ": " + t.Status.Message
+}
+
+// taskIdentity is what tells a task of the current task template from an older one. The
+// daemon fills defaults (stop grace period, restart policy, runtime) into the service it
+// returns but not into its tasks, so the fields compared are those a deploy changes.
+func taskIdentity(ts swarm.TaskSpec) string {
+	id := struct {
+		ForceUpdate uint64
+		Networks    []swarm.NetworkAttachmentConfig
+		Container   any
+	}{ForceUpdate: ts.ForceUpdate, Networks: ts.Networks}
+	if cs := ts.ContainerSpec; cs != nil {
+		id.Container = []any{cs.Image, cs.Labels, cs.Command, cs.Args, cs.Env, cs.Dir, cs.User, cs.Mounts, cs.Healthcheck, cs.Secrets, cs.Configs}
+	}
+	data, err := json.Marshal(id)
+	if err != nil {
+		panic(err) // plain data
+	}
+	return string(data)
 }

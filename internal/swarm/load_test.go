@@ -1,0 +1,72 @@
+package swarm
+
+import (
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("Load", func() {
+	write := func(dir, name, content string) {
+		Expect(os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)).To(Succeed())
+	}
+	const base = `version: "3.8"
+services:
+  app:
+    image: app:${TAG}
+    deploy:
+      labels:
+        - "coop-cloud.${STACK_NAME}.version=1.0.0"
+configs:
+  motd:
+    name: ${STACK_NAME}_motd_${MOTD_VERSION}
+    file: motd.txt
+`
+
+	Context("when an overlay adds a service", func() {
+		It("merges the files in order, interpolates from Env and STACK_NAME, and keeps raw config names", func() {
+			dir := GinkgoT().TempDir()
+			write(dir, "compose.yml", base)
+			write(dir, "motd.txt", "hi")
+			write(dir, "compose.worker.yml", "version: \"3.8\"\nservices:\n  worker:\n    image: app:${TAG}\n")
+			s, err := Load(LoadOptions{WorkingDir: dir, ComposeFiles: []string{"compose.yml", "compose.worker.yml"},
+				Env: map[string]string{"TAG": "1", "MOTD_VERSION": "v2"}, StackName: "st"})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.Config.Services).To(HaveLen(2))
+			Expect(s.Config.Services[0].Image).To(Equal("app:1"))
+			Expect(s.Config.Services[0].Deploy.Labels).To(HaveKeyWithValue("coop-cloud.st.version", "1.0.0"))
+			Expect(s.Config.Configs["motd"].Name).To(Equal("st_motd_v2"))
+			Expect(s.nameTemplates["config"]["motd"]).To(Equal("${STACK_NAME}_motd_${MOTD_VERSION}"))
+		})
+	})
+
+	DescribeTable("names the file and the key of a mistake",
+		func(overlay string, want []string) {
+			dir := GinkgoT().TempDir()
+			write(dir, "compose.yml", base)
+			write(dir, "motd.txt", "hi")
+			write(dir, "compose.bad.yml", overlay)
+			_, err := Load(LoadOptions{WorkingDir: dir, ComposeFiles: []string{"compose.yml", "compose.bad.yml"},
+				Env: map[string]string{"TAG": "1", "MOTD_VERSION": "v1"}, StackName: "st"})
+			Expect(err).To(HaveOccurred())
+			for _, w := range want {
+				Expect(err.Error()).To(ContainSubstring(w))
+			}
+		},
+		Entry("a wrong type", "version: \"3.8\"\nservices:\n  app:\n    deploy:\n      replicas: many\n",
+			[]string{"compose.bad.yml", "services.app.deploy.replicas"}),
+		Entry("an unknown key", "version: \"3.8\"\nservices:\n  app:\n    colour: red\n",
+			[]string{"compose.bad.yml", "colour"}),
+		Entry("a required variable", "version: \"3.8\"\nservices:\n  app:\n    image: ${MISSING:?set MISSING}\n",
+			[]string{"compose.bad.yml", "MISSING"}),
+		Entry("broken YAML", "services: [\n", []string{"compose.bad.yml", "yaml"}),
+		Entry("an empty file", "", []string{"compose.bad.yml"}),
+	)
+
+	It("refuses an empty stack name", func() {
+		_, err := Load(LoadOptions{WorkingDir: GinkgoT().TempDir()})
+		Expect(err).To(MatchError(ContainSubstring("stack name")))
+	})
+})
