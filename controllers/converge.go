@@ -25,9 +25,19 @@ func (r *WarmCanonicalReconciler) Converge(ctx context.Context, name string, for
 		if err != nil || out.Result != ResultTesting {
 			return out, err
 		}
+		if out.RunID == "" {
+			// The last run was aborted a moment ago: report it rather than loop runs.
+			out.Result = ResultError
+			return out, nil
+		}
 		force = false
-		if _, werr := r.Runs.Wait(ctx, out.RecipeTest, out.RunID); werr != nil && ctx.Err() != nil {
+		run, werr := r.Runs.Wait(ctx, out.RecipeTest, out.RunID)
+		if werr != nil && ctx.Err() != nil {
 			return out, fmt.Errorf("wait for test run %s: %w", out.RunID, werr)
+		}
+		if run.Verdict == v1.VerdictAborted {
+			out.Result, out.Message = ResultError, fmt.Sprintf("test run %s of %s was aborted: %s", run.ID, run.Version, run.Message)
+			return out, nil
 		}
 	}
 	return out, fmt.Errorf("WarmCanonical %q still %s after %d passes", name, out.Result, maxConvergePasses)

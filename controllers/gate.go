@@ -22,7 +22,12 @@ type GateInput struct {
 	// Active reports whether a run is still in progress in this process; a record that says
 	// Running but is not active was left by a crash and counts as aborted.
 	Active func(runID string) bool
+	// Now is the current time, for the pause after an aborted run.
+	Now time.Time
 }
+
+// AbortedRetryDelay is the pause after an aborted run before the gate starts another.
+const AbortedRetryDelay = 2 * time.Minute
 
 // GateFor is the gate of step 8 of the design, without side effects: Passed when a run of
 // exactly this version and RecipeTest spec passed, Running when one is in progress, Failed
@@ -39,6 +44,13 @@ func GateFor(in GateInput) Gate {
 			if in.Active != nil && in.Active(r.ID) {
 				return Gate{State: GateRunning, RunID: r.ID}
 			}
+		case v1.VerdictAborted:
+			if r.FinishedAt != nil && !in.Now.IsZero() {
+				if wait := r.FinishedAt.Add(AbortedRetryDelay).Sub(in.Now); wait > 0 {
+					return Gate{State: GateAborted, RunID: r.ID, Message: r.Message, RetryAfter: wait}
+				}
+			}
+			return Gate{State: GateNone}
 		case v1.VerdictFailed:
 			if !in.WaitingSince.IsZero() && r.FinishedAt != nil && !r.FinishedAt.Before(in.WaitingSince.Truncate(time.Second)) {
 				return Gate{State: GateFailed, RunID: r.ID, Message: r.Message}

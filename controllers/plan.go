@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/recipe"
@@ -46,6 +47,10 @@ const (
 	GatePassed GateState = "Passed"
 	// GateFailed: the run this object waited for failed.
 	GateFailed GateState = "Failed"
+	// GateAborted: the last run stopped without a verdict (timeout, infrastructure) a short
+	// while ago; a new one starts after a pause rather than at once, so a broken host does not
+	// loop test runs.
+	GateAborted GateState = "Aborted"
 )
 
 // Gate is the test gate of the desired version.
@@ -54,8 +59,10 @@ type Gate struct {
 	State GateState
 	// RunID is the run that decides it: the passed, running or failed run.
 	RunID string
-	// Message is the failed run's message.
+	// Message is the failed or aborted run's message.
 	Message string
+	// RetryAfter is, for an aborted run, how long to wait before starting another.
+	RetryAfter time.Duration
 }
 
 // Observed is what Swarm says about the warm stack.
@@ -101,8 +108,10 @@ type Plan struct {
 	// To is the version the action works towards: the desired one, or the known-good one for
 	// a rollback.
 	To string
-	// RunID is the run a WAIT waits for.
+	// RunID is the run a WAIT waits for; empty while a retry after an aborted run is due.
 	RunID string
+	// RetryAfter is when a WAIT without a run should be looked at again.
+	RetryAfter time.Duration
 }
 
 // String renders the plan as plan prints it: SKIP, TEST x, PROMOTE x→y, ROLLBACK y→x.
@@ -164,6 +173,11 @@ func Decide(in PlanInput) Plan {
 	case GateRunning:
 		p.RunID = in.Gate.RunID
 		return p.with(ActionWait, v1.ReasonTesting, fmt.Sprintf("waiting for test run %s", in.Gate.RunID))
+	case GateAborted:
+		if !in.Force {
+			p.RetryAfter = in.Gate.RetryAfter
+			return p.with(ActionWait, v1.ReasonTesting, fmt.Sprintf("test run %s of %s was aborted (%s); a new run starts in %s", in.Gate.RunID, in.Desired, in.Gate.Message, in.Gate.RetryAfter.Round(time.Second)))
+		}
 	case GateFailed:
 		if !in.Force {
 			return p.with(ActionFailed, v1.ReasonTestsFailed, fmt.Sprintf("test run %s of %s failed: %s", in.Gate.RunID, in.Desired, in.Gate.Message))

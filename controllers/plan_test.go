@@ -152,7 +152,20 @@ var _ = Describe("GateFor", func() {
 			[]v1.Run{run("f", v11, "h", v1.VerdictFailed, at(time.Minute))}, t0, controllers.GateFailed, "f"),
 		Entry("a failure from before the wait (spec changed or forced since): none",
 			[]v1.Run{run("f", v11, "h", v1.VerdictFailed, at(-time.Minute))}, t0, controllers.GateNone, ""),
-		Entry("an aborted run: none",
+		Entry("an aborted run, long ago or without a clock: none",
 			[]v1.Run{run("x", v11, "h", v1.VerdictAborted, at(time.Minute))}, t0, controllers.GateNone, ""),
 	)
+
+	It("pauses after a run aborted a moment ago instead of starting another at once", func() {
+		runs := []v1.Run{run("x", v11, "h", v1.VerdictAborted, at(0))}
+		g := controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, SpecHash: "h", Now: t0.Add(30 * time.Second)})
+		Expect(g.State).To(Equal(controllers.GateAborted))
+		Expect(g.RetryAfter).To(Equal(controllers.AbortedRetryDelay - 30*time.Second))
+		g = controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, SpecHash: "h", Now: t0.Add(controllers.AbortedRetryDelay)})
+		Expect(g.State).To(Equal(controllers.GateNone))
+		p := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Gate: controllers.Gate{State: controllers.GateAborted, RunID: "x", RetryAfter: time.Minute}})
+		Expect(p.Action).To(Equal(controllers.ActionWait))
+		Expect(p.RunID).To(BeEmpty())
+		Expect(p.RetryAfter).To(Equal(time.Minute))
+	})
 })

@@ -123,7 +123,7 @@ func (r *WarmCanonicalReconciler) gate(rt *v1.RecipeTest, desired string, st v1.
 		return Gate{}, err
 	}
 	return GateFor(GateInput{Runs: runs, Version: desired, SpecHash: rt.SpecHash(),
-		WaitingSince: waitingSince(st, desired), Active: r.Runs.Active}), nil
+		WaitingSince: waitingSince(st, desired), Active: r.Runs.Active, Now: r.now()}), nil
 }
 
 // test is step 8 when no passed run exists: start one (or join the running one) and return;
@@ -150,6 +150,10 @@ func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.
 	}
 	st.LastAttemptedVersion = p.To
 	msg := fmt.Sprintf("waiting for test run %s of %s", runID, p.To)
+	if runID == "" {
+		msg = p.Message
+		out.RequeueAfter = p.RetryAfter
+	}
 	r.setReconciling(st, true, v1.ReasonTesting, msg)
 	r.setReady(st, false, v1.ReasonTesting, msg)
 	out.Result, out.RunID, out.Message = ResultTesting, runID, msg
