@@ -64,6 +64,7 @@ func describeWarmCanonical(w io.Writer, s *stateView, name string, st v1.WarmCan
 	if len(st.FailedVersions) > 0 {
 		fmt.Fprintf(w, "  Failed:          %s (not retried until the spec changes or reconcile --force)\n", strings.Join(st.FailedVersions, ", "))
 	}
+	describeSuspension(w, s.store, name)
 	describeConditions(w, st.Conditions)
 	ps, _ := controllers.Promotions(s.store, name)
 	if len(ps) > 0 {

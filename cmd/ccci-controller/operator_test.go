@@ -144,6 +144,9 @@ var _ = Describe("suspend and resume", func() {
 		after, err := os.ReadFile(filepath.Join(w.resources, "app.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(after).To(Equal(before))
+		Expect(w.store.Put(v1.KindWarmCanonical, "app", v1.WarmCanonicalStatus{DeployedVersion: "1.1.0+1.1"})).To(Succeed())
+		_, out, _ = w.cli("describe", "wc/app")
+		Expect(out).To(MatchRegexp(`Suspended:\n  Since .* by alice: migrating by hand \(ccci-controller resume app lifts it\)`))
 
 		By("resuming")
 		code, out, _ = w.cli("resume", "app")

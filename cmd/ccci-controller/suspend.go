@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 
@@ -136,4 +137,17 @@ func currentUser() string {
 		return u.Username
 	}
 	return os.Getenv("USER")
+}
+
+// describeSuspension prints the operator's suspension of a WarmCanonical, if any (describe).
+func describeSuspension(w io.Writer, st *store.Store, name string) {
+	sp, err := controllers.SuspensionOf(st, name)
+	if err != nil || sp == nil {
+		return
+	}
+	by := ""
+	if sp.By != "" {
+		by = " by " + sp.By
+	}
+	fmt.Fprintf(w, "Suspended:\n  Since %s%s: %s (ccci-controller resume %s lifts it)\n", sp.Since.UTC().Format("2006-01-02 15:04:05"), by, sp.Reason, name)
 }
