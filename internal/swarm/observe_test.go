@@ -51,6 +51,25 @@ var _ = Describe("summarise", func() {
 	})
 })
 
+var _ = Describe("serviceState", func() {
+	Context("when an update was accepted but the old task still runs", func() {
+		It("does not count the old task as running", func() {
+			one := uint64(1)
+			svc := swarm.Service{ID: "x", Spec: swarm.ServiceSpec{
+				Annotations:  swarm.Annotations{Name: "s_app"},
+				TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "app:2"}},
+				Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &one}},
+			}, UpdateStatus: &swarm.UpdateStatus{State: swarm.UpdateStateCompleted}}
+			old := swarm.Task{ServiceID: "x", DesiredState: swarm.TaskStateRunning,
+				Spec:   swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "app:1"}},
+				Status: swarm.TaskStatus{State: swarm.TaskStateRunning}}
+			st := serviceState(svc, []swarm.Task{old})
+			Expect(st.Running).To(Equal(0))
+			Expect(st.converged()).To(BeFalse())
+		})
+	})
+})
+
 var _ = Describe("cannotConverge", func() {
 	DescribeTable("fails early only when a service cannot succeed",
 		func(svc ServiceState, fails bool) {
