@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,7 +89,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 // sampleSpec is a RecipeTest spec of the sample recipe with short timeouts.
 func sampleSpec(tl ...v1.Tier) v1.RecipeTestSpec {
 	rt := v1.RecipeTest{Metadata: v1.ObjectMeta{Name: "sample"}, Spec: v1.RecipeTestSpec{
-		Source: v1.Source{Git: repo}, Tiers: tl, Timeout: v1.Minutes(4),
+		Source: v1.Source{Git: repo}, Tiers: tl, Timeout: v1.Minutes(2),
 		Env: map[string]string{"DOMAIN": "{{ .Stack }}.test.local"},
 	}}
 	rt.Default()
@@ -111,8 +112,16 @@ func run(ctx context.Context, src tiers.Source, ref string, spec v1.RecipeTestSp
 	for _, t := range rec.Tiers {
 		GinkgoWriter.Printf("  %-8s %-13s %8s  %s\n", t.Name, t.Result, t.Duration, t.Reason)
 	}
-	if log, err := os.ReadFile(filepath.Join(dir, "logs", "run.log")); err == nil {
-		GinkgoWriter.Printf("run.log:\n%s", log)
+	logs := []string{"logs/run.log"}
+	for _, t := range rec.Tiers {
+		if t.Result == v1.ResultFailed && t.LogFile != "" {
+			logs = append(logs, t.LogFile)
+		}
+	}
+	for _, f := range logs {
+		if log, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+			GinkgoWriter.Printf("%s:\n%s", f, log)
+		}
 	}
 	return rec
 }
@@ -212,13 +221,14 @@ var _ = Describe("Runner.Run on Swarm", Label("integration"), func() {
 
 	Context("when the sample version is unhealthy", func() {
 		It("fails install on the healthcheck long before the timeout and skips the rest", func(ctx SpecContext) {
-			timeout := 3 * time.Minute
+			timeout := 4 * time.Minute
 			spec := sampleSpec(
 				v1.Tier{Name: v1.TierInstall, Timeout: v1.Duration{Duration: timeout}},
 				v1.Tier{Name: v1.TierUpgrade},
 				v1.Tier{Name: v1.TierBackup},
 				v1.Tier{Name: v1.TierRestore},
 			)
+			spec.Timeout = v1.Minutes(5)
 			rec := run(ctx, source, "1.2.0+1.2", spec)
 			install := tierResult(rec, v1.TierInstall)
 			Expect(install.Result).To(Equal(v1.ResultFailed))
@@ -231,7 +241,7 @@ var _ = Describe("Runner.Run on Swarm", Label("integration"), func() {
 			Expect(rec.Verdict).To(Equal(v1.VerdictFailed))
 			Eventually(leftovers).WithContext(ctx).WithArguments(rec.ID).
 				WithTimeout(30 * time.Second).WithPolling(time.Second).Should(BeEmpty())
-		}, NodeTimeout(5*time.Minute))
+		}, NodeTimeout(7*time.Minute))
 	})
 
 	Context("when the backup path misses the app's data", func() {
@@ -281,6 +291,8 @@ var _ = Describe("Runner.Run on Swarm", Label("integration"), func() {
 			cmd.Env = append(os.Environ(), envCrashChild+"=1", envRepo+"="+repo, envCache+"="+cache,
 				envSuite+"="+suiteID, envRunID+"="+runID, envRunDir+"="+GinkgoT().TempDir())
 			cmd.Stdout, cmd.Stderr = GinkgoWriter, GinkgoWriter
+			// The child must not outlive a test binary that dies (a go test timeout, say).
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			Expect(cmd.Start()).To(Succeed())
 			DeferCleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
