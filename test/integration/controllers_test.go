@@ -196,6 +196,48 @@ docker stack deploy -c compose.yml "$STACK_NAME"`)
 		}, NodeTimeout(4*time.Minute))
 	})
 
+	Context("when an edit, a sweep and a trigger reach the daemon for the same object at once", func() {
+		It("runs one test run of the version and promotes once", func(ctx SpecContext) {
+			w.writeWarmCanonical(tag10)
+			d := w.startDaemon(ctx)
+			Eventually(w.ready).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).
+				Should(Equal("True/" + v1.ReasonPromoted))
+
+			By("editing the file while a sweep and a reconcile are asked over HTTP")
+			w.writeWarmCanonical(tag11)
+			codes := make(chan int, 2)
+			go func() {
+				defer GinkgoRecover()
+				_, _, code := w.ccci(ctx, "sweep", "--server", d.url)
+				codes <- code
+			}()
+			go func() {
+				defer GinkgoRecover()
+				_, _, code := w.ccci(ctx, "reconcile", "wc/"+w.name, "--server", d.url)
+				codes <- code
+			}()
+			Eventually(codes).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Receive(Equal(0)))
+			Eventually(codes).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(time.Second).Should(Receive(Equal(0)))
+			Eventually(w.ready).WithContext(ctx).WithTimeout(time.Minute).WithPolling(500 * time.Millisecond).
+				Should(Equal("True/" + v1.ReasonPromoted))
+			Expect(w.deployedVersion(ctx)).To(Equal(tag11))
+			var of11 []v1.Run
+			for _, r := range w.runs() {
+				if r.Version == tag11 {
+					of11 = append(of11, r)
+				}
+			}
+			Expect(of11).To(HaveLen(1))
+			var to11 int
+			for _, p := range w.promotions() {
+				if p.To == tag11 {
+					to11++
+				}
+			}
+			Expect(to11).To(Equal(1))
+		}, NodeTimeout(6*time.Minute))
+	})
+
 	Context("when a resource file turns invalid while the daemon runs", func() {
 		It("stalls that object with the loader's message, leaves the rest alone, and recovers", func(ctx SpecContext) {
 			Expect(os.Remove(filepath.Join(w.resources, "rt.yaml"))).To(Succeed())
