@@ -193,6 +193,21 @@ var _ = Describe("WarmCanonicalReconciler", func() {
 		}, NodeTimeout(10*time.Second))
 	})
 
+	Context("when the WarmCanonical is in data mode", func() {
+		It("removes the services with RemoveServices (never Remove, which drops volumes), then leaves the stack alone", func(ctx SpecContext) {
+			w.cluster.set("warm_app", v10, true)
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Mode = v1.ModeData
+			w.objects.put(wc)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultUndeployed))
+			Expect(w.cluster.writes()).To(Equal([]string{"remove warm_app"}))
+			Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonDataMode))
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultSkip))
+			Expect(w.cluster.writes()).To(HaveLen(1))
+			Expect(w.tester.requests()).To(BeEmpty())
+		}, NodeTimeout(10*time.Second))
+	})
+
 	Context("when the new version is a MAJOR bump", func() {
 		It("holds it until allowMajor", func(ctx SpecContext) {
 			w.cluster.set("warm_app", v11, true)
@@ -298,6 +313,7 @@ var _ = Describe("WarmCanonicalReconciler with bad input", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(out.Result).To(Equal(controllers.ResultFailed))
 		Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonRecipeTestNotFound))
+		Expect(w.status("app").Conditions.IsTrue(v1.ConditionStalled)).To(BeTrue())
 
 		w.objects.put(recipeTest("app"))
 		rtr := &controllers.RecipeTestReconciler{Objects: w.objects, Store: w.store, Runs: w.pool, Wake: func(r reconcile.Request) { w.woken <- r }}

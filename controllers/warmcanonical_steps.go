@@ -65,6 +65,8 @@ func (r *WarmCanonicalReconciler) loadRecipeTest(wc *v1.WarmCanonical, st *v1.Wa
 		err = fmt.Errorf("WarmCanonical %q: spec.recipeTest %q names no RecipeTest (valid: the name of a RecipeTest in the resources directory)", wc.Metadata.Name, wc.Spec.RecipeTest)
 		r.setReady(st, false, v1.ReasonRecipeTestNotFound, err.Error())
 		r.setReconciling(st, false, v1.ReasonRecipeTestNotFound, err.Error())
+		// Stalled until a person adds the RecipeTest; its reconcile wakes this object.
+		r.setCondition(st, v1.ConditionStalled, true, v1.ReasonRecipeTestNotFound, err.Error())
 		return nil, err
 	}
 	if err != nil {
