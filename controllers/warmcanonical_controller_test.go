@@ -59,6 +59,12 @@ func (w *world) status(name string) v1.WarmCanonicalStatus {
 	return st
 }
 
+func (w *world) runsOf(rt string) []v1.Run {
+	runs, err := controllers.LoadRuns(w.store, rt)
+	Expect(err).NotTo(HaveOccurred())
+	return runs
+}
+
 func ready(st v1.WarmCanonicalStatus) v1.Condition {
 	c, _ := st.Conditions.Get(v1.ConditionReady)
 	return c
@@ -147,6 +153,22 @@ var _ = Describe("WarmCanonicalReconciler", func() {
 			w.tester.mu.Unlock()
 			Expect(w.r.Converge(ctx, "app", true)).To(HaveField("Result", controllers.ResultPromoted))
 			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v11}))
+		}, NodeTimeout(10*time.Second))
+
+		It("retries through the engine once Force was called, and only once", func(ctx SpecContext) {
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			req := reconcile.Request{Kind: v1.KindWarmCanonical, Name: "app"}
+			w.r.Force("app")
+			_, err := w.r.Reconcile(ctx, req)
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(func() int { return len(w.tester.requests()) }).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).Should(Equal(2))
+			Eventually(func() bool { return w.pool.Active(w.runsOf("app")[0].ID) }).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).Should(BeFalse())
+			_, err = w.r.Reconcile(ctx, req)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = w.r.Reconcile(ctx, req)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(w.tester.requests()).To(HaveLen(2))
+			Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonTestsFailed))
 		}, NodeTimeout(10*time.Second))
 
 		It("retries when the spec changes", func(ctx SpecContext) {
