@@ -14,8 +14,8 @@ import (
 	"strings"
 )
 
-// Archive describes a backup archive written to a run's artifacts directory.
-type Archive struct {
+// archiveInfo describes a backup archive written to a run's artifacts directory.
+type archiveInfo struct {
 	// Path is the archive file (a gzip-compressed tar).
 	Path string
 	// SHA256 is the hex sha256 of the file.
@@ -36,7 +36,7 @@ type archiveWriter struct {
 	h       hash.Hash
 	gz      *gzip.Writer
 	tw      *tar.Writer
-	archive Archive
+	archive archiveInfo
 }
 
 func createArchive(file string) (*archiveWriter, error) {
@@ -46,7 +46,7 @@ func createArchive(file string) (*archiveWriter, error) {
 	}
 	h := sha256.New()
 	gz := gzip.NewWriter(io.MultiWriter(f, h))
-	return &archiveWriter{f: f, h: h, gz: gz, tw: tar.NewWriter(gz), archive: Archive{Path: file}}, nil
+	return &archiveWriter{f: f, h: h, gz: gz, tw: tar.NewWriter(gz), archive: archiveInfo{Path: file}}, nil
 }
 
 // archivePrefix returns where the copy of containerPath from service lives in an archive:
@@ -93,12 +93,12 @@ func (a *archiveWriter) add(prefix string, r io.Reader) error {
 }
 
 // close finishes the archive and returns its description.
-func (a *archiveWriter) close() (Archive, error) {
+func (a *archiveWriter) close() (archiveInfo, error) {
 	err := errors.Join(a.tw.Close(), a.gz.Close())
 	info, statErr := a.f.Stat()
 	err = errors.Join(err, statErr, a.f.Close())
 	if err != nil {
-		return Archive{}, fmt.Errorf("close archive %s: %w", a.archive.Path, err)
+		return archiveInfo{}, fmt.Errorf("close archive %s: %w", a.archive.Path, err)
 	}
 	a.archive.SHA256 = hex.EncodeToString(a.h.Sum(nil))
 	a.archive.Size = info.Size()

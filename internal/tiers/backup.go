@@ -40,21 +40,21 @@ func (x *execution) runBackup(ctx context.Context, l *tierLog) (string, error) {
 // runs the pre-hook in the service's container, copies the backup paths out, and runs the
 // post-hook. An archive without a single file is an error. The sha256 is written next to the
 // archive (<name>.tar.gz.sha256, in sha256sum's format) and returned.
-func (x *execution) backup(ctx context.Context, l *tierLog, st *swarm.Stack, name string) (Archive, error) {
+func (x *execution) backup(ctx context.Context, l *tierLog, st *swarm.Stack, name string) (archiveInfo, error) {
 	targets := backupTargets(servicesOf(st))
 	if len(targets) == 0 {
-		return Archive{}, fmt.Errorf("no service has %s=true", v1.LabelBackup)
+		return archiveInfo{}, fmt.Errorf("no service has %s=true", v1.LabelBackup)
 	}
 	file := filepath.Join(x.req.RunDir, artifactsDir, name+".tar.gz")
 	aw, err := createArchive(file)
 	if err != nil {
-		return Archive{}, err
+		return archiveInfo{}, err
 	}
 	var paths []string
 	for _, t := range targets {
 		if err := x.backupService(ctx, l, st.Name, t, aw); err != nil {
 			aw.abort()
-			return Archive{}, err
+			return archiveInfo{}, err
 		}
 		for _, p := range t.Paths {
 			paths = append(paths, t.Service+":"+p)
@@ -62,7 +62,7 @@ func (x *execution) backup(ctx context.Context, l *tierLog, st *swarm.Stack, nam
 	}
 	a, err := aw.close()
 	if err != nil {
-		return Archive{}, err
+		return archiveInfo{}, err
 	}
 	l.Printf("archive %s: %d entries, %d files, %d bytes, sha256 %s", x.relPath(file), a.Entries, a.Files, a.Size, a.SHA256)
 	if a.Files == 0 {

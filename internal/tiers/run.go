@@ -93,6 +93,9 @@ func (x *execution) openRunDir() error {
 	if x.req.RunID == "" {
 		return errors.New("start run: no run id")
 	}
+	if x.req.Source == nil {
+		return errors.New("start run: no recipe source")
+	}
 	if x.req.RunDir == "" {
 		return errors.New("start run: no run directory")
 	}
