@@ -41,9 +41,10 @@ type execution struct {
 
 // Run tests one candidate version of a recipe, tier by tier, on throw-away stacks, and returns
 // the run record. The tiers run in the order of Plan; install's stack serves custom, backup
-// and restore; upgrade has its own and runs beside them once install passed. Every tier is bounded by its timeout and the run by
-// spec.timeout; whatever happens, the stacks are removed at the end (with volumes, secrets and
-// configs) on a context of their own, unless spec.keepFailedStacks keeps a failed run's.
+// and restore; upgrade has its own and runs beside them once install passed. Every tier is
+// bounded by its timeout and the run by spec.timeout; whatever happens, the stacks are removed
+// at the end (with volumes, secrets and configs) on a context of their own, unless
+// spec.keepFailedStacks keeps a failed run's.
 // The verdict is Passed only when no tier failed and install ran. The error is non-nil when
 // the run could not be prepared (the record is then Aborted) or its stacks could not be
 // removed; a failing tier is not an error.
