@@ -22,7 +22,7 @@ func (x *execution) runStep(ctx, runCtx context.Context, s Step) {
 		res.Result = v1.ResultFailed
 	}
 	if res.Result == "" {
-		if skip := x.skipReason(s, runCtx); skip != "" {
+		if skip := x.skipReason(s); skip != "" {
 			res.Result, res.Reason = v1.ResultSkipped, skip
 		}
 	}
@@ -41,7 +41,7 @@ func (x *execution) runStep(ctx, runCtx context.Context, s Step) {
 
 // skipReason says why a planned tier cannot run now: its stack needs install, which did not pass,
 // or the run is over.
-func (x *execution) skipReason(s Step, runCtx context.Context) string {
+func (x *execution) skipReason(s Step) string {
 	if aborted := x.abortReason(); aborted != "" {
 		return "run aborted: " + aborted
 	}
