@@ -136,7 +136,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		return out, nil
 	}
 	// 3. Resolve the desired version.
-	versions, desired, err := r.resolve(ctx, wc, rt, st)
+	desired, err := r.resolve(ctx, wc, rt, st)
 	if err != nil {
 		out.Result, out.Message = ResultFailed, err.Error()
 		if errors.Is(err, recipe.ErrVersionNotFound) {
@@ -145,7 +145,6 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		out.Result = ResultError
 		return out, err
 	}
-	_ = versions
 	// 4. Observe the stack.
 	state, err := r.Cluster.ObserveStack(ctx, wc.Spec.Stack)
 	if err != nil {

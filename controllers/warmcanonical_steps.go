@@ -84,7 +84,7 @@ func (r *WarmCanonicalReconciler) loadRecipeTest(wc *v1.WarmCanonical, st *v1.Wa
 }
 
 // resolve is step 3: latest becomes the newest tag; an exact tag must exist.
-func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanonical, rt *v1.RecipeTest, st *v1.WarmCanonicalStatus) (recipe.Versions, string, error) {
+func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanonical, rt *v1.RecipeTest, st *v1.WarmCanonicalStatus) (string, error) {
 	src, err := r.Recipes.Source(ctx, rt)
 	if err == nil {
 		var vs recipe.Versions
@@ -94,28 +94,28 @@ func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanoni
 	}
 	msg := fmt.Sprintf("recipe %s (%s): %v", rt.Spec.Recipe, rt.Spec.Source.Git, err)
 	r.setReady(st, false, v1.ReasonSourceUnavailable, msg)
-	return nil, "", fmt.Errorf("read versions of recipe %q: %w", rt.Spec.Recipe, err)
+	return "", fmt.Errorf("read versions of recipe %q: %w", rt.Spec.Recipe, err)
 }
 
-func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, vs recipe.Versions, st *v1.WarmCanonicalStatus) (recipe.Versions, string, error) {
+func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, vs recipe.Versions, st *v1.WarmCanonicalStatus) (string, error) {
 	if wc.Spec.Version == v1.VersionLatest {
 		if v, ok := vs.Latest(); ok {
 			st.DesiredVersion = v.Tag
-			return vs, v.Tag, nil
+			return v.Tag, nil
 		}
 		err := &recipe.VersionNotFoundError{Recipe: rt.Spec.Recipe, Tag: v1.VersionLatest}
 		r.setReady(st, false, v1.ReasonVersionNotFound, fmt.Sprintf("WarmCanonical %q: recipe %s has no version tags", wc.Metadata.Name, rt.Spec.Recipe))
-		return nil, "", err
+		return "", err
 	}
 	v, err := vs.Find(wc.Spec.Version)
 	if err != nil {
 		msg := fmt.Sprintf("WarmCanonical %q: spec.version: %v", wc.Metadata.Name, err)
 		r.setReady(st, false, v1.ReasonVersionNotFound, msg)
 		r.setReconciling(st, false, v1.ReasonVersionNotFound, msg)
-		return nil, "", err
+		return "", err
 	}
 	st.DesiredVersion = v.Tag
-	return vs, v.Tag, nil
+	return v.Tag, nil
 }
 
 // gate reads the run history of the RecipeTest for the desired version.
