@@ -25,6 +25,27 @@ type service struct {
 	Labels map[string]string // deploy labels
 	// Mounts are the container paths of the service's named and anonymous volumes.
 	Mounts []string
+	// Refs are the top-level objects the service refers to, by kind ("secret", "config",
+	// "network", "volume") and compose key.
+	Refs map[string][]string
+}
+
+// defined lists a stack's top-level secrets, configs, networks and volumes by kind and key.
+func defined(st *swarm.Stack) map[string][]string {
+	out := map[string][]string{}
+	for k := range st.Config.Secrets {
+		out["secret"] = append(out["secret"], k)
+	}
+	for k := range st.Config.Configs {
+		out["config"] = append(out["config"], k)
+	}
+	for k := range st.Config.Networks {
+		out["network"] = append(out["network"], k)
+	}
+	for k := range st.Config.Volumes {
+		out["volume"] = append(out["volume"], k)
+	}
+	return out
 }
 
 // objectFile is a config or secret backed by a file of the recipe.
@@ -43,10 +64,26 @@ func servicesOf(st *swarm.Stack) []service {
 		for k, v := range s.Deploy.Labels {
 			svc.Labels[k] = v
 		}
+		svc.Refs = map[string][]string{}
 		for _, m := range s.Volumes {
 			if m.Type == "volume" {
 				svc.Mounts = append(svc.Mounts, path.Clean(m.Target))
+				if m.Source != "" {
+					svc.Refs["volume"] = append(svc.Refs["volume"], m.Source)
+				}
 			}
+		}
+		for _, r := range s.Secrets {
+			svc.Refs["secret"] = append(svc.Refs["secret"], r.Source)
+		}
+		for _, r := range s.Configs {
+			svc.Refs["config"] = append(svc.Refs["config"], r.Source)
+		}
+		for n := range s.Networks {
+			svc.Refs["network"] = append(svc.Refs["network"], n)
+		}
+		for _, refs := range svc.Refs {
+			slices.Sort(refs)
 		}
 		out = append(out, svc)
 	}

@@ -34,6 +34,24 @@ func lintImages(services []service) []string {
 	return problems
 }
 
+// lintReferences reports every secret, config, network or named volume a service uses that the
+// compose files do not define: the loader accepts such files, but converting them for Swarm (and
+// so the deploy) fails. The network "default" needs no definition.
+func lintReferences(services []service, defs map[string][]string) []string {
+	var problems []string
+	for _, s := range services {
+		for _, kind := range []string{"secret", "config", "network", "volume"} {
+			for _, ref := range s.Refs[kind] {
+				if slices.Contains(defs[kind], ref) || (kind == "network" && ref == "default") {
+					continue
+				}
+				problems = append(problems, fmt.Sprintf("services.%s uses %s %q, which is not defined under %ss", s.Name, kind, ref, kind))
+			}
+		}
+	}
+	return problems
+}
+
 // lintVersionLabel checks the app service's coop-cloud.${STACK_NAME}.version deploy label. For
 // a tag under test it must equal the tag. For a ref that is not a tag (a branch or a pull
 // request) there is no tag to equal, so the label must be a version no older than the newest

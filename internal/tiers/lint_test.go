@@ -24,6 +24,20 @@ var _ = Describe("lintImages", func() {
 	)
 })
 
+var _ = Describe("lintReferences", func() {
+	defs := map[string][]string{"secret": {"db_password"}, "config": {"motd"}, "network": {"internal"}, "volume": {"data"}}
+
+	DescribeTable("reports references to undefined objects",
+		func(refs map[string][]string, want []string) {
+			Expect(lintReferences([]service{{Name: "app", Refs: refs}}, defs)).To(Equal(want))
+		},
+		Entry("everything defined", map[string][]string{"secret": {"db_password"}, "config": {"motd"}, "network": {"default", "internal"}, "volume": {"data"}}, nil),
+		Entry("an undefined secret", map[string][]string{"secret": {"api_key"}}, []string{`services.app uses secret "api_key", which is not defined under secrets`}),
+		Entry("an undefined network and volume", map[string][]string{"network": {"proxy"}, "volume": {"cache"}},
+			[]string{`services.app uses network "proxy", which is not defined under networks`, `services.app uses volume "cache", which is not defined under volumes`}),
+	)
+})
+
 var _ = Describe("lintVersionLabel", func() {
 	const stack = "ccci_s_1"
 	app := func(label string) []service {

@@ -8,8 +8,9 @@ import (
 	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
-// runLint checks the candidate without deploying it: every compose file loads and converts (one
-// more file at a time, so a failure names the file that broke it), images are pinned, the app's
+// runLint checks the candidate without deploying it: every compose file loads (one more file at a
+// time, so a failure names the file that broke it) and refers only to secrets, configs, networks
+// and volumes it defines, as converting for Swarm requires; images are pinned, the app's
 // version label is the version under test, and no config or secret changed content under an
 // unchanged name since the base version.
 func (x *execution) runLint(ctx context.Context, l *tierLog) (string, error) {
@@ -30,6 +31,7 @@ func (x *execution) runLint(ctx context.Context, l *tierLog) (string, error) {
 	l.Printf("compose files %v load and convert", files)
 	services := servicesOf(st)
 	problems := lintImages(services)
+	problems = append(problems, lintReferences(services, defined(st))...)
 
 	newest := ""
 	if v, ok := x.versions.Latest(); ok {

@@ -86,6 +86,15 @@ var _ = Describe("the lint tier", func() {
 		}, NodeTimeout(20*time.Second))
 	})
 
+	Context("when a service uses a secret the files do not define", func() {
+		It("fails before any deploy would", func(ctx SpecContext) {
+			cand := sampleTree("1.1.0+1.1", map[string][2]string{"compose.worker.yml": {"    healthcheck:", "    secrets: [api_key]\n    healthcheck:"}})
+			run := lint(ctx, dirSource{"1.1.0+1.1": cand}, "1.1.0+1.1")
+			Expect(results(run)).To(Equal([]string{"lint:Failed"}))
+			Expect(reasonOf(run, v1.TierLint)).To(ContainSubstring(`services.worker uses secret "api_key"`))
+		}, NodeTimeout(20*time.Second))
+	})
+
 	Context("when an overlay does not load", func() {
 		It("names the file", func(ctx SpecContext) {
 			cand := sampleTree("1.1.0+1.1", map[string][2]string{"compose.worker.yml": {"services:", "services:\n  broken: {image: x:1, nonsense: true}"}})
