@@ -169,6 +169,28 @@ docker stack deploy -c compose.yml "$STACK_NAME"`)
 		}, NodeTimeout(5*time.Minute))
 	})
 
+	Context("when the daemon is killed during a test run", func() {
+		It("removes the leftover test stack at restart, tests again and promotes", func(ctx SpecContext) {
+			w.writeWarmCanonical(tag11)
+			d := w.startDaemon(ctx)
+			By("waiting for the test stack, then SIGKILL")
+			Eventually(func() []string { return testStacks(ctx) }).WithContext(ctx).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).
+				ShouldNot(BeEmpty())
+			d.kill()
+			leftover := testStacks(ctx)
+			Expect(leftover).NotTo(BeEmpty())
+
+			By("restarting")
+			w.startDaemon(ctx)
+			Eventually(w.ready).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(500 * time.Millisecond).
+				Should(Equal("True/" + v1.ReasonPromoted))
+			Expect(testStacks(ctx)).NotTo(ContainElements(leftover))
+			Expect(testStacks(ctx)).To(BeEmpty())
+			Expect(w.deployedVersion(ctx)).To(Equal(tag11))
+			Expect(w.promotions()).To(HaveLen(1))
+		}, NodeTimeout(5*time.Minute))
+	})
+
 	Context("when Drone triggers a test of a pull request's ref", func() {
 		It("runs the tiers, exits with the verdict, records the trigger, and promotes nothing", func(ctx SpecContext) {
 			w.writeWarmCanonical(tag10)
