@@ -17,6 +17,9 @@ import (
 // an archive that is merely not empty would not show the backup caught the data.
 func (x *execution) runBackup(ctx context.Context, l *tierLog) (string, error) {
 	targets := backupTargets(servicesOf(x.main))
+	if err := checkTargets(targets); err != nil {
+		return "", err
+	}
 	marker := x.markerText(v1.TierBackup)
 	if err := x.placeMarkers(ctx, l, x.main.Name, targets, marker); err != nil {
 		return "", err
@@ -42,8 +45,8 @@ func (x *execution) runBackup(ctx context.Context, l *tierLog) (string, error) {
 // archive (<name>.tar.gz.sha256, in sha256sum's format) and returned.
 func (x *execution) backup(ctx context.Context, l *tierLog, st *swarm.Stack, name string) (archiveInfo, error) {
 	targets := backupTargets(servicesOf(st))
-	if len(targets) == 0 {
-		return archiveInfo{}, fmt.Errorf("no service has %s=true", v1.LabelBackup)
+	if err := checkTargets(targets); err != nil {
+		return archiveInfo{}, err
 	}
 	file := filepath.Join(x.req.RunDir, artifactsDir, name+".tar.gz")
 	aw, err := createArchive(file)

@@ -199,6 +199,19 @@ func backupTargets(services []service) []backupTarget {
 	return out
 }
 
+// checkTargets rejects a backup without a service or a service without anything to save.
+func checkTargets(targets []backupTarget) error {
+	if len(targets) == 0 {
+		return fmt.Errorf("no service has %s=true", v1.LabelBackup)
+	}
+	for _, t := range targets {
+		if len(t.Paths) == 0 {
+			return fmt.Errorf("service %s has %s=true but neither %s nor a volume: nothing to back up", t.Service, v1.LabelBackup, v1.LabelBackupPath)
+		}
+	}
+	return nil
+}
+
 // markerDir picks where the restore tier's marker goes so that it tests what matters: the app's
 // persistent data, i.e. its volumes. The first backup path inside a volume carries it (that
 // data is saved); when no backup path lies in any volume, the first volume's root does, so a

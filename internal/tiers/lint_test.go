@@ -111,6 +111,12 @@ var _ = Describe("backupTargets", func() {
 		}))
 	})
 
+	It("rejects a service with nothing to back up", func() {
+		targets := backupTargets([]service{{Name: "web", Labels: map[string]string{"backupbot.backup": "true"}}})
+		Expect(checkTargets(targets)).To(MatchError("service web has backupbot.backup=true but neither backupbot.backup.path nor a volume: nothing to back up"))
+		Expect(checkTargets(nil)).To(MatchError("no service has backupbot.backup=true"))
+	})
+
 	DescribeTable("puts the restore marker into the app's persistent data",
 		func(paths, mounts []string, want string) {
 			Expect(markerDir(paths, mounts)).To(Equal(want))

@@ -40,6 +40,9 @@ func (x *execution) placeMarkers(ctx context.Context, l *tierLog, stack string, 
 func (x *execution) runRestore(ctx context.Context, l *tierLog) (string, error) {
 	st := x.main
 	targets := backupTargets(servicesOf(st))
+	if err := checkTargets(targets); err != nil {
+		return "", err
+	}
 	marker := x.markerText(v1.TierRestore)
 	if err := x.placeMarkers(ctx, l, st.Name, targets, marker); err != nil {
 		return "", err
