@@ -193,7 +193,9 @@ docker stack deploy -c compose.yml "$STACK_NAME"`)
 
 	Context("when Drone triggers a test of a pull request's ref", func() {
 		It("runs the tiers, exits with the verdict, records the trigger, and promotes nothing", func(ctx SpecContext) {
-			w.writeWarmCanonical(tag10)
+			// Suspended so that the daemon started below leaves the warm app alone too: what
+			// is checked is that trigger itself never deploys.
+			w.writeWarmCanonical(tag10, "suspend: true")
 			out, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag11, "--pr", "7", "--src", "coop-cloud/sample")
 			Expect(code).To(Equal(0))
 			Expect(out).To(MatchRegexp(`install\s+Passed`))
@@ -208,6 +210,15 @@ docker stack deploy -c compose.yml "$STACK_NAME"`)
 			_, _, code = w.ccci(ctx, "trigger", "rt/"+w.name, "--ref", tag12, "--pr", "8", "--src", "coop-cloud/sample")
 			Expect(code).To(Equal(1))
 			Expect(w.runs()[0].Verdict).To(Equal(v1.VerdictFailed))
+
+			By("the same through a running daemon")
+			d := w.startDaemon(ctx)
+			out, _, code = w.ccci(ctx, "trigger", "rt/"+w.name, "--ref", tag11, "--pr", "9", "--src", "coop-cloud/sample", "--server", d.url)
+			Expect(code).To(Equal(0))
+			Expect(out).To(MatchRegexp(`install\s+Passed`))
+			Expect(w.runs()[0].PR).To(Equal(9))
+			Expect(w.runs()[0].Trigger).To(Equal(v1.TriggerDrone))
+			d.stop()
 
 			By("a usage error exiting 2")
 			_, _, code = w.ccci(ctx, "trigger", "wc/"+w.name, "--ref", tag11)
