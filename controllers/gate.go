@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"strings"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -45,7 +46,7 @@ func GateFor(in GateInput) Gate {
 				return Gate{State: GateRunning, RunID: r.ID}
 			}
 		case v1.VerdictAborted:
-			if r.FinishedAt != nil && !in.Now.IsZero() {
+			if r.FinishedAt != nil && !in.Now.IsZero() && !strings.HasPrefix(r.Message, ShutdownAbort) {
 				if wait := r.FinishedAt.Add(AbortedRetryDelay).Sub(in.Now); wait > 0 {
 					return Gate{State: GateAborted, RunID: r.ID, Message: r.Message, RetryAfter: wait}
 				}

@@ -163,6 +163,10 @@ var _ = Describe("GateFor", func() {
 		Expect(g.RetryAfter).To(Equal(controllers.AbortedRetryDelay - 30*time.Second))
 		g = controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, SpecHash: "h", Now: t0.Add(controllers.AbortedRetryDelay)})
 		Expect(g.State).To(Equal(controllers.GateNone))
+		By("a run aborted by a shutdown being retried at once")
+		runs[0].Message = controllers.ShutdownAbort + "context canceled"
+		g = controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, SpecHash: "h", Now: t0.Add(30 * time.Second)})
+		Expect(g.State).To(Equal(controllers.GateNone))
 		p := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Gate: controllers.Gate{State: controllers.GateAborted, RunID: "x", RetryAfter: time.Minute}})
 		Expect(p.Action).To(Equal(controllers.ActionWait))
 		Expect(p.RunID).To(BeEmpty())

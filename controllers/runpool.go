@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 	"coopcloud.tech/ccci-controller/internal/tiers"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
+
+// ShutdownAbort starts the message of a run aborted because the controller shut down. Such a
+// run says nothing about the host, so the gate starts a new one at once after a restart.
+const ShutdownAbort = "interrupted by shutdown: "
 
 // RunRequest asks for a test run of a RecipeTest.
 type RunRequest struct {
@@ -256,6 +261,9 @@ func (p *RunPool) end(req RunRequest, a *activeRun, run v1.Run, err error) {
 			err = errors.New("the runner returned no verdict")
 		}
 		run.Message = err.Error()
+	}
+	if run.Verdict == v1.VerdictAborted && p.Context.Err() != nil && !strings.HasPrefix(run.Message, ShutdownAbort) {
+		run.Message = ShutdownAbort + run.Message
 	}
 	if run.FinishedAt == nil {
 		now := time.Now().UTC()
