@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/volume"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -167,6 +169,23 @@ docker stack deploy -c compose.yml "$STACK_NAME"`)
 			Expect(w.runs()).To(HaveLen(1))
 			Expect(testStacks(ctx)).To(BeEmpty())
 		}, NodeTimeout(5*time.Minute))
+	})
+
+	Context("when the WarmCanonical is switched to data mode", func() {
+		It("removes the services and keeps the volumes", func(ctx SpecContext) {
+			w.writeWarmCanonical(tag10)
+			Expect(w.sweepAction(ctx)).To(Equal("PROMOTED"))
+			w.writeWarmCanonical(tag10, "mode: data")
+			action, code := w.sweepAction(ctx)
+			Expect(action).To(Equal("UNDEPLOYED"))
+			Expect(code).To(Equal(0))
+			Expect(w.serviceIndexes(ctx)).To(BeEmpty())
+			vols, err := docker.VolumeList(ctx, volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace+"="+w.stack))})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(vols.Volumes).NotTo(BeEmpty())
+			Expect(w.ready()).To(Equal("True/" + v1.ReasonDataMode))
+			Expect(w.sweepAction(ctx)).To(Equal("SKIP"))
+		}, NodeTimeout(3*time.Minute))
 	})
 
 	Context("when the daemon is killed during a test run", func() {
