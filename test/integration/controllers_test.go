@@ -62,7 +62,15 @@ docker stack deploy -c compose.yml "$STACK_NAME"`)
 				"SECRET_DB_PASSWORD_VERSION=v1", "MOTD_VERSION=v1", "SECRET="+secret, "SUITE="+v1.LabelTestSuite+"="+suiteID)
 			out, err := sh.CombinedOutput()
 			Expect(err).NotTo(HaveOccurred(), string(out))
-			DeferCleanup(func(ctx SpecContext) { _ = docker.SecretRemove(ctx, secret) }, NodeTimeout(30*time.Second))
+			DeferCleanup(func(ctx SpecContext) {
+				// The secret is not the stack's (docker stack deploy found it external): remove
+				// the stack first, since Swarm refuses to remove a secret in use.
+				c, err := ccciswarmClient()
+				Expect(err).NotTo(HaveOccurred())
+				Expect(c.Remove(ctx, w.stack, true)).To(Succeed())
+				Eventually(func() error { return docker.SecretRemove(ctx, secret) }).WithContext(ctx).
+					WithTimeout(30 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
+			}, NodeTimeout(time.Minute))
 			Eventually(func() bool {
 				return w.deployedVersion(ctx) == tag11 && stackConverged(ctx, w.stack)
 			}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
