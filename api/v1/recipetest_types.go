@@ -170,11 +170,12 @@ const (
 	ResultPassed Result = "Passed"
 	// ResultFailed means the tier ran and a check failed.
 	ResultFailed Result = "Failed"
-	// ResultSkipped means the tier's when condition did not hold, or an earlier failure made
-	// it pointless.
+	// ResultSkipped means the tier did not run although the recipe could have it: its when
+	// condition did not hold, an earlier failure made it pointless, or (upgrade) there is no
+	// older version to upgrade from yet.
 	ResultSkipped Result = "Skipped"
 	// ResultNotApplicable means the recipe cannot have this tier, e.g. backup without
-	// backupbot labels, or upgrade with no base version.
+	// backupbot labels, or the tier is listed in spec.expectedNA.
 	ResultNotApplicable Result = "NotApplicable"
 )
 
