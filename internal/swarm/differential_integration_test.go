@@ -21,10 +21,19 @@ import (
 	. "github.com/onsi/gomega"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/test/fixtures"
 )
 
-// corpusDir holds public Swarm stack files and their MANIFEST.tsv.
-const corpusDir = "/work/shared/corpus/stacks"
+// corpusDir holds public Swarm stack files and their MANIFEST.tsv: shared/corpus/stacks beside
+// the repository (CI lays shared/ next to its clone), else CCCI_CORPUS when set.
+var corpusDir = findCorpus()
+
+func findCorpus() string {
+	if d := os.Getenv("CCCI_CORPUS"); d != "" {
+		return d
+	}
+	return filepath.Join(fixtures.RepoRoot(), "..", "shared", "corpus", "stacks")
+}
 
 // corpusCase is one row of MANIFEST.tsv.
 type corpusCase struct {
@@ -34,6 +43,7 @@ type corpusCase struct {
 }
 
 func readManifest() []corpusCase {
+	// A missing corpus must not pass as "no differences": the spec below fails on it.
 	f, err := os.Open(filepath.Join(corpusDir, "MANIFEST.tsv"))
 	if err != nil {
 		return nil
@@ -86,7 +96,12 @@ var _ = Describe("Deploy compared with docker stack deploy", func() {
 		}, NodeTimeout(5*time.Minute))
 	})
 
-	for i, c := range readManifest() {
+	corpus := readManifest()
+	It("has the corpus of public stack files to compare", func() {
+		Expect(corpus).NotTo(BeEmpty(), "no stack files read from %s/MANIFEST.tsv (set CCCI_CORPUS to the corpus directory)", corpusDir)
+	})
+
+	for i, c := range corpus {
 		Context("when corpus file "+c.file+" is deployed both ways", func() {
 			It("yields equal service specs, and adopts the hand deploy without a write", func(ctx SpecContext) {
 				// Mirror the corpus layout: compose_dir may reach its files through "..".
