@@ -3,6 +3,7 @@ package controllers
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -106,6 +107,8 @@ const KindKnownGood = "KnownGood"
 
 // KnownGood is how the known-good version was deployed: a rollback deploys it back with the
 // env it converged with, not with the spec that just failed (the new env may be the cause).
+// It is also the record of the inputs the running version converged with: a spec.env that
+// differs from Env while Version runs is an edit to APPLY (see Decide).
 type KnownGood struct {
 	// Version is the known-good version.
 	Version string `json:"version"`
@@ -119,6 +122,23 @@ func (r *WarmCanonicalReconciler) recordKnownGood(name, version string, env map[
 		return fmt.Errorf("write known-good configuration of %q: %w", name, err)
 	}
 	return nil
+}
+
+// knownGood returns the known-good record of name and whether there is one.
+func (r *WarmCanonicalReconciler) knownGood(name string) (KnownGood, bool, error) {
+	var kg KnownGood
+	found, err := r.Store.Get(KindKnownGood, name, &kg)
+	if err != nil {
+		return KnownGood{}, false, fmt.Errorf("read known-good configuration of %q: %w", name, err)
+	}
+	return kg, found, nil
+}
+
+// envChanged reports whether version, running now, last converged with another spec.env than
+// env. Without a record of version there is nothing to compare: the app is taken as it runs,
+// so a stack deployed by hand stays converged with no write (step 5).
+func envChanged(rec KnownGood, recorded bool, version string, env map[string]string) bool {
+	return recorded && version != "" && rec.Version == version && !maps.Equal(rec.Env, env)
 }
 
 // knownGoodEnv returns the env the known-good version converged with, or fallback when it is

@@ -24,11 +24,15 @@ const (
 	ActionWait Action = "WAIT"
 	// ActionPromote deploys the desired version and waits for convergence.
 	ActionPromote Action = "PROMOTE"
+	// ActionApply deploys the desired version, which the warm app already runs, again with the
+	// edited spec.env and waits for convergence. It runs no tests: see Decide.
+	ActionApply Action = "APPLY"
 	// ActionHeld does nothing: a MAJOR bump waits for spec.allowMajor.
 	ActionHeld Action = "HELD"
 	// ActionFailed does nothing: the desired version failed under this spec and is not retried.
 	ActionFailed Action = "FAILED"
-	// ActionRollback deploys the known-good version back after a failed promotion.
+	// ActionRollback deploys the known-good version back after a failed promotion, or the same
+	// version with the env it last converged with after a failed APPLY.
 	ActionRollback Action = "ROLLBACK"
 	// ActionUndeploy removes the services of a data-mode app, keeping its volumes.
 	ActionUndeploy Action = "UNDEPLOY"
@@ -89,6 +93,11 @@ type PlanInput struct {
 	Observed Observed
 	// Status is the stored status, with FailedVersions already cleared if the spec changed.
 	Status v1.WarmCanonicalStatus
+	// EnvChanged is true when the known-good record says the observed version last converged
+	// with another spec.env than the current one (see KnownGood): the operator edited the env
+	// since. It is false when nothing is recorded for the observed version: a stack deployed by
+	// hand, or before this record existed, is taken as deployed with the current env.
+	EnvChanged bool
 	// Force retries a failed version (a forced trigger).
 	Force bool
 	// Gate is the test gate of Desired.
@@ -114,12 +123,17 @@ type Plan struct {
 	RetryAfter time.Duration
 }
 
-// String renders the plan as plan prints it: SKIP, TEST x, PROMOTE x→y, ROLLBACK y→x.
+// String renders the plan as plan prints it: SKIP, TEST x, PROMOTE x→y, ROLLBACK y→x,
+// APPLY x (env changed), and ROLLBACK x (previous env) for a failed APPLY.
 func (p Plan) String() string {
-	switch p.Action {
-	case ActionTest, ActionWait:
+	switch {
+	case p.Action == ActionTest || p.Action == ActionWait:
 		return string(p.Action) + " " + p.To
-	case ActionPromote, ActionRollback, ActionHeld:
+	case p.Action == ActionApply:
+		return string(p.Action) + " " + p.To + " (env changed)"
+	case p.Action == ActionRollback && p.From == p.To:
+		return string(p.Action) + " " + p.To + " (previous env)"
+	case p.Action == ActionPromote || p.Action == ActionRollback || p.Action == ActionHeld:
 		from := p.From
 		if from == "" {
 			from = "(none)"
@@ -132,6 +146,15 @@ func (p Plan) String() string {
 // Decide is the WarmCanonical decision of steps 2 and 5 to 10 of the design, without side
 // effects: the caller has loaded and validated the spec (1), resolved the version (3) and
 // observed the stack (4); executing the plan is the reconciler's job.
+//
+// Step 5 holds only while the spec.env the warm app last converged with is the current one.
+// When the operator edited spec.env and the app already runs the desired version, the plan is
+// APPLY: the same version is deployed again with the new env. It is not gated by a test run:
+// the version's tiers already passed, and they run on throw-away stacks with the RecipeTest's
+// env, never the warm app's spec.env, so a new run could not judge the edit; the convergence
+// wait (and the rollback to the previous env) is the check that can. A failed APPLY puts the
+// version in failedVersions, which the spec hash clears on the next edit: the same env is not
+// applied again until the spec changes or a forced reconcile, exactly as for a failed version.
 func Decide(in PlanInput) Plan {
 	st := in.Status
 	from := in.Observed.Version
@@ -146,14 +169,14 @@ func Decide(in PlanInput) Plan {
 		return p.with(ActionUndeploy, v1.ReasonDataMode, "data mode: removing the services, keeping the volumes")
 	case in.Mode == v1.ModeData:
 		return p.with(ActionSkip, v1.ReasonDataMode, "data mode: no services run, volumes kept")
-	case in.Observed.Version == in.Desired && in.Observed.Converged:
+	case in.Observed.Version == in.Desired && in.Observed.Converged && !in.EnvChanged:
 		// Step 5: already there is converged, whoever deployed it. A promotion that finished
 		// before a crash lands here too and is reported as Promoted.
 		reason := v1.ReasonAlreadyDeployed
 		if st.LastAttemptedVersion == in.Desired && promoting(st) {
 			reason = v1.ReasonPromoted
-		} else if ready, ok := st.Conditions.Get(v1.ConditionReady); ok && ready.Reason == v1.ReasonPromoted && st.DeployedVersion == in.Desired {
-			reason = v1.ReasonPromoted
+		} else if ready, ok := st.Conditions.Get(v1.ConditionReady); ok && (ready.Reason == v1.ReasonPromoted || ready.Reason == v1.ReasonApplied) && st.DeployedVersion == in.Desired {
+			reason = ready.Reason
 		}
 		return p.with(ActionConverged, reason, fmt.Sprintf("%s runs %s and is converged", "the warm app", in.Desired))
 	case in.Observed.Version == in.Desired && st.LastAttemptedVersion == in.Desired && promoting(st):
@@ -162,6 +185,9 @@ func Decide(in PlanInput) Plan {
 		return p.with(ActionPromote, v1.ReasonPromoting, "resuming an interrupted promotion")
 	case slices.Contains(st.FailedVersions, in.Desired) && !in.Force:
 		return decideFailed(p, in)
+	case in.Observed.Version == in.Desired && in.EnvChanged:
+		// No test gate and no MAJOR check: the version is the one running (see above).
+		return p.with(ActionApply, v1.ReasonApplied, fmt.Sprintf("spec.env changed since %s converged; deploying it again with the new env", in.Desired))
 	}
 	if major(from, in.Desired) && !in.AllowMajor {
 		return p.with(ActionHeld, v1.ReasonMajorUpgradeHeld,
@@ -195,6 +221,11 @@ func decideFailed(p Plan, in PlanInput) Plan {
 		reason = v1.ReasonPromotionFailed
 	}
 	kg := st.KnownGoodVersion
+	if in.EnvChanged && in.Rollback && kg == in.Desired && in.Observed.Version == in.Desired && !in.Observed.Converged {
+		// An APPLY failed and a crash came before its rollback: the same version goes back
+		// with the env it last converged with.
+		return p.with(ActionRollback, v1.ReasonPromotionFailed, fmt.Sprintf("the edited spec.env did not converge with %s; rolling back to its previous env", in.Desired))
+	}
 	needsRollback := in.Observed.Version != kg || !in.Observed.Converged
 	if in.Rollback && kg != "" && kg != in.Desired && needsRollback && in.Observed.Version == in.Desired {
 		p.From, p.To = in.Observed.Version, kg

@@ -115,6 +115,52 @@ var _ = Describe("Decide", func() {
 			in.Observed = controllers.Observed{Version: v11, Services: 1}
 			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
 		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
+		Entry("already deployed and converged, env unchanged since it converged: converged, no write", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged = running(v11), false
+			in.Status.KnownGoodVersion = v11
+		}, controllers.ActionConverged, v1.ReasonAlreadyDeployed, "CONVERGED"),
+		Entry("already deployed and converged but spec.env edited since: apply", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged = running(v11), true
+			in.Status.KnownGoodVersion = v11
+		}, controllers.ActionApply, v1.ReasonApplied, "APPLY 1.1.0+1.1 (env changed)"),
+		Entry("spec.env edited, no passed test run: apply anyway (the env is not what the tiers test)", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged = running(v11), true
+			in.Gate = controllers.Gate{State: controllers.GateFailed, RunID: "r1"}
+		}, controllers.ActionApply, v1.ReasonApplied, "APPLY 1.1.0+1.1 (env changed)"),
+		Entry("spec.env edited while the desired version runs unconverged: apply", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged = controllers.Observed{Version: v11, Services: 1}, true
+			in.Status.KnownGoodVersion = v11
+		}, controllers.ActionApply, v1.ReasonApplied, "APPLY 1.1.0+1.1 (env changed)"),
+		Entry("applied earlier, unchanged since: converged, keeps reason Applied", func(in *controllers.PlanInput) {
+			in.Observed = running(v11)
+			in.Status.DeployedVersion, in.Status.KnownGoodVersion = v11, v11
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReady, v1.ReasonApplied, true)}
+		}, controllers.ActionConverged, v1.ReasonApplied, "CONVERGED"),
+		Entry("the edited env failed and was rolled back: failed, not applied again", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged = running(v11), true
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v11, []string{v11}
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReady, v1.ReasonPromotionFailed, false)}
+		}, controllers.ActionFailed, v1.ReasonPromotionFailed, "FAILED"),
+		Entry("the edited env failed, forced: applied again", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged, in.Force = running(v11), true, true
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v11, []string{v11}
+		}, controllers.ActionApply, v1.ReasonApplied, "APPLY 1.1.0+1.1 (env changed)"),
+		Entry("the edited env failed and a crash came before its rollback: roll back to the previous env", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged = controllers.Observed{Version: v11, Services: 1}, true
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v11, []string{v11}
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReady, v1.ReasonPromotionFailed, false)}
+		}, controllers.ActionRollback, v1.ReasonPromotionFailed, "ROLLBACK 1.1.0+1.1 (previous env)"),
+		Entry("the edited env failed without rollback: failed, no deploy", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged, in.Rollback = controllers.Observed{Version: v11, Services: 1}, true, false
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v11, []string{v11}
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReady, v1.ReasonPromotionFailed, false)}
+		}, controllers.ActionFailed, v1.ReasonPromotionFailed, "FAILED"),
+		Entry("spec.env edited and a new version to promote: the env rides with the promotion, tested first", func(in *controllers.PlanInput) {
+			in.Observed, in.EnvChanged = running(v10), true
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
+		Entry("spec.env edited but suspended: skip", func(in *controllers.PlanInput) {
+			in.Suspend, in.Observed, in.EnvChanged = true, running(v11), true
+		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
 		Entry("data mode with services: undeploy", func(in *controllers.PlanInput) {
 			in.Mode, in.Observed = v1.ModeData, running(v10)
 		}, controllers.ActionUndeploy, v1.ReasonDataMode, "UNDEPLOY"),

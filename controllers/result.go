@@ -11,6 +11,9 @@ const (
 	ResultConverged Result = "CONVERGED"
 	// ResultPromoted: the warm app was promoted to the desired version in this pass.
 	ResultPromoted Result = "PROMOTED"
+	// ResultApplied: the warm app was deployed again at the version it runs with the edited
+	// spec.env and converged in this pass.
+	ResultApplied Result = "APPLIED"
 	// ResultUndeployed: the services of a data-mode app were removed.
 	ResultUndeployed Result = "UNDEPLOYED"
 	// ResultHeld: a MAJOR bump waits for a person.
@@ -28,11 +31,11 @@ const (
 	ResultError Result = "ERROR"
 )
 
-// Failed reports whether the result makes sweep exit 1. CONVERGED, SKIP, PROMOTED and HELD
-// are not failures: a hold waits for a person.
+// Failed reports whether the result makes sweep exit 1. CONVERGED, SKIP, PROMOTED, APPLIED and
+// HELD are not failures: a hold waits for a person.
 func (r Result) Failed() bool {
 	switch r {
-	case ResultSkip, ResultConverged, ResultPromoted, ResultUndeployed, ResultHeld, ResultTesting:
+	case ResultSkip, ResultConverged, ResultPromoted, ResultApplied, ResultUndeployed, ResultHeld, ResultTesting:
 		return false
 	}
 	return true

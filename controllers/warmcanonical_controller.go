@@ -162,11 +162,18 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 	} else {
 		st.DeployedVersion = ""
 	}
+	// The env the running version last converged with, to tell an edited spec.env.
+	rec, recorded, err := r.knownGood(name)
+	if err != nil {
+		out.Result, out.Message = ResultError, err.Error()
+		return out, err
+	}
 	// 5-10. Decide.
 	in := PlanInput{
 		Suspend: wc.Spec.Suspend, Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor,
 		Rollback: wc.Spec.Rollback == nil || *wc.Spec.Rollback,
 		Desired:  desired, Observed: obs, Status: *st, Force: force,
+		EnvChanged: envChanged(rec, recorded, obs.Version, wc.Spec.Env),
 	}
 	if in.Gate, err = r.gate(rt, desired, *st); err != nil {
 		out.Result, out.Message = ResultError, err.Error()
@@ -178,7 +185,8 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		out.Plan, out.Message = p, p.Message
 		return out, nil
 	}
-	return r.finish(ctx, out, st, &execution{wc: wc, rt: rt, saved: saved, name: name}, p)
+	x := &execution{wc: wc, rt: rt, saved: saved, name: name, recorded: recorded && rec.Version == obs.Version && obs.Version != ""}
+	return r.finish(ctx, out, st, x, p)
 }
 
 // execution carries what executing a plan needs.
@@ -187,6 +195,8 @@ type execution struct {
 	wc    *v1.WarmCanonical
 	rt    *v1.RecipeTest
 	saved *v1.WarmCanonicalStatus
+	// recorded is true when the known-good record is of the version observed running.
+	recorded bool
 }
 
 // finish executes p and records its outcome in st.
@@ -202,9 +212,10 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 		}
 	case ActionConverged:
 		out.Result = ResultConverged
-		if st.KnownGoodVersion != p.To {
+		if st.KnownGoodVersion != p.To || !x.recorded {
 			// Found converged at a version we did not promote (by hand, or a promotion that
-			// finished during a crash): the current env is the best record of its config.
+			// finished during a crash), or with no record of its env (recorded by an older
+			// release): the current env is the best record of its config.
 			if err := r.recordKnownGood(x.name, p.To, x.wc.Spec.Env); err != nil {
 				return out, err
 			}
@@ -230,6 +241,8 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 		return r.test(ctx, out, st, x, p)
 	case ActionPromote:
 		return r.promote(ctx, out, st, x, p)
+	case ActionApply:
+		return r.apply(ctx, out, st, x, p)
 	case ActionRollback:
 		return r.rollback(ctx, out, st, x, p, p.Message)
 	}

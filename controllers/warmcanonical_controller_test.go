@@ -215,6 +215,116 @@ var _ = Describe("WarmCanonicalReconciler", func() {
 		}, NodeTimeout(10*time.Second))
 	})
 
+	Context("when only spec.env is edited and the warm app already runs the desired version", func() {
+		withEnv := func(env map[string]string) {
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Env = env
+			w.objects.put(wc)
+		}
+		BeforeEach(func(ctx SpecContext) {
+			By("promoting the desired version with the first env")
+			withEnv(map[string]string{"DOMAIN": "old.example.org"})
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultPromoted))
+			Expect(w.cluster.writes()).To(HaveLen(1))
+		}, NodeTimeout(10*time.Second))
+
+		It("writes nothing while the spec is unchanged", func(ctx SpecContext) {
+			for range 2 {
+				Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+			}
+			Expect(w.cluster.writes()).To(HaveLen(1))
+		}, NodeTimeout(10*time.Second))
+
+		It("plans APPLY, deploys the same version once with the new env, then is converged again", func(ctx SpecContext) {
+			withEnv(map[string]string{"DOMAIN": "new.example.org"})
+			p, err := w.r.Plan(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(p.Plan.String()).To(Equal("APPLY " + v11 + " (env changed)"))
+			Expect(w.cluster.writes()).To(HaveLen(1), "a plan writes nothing")
+
+			out, err := w.r.Converge(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultApplied))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v11, "warm_app@" + v11}))
+			Expect(w.cluster.envs[1]).To(Equal(map[string]string{"DOMAIN": "new.example.org"}))
+			Expect(w.tester.requests()).To(HaveLen(1), "no test run for an env edit")
+			st := w.status("app")
+			Expect(ready(st).Status).To(Equal(v1.ConditionTrue))
+			Expect(ready(st).Reason).To(Equal(v1.ReasonApplied))
+			Expect(st.KnownGoodVersion).To(Equal(v11))
+
+			By("the next pass writing nothing")
+			out, err = w.r.Converge(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultConverged))
+			Expect(w.cluster.writes()).To(HaveLen(2))
+			ps, err := controllers.Promotions(w.store, "app")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ps).To(HaveLen(1), "an apply is not a promotion")
+		}, NodeTimeout(10*time.Second))
+
+		It("rolls a failed apply back to the previous env and does not retry it until the spec changes or a force", func(ctx SpecContext) {
+			withEnv(map[string]string{"DOMAIN": "old.example.org", "SAMPLE_UNHEALTHY": "true"})
+			out, err := w.r.Converge(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultRolledBack))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v11, "warm_app@" + v11, "warm_app@" + v11}))
+			Expect(w.cluster.envs[1]).To(HaveKeyWithValue("SAMPLE_UNHEALTHY", "true"))
+			Expect(w.cluster.envs[2]).To(Equal(map[string]string{"DOMAIN": "old.example.org"}))
+			st := w.status("app")
+			Expect(ready(st).Reason).To(Equal(v1.ReasonPromotionFailed))
+			Expect(ready(st).Message).To(ContainSubstring("rolled back to the env " + v11 + " last converged with"))
+			Expect(st.FailedVersions).To(ConsistOf(v11))
+			Expect(st.KnownGoodVersion).To(Equal(v11))
+
+			By("the next pass not applying the same env again")
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.cluster.writes()).To(HaveLen(3))
+			Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonPromotionFailed))
+
+			By("a forced pass applying it again")
+			Expect(w.r.Converge(ctx, "app", true)).To(HaveField("Result", controllers.ResultRolledBack))
+			Expect(w.cluster.writes()).To(HaveLen(5))
+
+			By("an edit that fixes the env being applied")
+			withEnv(map[string]string{"DOMAIN": "fixed.example.org"})
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultApplied))
+			Expect(w.cluster.envs[5]).To(Equal(map[string]string{"DOMAIN": "fixed.example.org"}))
+			Expect(w.status("app").FailedVersions).To(BeEmpty())
+			Expect(w.tester.requests()).To(HaveLen(1))
+		}, NodeTimeout(10*time.Second))
+
+		It("leaves a failed apply in place without rollback", func(ctx SpecContext) {
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Env = map[string]string{"SAMPLE_UNHEALTHY": "true"}
+			wc.Spec.Rollback = new(bool)
+			w.objects.put(wc)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.cluster.writes()).To(HaveLen(2))
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.cluster.writes()).To(HaveLen(2))
+		}, NodeTimeout(10*time.Second))
+	})
+
+	Context("when a stack deployed by hand runs the desired version and spec.env is set", func() {
+		It("takes it as deployed with the current env: converged, no write", func(ctx SpecContext) {
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Env = map[string]string{"DOMAIN": "app.example.org"}
+			w.objects.put(wc)
+			w.cluster.set("warm_app", v11, true)
+			for range 2 {
+				Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+			}
+			Expect(w.cluster.writes()).To(BeEmpty())
+
+			By("a later edit being applied")
+			wc.Spec.Env = map[string]string{"DOMAIN": "new.example.org"}
+			w.objects.put(wc)
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultApplied))
+			Expect(w.cluster.writes()).To(HaveLen(1))
+		}, NodeTimeout(10*time.Second))
+	})
+
 	Context("when the WarmCanonical is in data mode", func() {
 		It("removes the services with RemoveServices (never Remove, which drops volumes), then leaves the stack alone", func(ctx SpecContext) {
 			w.cluster.set("warm_app", v10, true)

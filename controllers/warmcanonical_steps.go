@@ -224,7 +224,64 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	return r.rollback(ctx, out, st, x, Plan{Action: ActionRollback, From: p.To, To: kg}, msg)
 }
 
-// rollback deploys the known-good version back after a failed promotion.
+// apply deploys the version the warm app runs again with the edited spec.env and waits. It
+// moves no version and records no promotion: on success the known-good record takes the new
+// env; on failure the version joins failedVersions (cleared by the next edit of the spec, so
+// the same env is not retried until then or a forced reconcile) and, with rollback on, the
+// same version goes back with the env it last converged with.
+func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+	log := logr.FromContextOrDiscard(ctx)
+	stack := x.wc.Spec.Stack
+	// A forced retry starts afresh: the version is no longer failed until this apply says so.
+	st.FailedVersions = slices.DeleteFunc(st.FailedVersions, func(v string) bool { return v == p.To })
+	// Progressing, not Promoting: a crash mid-apply must not be resumed as a promotion; the
+	// next reconcile still sees the edited env and applies it again (a no-op deploy if done).
+	r.setReconciling(st, true, v1.ReasonProgressing, fmt.Sprintf("applying the edited spec.env to %s on stack %s", p.To, stack))
+	if err := r.persist(x.name, x.saved, st); err != nil {
+		out.Result = ResultError
+		return out, err
+	}
+	log.Info("Applying edited env to warm app", "stack", stack, "version", p.To)
+	if err := r.Cluster.Deploy(ctx, r.app(x), p.To); err != nil {
+		msg := fmt.Sprintf("deploy %s to stack %s: %v", p.To, stack, err)
+		r.setReady(st, false, v1.ReasonDeployFailed, msg)
+		out.Result, out.Message = ResultError, msg
+		return out, fmt.Errorf("deploy %s to stack %q: %w", p.To, stack, err)
+	}
+	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
+	if werr == nil {
+		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
+		msg := fmt.Sprintf("applied the edited spec.env to %s", p.To)
+		r.setReady(st, true, v1.ReasonApplied, msg)
+		r.setReconciling(st, false, v1.ReasonApplied, msg)
+		out.Result, out.Message = ResultApplied, msg
+		log.Info("Applied edited env to warm app", "stack", stack, "version", p.To)
+		return out, r.recordKnownGood(x.name, p.To, x.wc.Spec.Env)
+	}
+	if ctx.Err() != nil {
+		out.Result, out.Message = ResultError, werr.Error()
+		return out, werr
+	}
+	if !slices.Contains(st.FailedVersions, p.To) {
+		st.FailedVersions = append(st.FailedVersions, p.To)
+	}
+	msg := fmt.Sprintf("%s with the edited spec.env did not converge on stack %s: %v", p.To, stack, werr)
+	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
+	r.setReconciling(st, false, v1.ReasonPromotionFailed, msg)
+	if err := r.persist(x.name, x.saved, st); err != nil {
+		out.Result = ResultError
+		return out, err
+	}
+	log.Info("Apply failed", "stack", stack, "version", p.To, "error", werr.Error())
+	if !(x.wc.Spec.Rollback == nil || *x.wc.Spec.Rollback) {
+		out.Result, out.Message = ResultFailed, msg
+		return out, nil
+	}
+	return r.rollback(ctx, out, st, x, Plan{Action: ActionRollback, From: p.To, To: p.To}, msg)
+}
+
+// rollback deploys the known-good version back after a failed promotion, with the env it
+// converged with; after a failed apply that is the same version with its previous env.
 func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan, cause string) (Outcome, error) {
 	stack := x.wc.Spec.Stack
 	logr.FromContextOrDiscard(ctx).Info("Rolling back warm app", "stack", stack, "from", p.From, "to", p.To)
@@ -242,6 +299,9 @@ func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st 
 	}
 	st.DeployedVersion = p.To
 	msg := fmt.Sprintf("%s; rolled back to known-good %s", cause, p.To)
+	if p.From == p.To {
+		msg = fmt.Sprintf("%s; rolled back to the env %s last converged with", cause, p.To)
+	}
 	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
 	r.setReconciling(st, false, v1.ReasonRolledBack, msg)
 	out.Result, out.Message = ResultRolledBack, msg

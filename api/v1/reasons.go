@@ -7,6 +7,9 @@ const (
 	ReasonAlreadyDeployed = "AlreadyDeployed"
 	// ReasonPromoted: the warm app was deployed at the desired version and converged.
 	ReasonPromoted = "Promoted"
+	// ReasonApplied: the warm app already ran the desired version and was deployed again with
+	// the edited spec.env, then converged; no test run gates this (the version's tests passed).
+	ReasonApplied = "Applied"
 	// ReasonTesting: a test run gating the desired version is in progress.
 	ReasonTesting = "Testing"
 	// ReasonPromoting: the warm app is being deployed at the desired version.
