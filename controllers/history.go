@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -132,6 +133,33 @@ func (r *WarmCanonicalReconciler) knownGood(name string) (KnownGood, bool, error
 		return KnownGood{}, false, fmt.Errorf("read known-good configuration of %q: %w", name, err)
 	}
 	return kg, found, nil
+}
+
+// ChangedEnv returns, sorted, the spec.env keys whose value differs from the env version last
+// converged with (added, changed or removed since), and whether that env is recorded for
+// version at all. Only keys are returned: env values may be credentials, and describe prints
+// what this returns.
+func ChangedEnv(s StatusStore, name, version string, env map[string]string) (keys []string, recorded bool, err error) {
+	var kg KnownGood
+	found, err := s.Get(KindKnownGood, name, &kg)
+	if err != nil {
+		return nil, false, fmt.Errorf("read known-good configuration of %q: %w", name, err)
+	}
+	if !found || version == "" || kg.Version != version {
+		return nil, false, nil
+	}
+	for k, v := range env {
+		if old, ok := kg.Env[k]; !ok || old != v {
+			keys = append(keys, k)
+		}
+	}
+	for k := range kg.Env {
+		if _, ok := env[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys, true, nil
 }
 
 // envChanged reports whether version, running now, last converged with another spec.env than

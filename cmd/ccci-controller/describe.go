@@ -46,7 +46,8 @@ func newDescribeCommand(g *globalOptions) *cobra.Command {
 			}
 			switch st := v.Status.(type) {
 			case v1.WarmCanonicalStatus:
-				describeWarmCanonical(w, s, k.Name, st)
+				spec, _ := v.Spec.(v1.WarmCanonicalSpec)
+				describeWarmCanonical(w, s, k.Name, st, spec)
 			case v1.RecipeTestStatus:
 				describeConditions(w, st.Conditions)
 				describeRuns(w, st.Runs)
@@ -58,12 +59,13 @@ func newDescribeCommand(g *globalOptions) *cobra.Command {
 	}
 }
 
-func describeWarmCanonical(w io.Writer, s *stateView, name string, st v1.WarmCanonicalStatus) {
+func describeWarmCanonical(w io.Writer, s *stateView, name string, st v1.WarmCanonicalStatus, spec v1.WarmCanonicalSpec) {
 	fmt.Fprintf(w, "Versions:\n  Desired:         %s\n  Deployed:        %s\n  Known-good:      %s\n  Last attempted:  %s\n",
 		orDash(st.DesiredVersion), orDash(st.DeployedVersion), orDash(st.KnownGoodVersion), orDash(st.LastAttemptedVersion))
 	if len(st.FailedVersions) > 0 {
 		fmt.Fprintf(w, "  Failed:          %s (not retried until the spec changes or reconcile --force)\n", strings.Join(st.FailedVersions, ", "))
 	}
+	describeEnv(w, s, name, st, spec)
 	describeSuspension(w, s.store, name)
 	describeConditions(w, st.Conditions)
 	ps, _ := controllers.Promotions(s.store, name)
@@ -72,6 +74,23 @@ func describeWarmCanonical(w io.Writer, s *stateView, name string, st v1.WarmCan
 		for _, p := range ps {
 			fmt.Fprintf(w, "  %s  %s → %s  %s\n", p.StartedAt.Format("2006-01-02 15:04:05"), orDash(p.From), p.To, p.State)
 		}
+	}
+}
+
+// describeEnv says whether the running version converged with the current spec.env, naming
+// the keys an APPLY would change (never their values: env may hold credentials).
+func describeEnv(w io.Writer, s *stateView, name string, st v1.WarmCanonicalStatus, spec v1.WarmCanonicalSpec) {
+	keys, recorded, err := controllers.ChangedEnv(s.store, name, st.DeployedVersion, spec.Env)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "  Env:             unknown (%v)\n", err)
+	case !recorded:
+		return
+	case len(keys) == 0:
+		fmt.Fprintf(w, "  Env:             %s converged with the current spec.env\n", st.DeployedVersion)
+	default:
+		fmt.Fprintf(w, "  Env:             spec.env changed since %s converged: %s (the next reconcile applies it unless it failed under this spec)\n",
+			st.DeployedVersion, strings.Join(keys, ", "))
 	}
 }
 

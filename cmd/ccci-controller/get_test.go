@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
 	"coopcloud.tech/ccci-controller/internal/store"
 )
 
@@ -104,6 +105,20 @@ spec:
 		code, out, _ = cmd("describe", "wc/broken")
 		Expect(code).To(Equal(0))
 		Expect(out).To(ContainSubstring("broken.yaml:6"))
+	})
+
+	It("describes a spec.env edited since the running version converged by key, never by value", func() {
+		st, err := store.Open(state)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Put(controllers.KindKnownGood, "gitea", controllers.KnownGood{Version: "1.0.0+1.0", Env: map[string]string{"DOMAIN": "old.example.org"}})).To(Succeed())
+		code, out, _ := cmd("describe", "wc/gitea")
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("Env:             spec.env changed since 1.0.0+1.0 converged: DOMAIN (the next reconcile applies it"))
+		Expect(out).NotTo(ContainSubstring("old.example.org"))
+
+		Expect(st.Put(controllers.KindKnownGood, "gitea", controllers.KnownGood{Version: "1.0.0+1.0"})).To(Succeed())
+		_, out, _ = cmd("describe", "wc/gitea")
+		Expect(out).To(ContainSubstring("Env:             1.0.0+1.0 converged with the current spec.env"))
 	})
 
 	It("refuses trigger for a WarmCanonical and without a ref, with exit 2", func() {

@@ -26,9 +26,12 @@ to the state directory (resolving "latest" may fetch the recipe's tags into its 
   TEST x                x has no passed run yet: a test run starts
   WAIT x                a test run of x is in progress
   PROMOTE x→y           y passed its tests: the warm app is deployed at y
+  APPLY x (env changed) x runs, but spec.env was edited since it converged: x is deployed
+                        again with the new env (no test run; the tiers never see spec.env)
   HELD x→y              a MAJOR bump waits for spec.allowMajor
   FAILED                the desired version failed under this spec (reconcile --force retries)
   ROLLBACK y→x          a failed promotion is rolled back to known-good x
+  ROLLBACK x (previous env)  a failed APPLY is rolled back to the env x last converged with
   UNDEPLOY              data mode: the services are removed, the volumes kept
 
 Without arguments, or with --all, every WarmCanonical is planned. A plan made beside a running

@@ -68,11 +68,12 @@ One line per object is printed:
   NAME  DEPLOYED  DESIRED  ACTION  DURATION
 
 ACTION is CONVERGED (already there: nothing written to Swarm), SKIP (suspended or data mode),
-PROMOTED, HELD (a MAJOR bump waiting for allowMajor), FAILED (tests red, promotion failed, missing
-RecipeTest, unknown version), ROLLED-BACK, INVALID (resource invalid) or ERROR.
+PROMOTED, APPLIED (the running version deployed again with an edited spec.env), HELD (a MAJOR
+bump waiting for allowMajor), FAILED (tests red, promotion or apply failed, missing RecipeTest,
+unknown version), ROLLED-BACK, INVALID (resource invalid) or ERROR.
 
-Exit status: 0 when nothing failed (CONVERGED, SKIP, PROMOTED, HELD), 1 otherwise, 2 on usage
-errors.`,
+Exit status: 0 when nothing failed (CONVERGED, SKIP, PROMOTED, APPLIED, HELD), 1 otherwise, 2 on
+usage errors.`,
 		Example: `  ccci-controller --resources /etc/ccci/resources --state /var/lib/ccci sweep
   ccci-controller sweep --server http://127.0.0.1:8089`,
 		Args: cobra.NoArgs,
