@@ -407,6 +407,49 @@ var _ = Describe("WarmCanonicalReconciler after a crash", func() {
 		Expect(w.status("app").KnownGoodVersion).To(Equal(v10))
 	}, NodeTimeout(10*time.Second))
 
+	Context("when spec.env was edited and the apply is interrupted", func() {
+		BeforeEach(func() {
+			w.cluster.set("warm_app", v11, true)
+			Expect(w.store.Put(controllers.KindKnownGood, "app", controllers.KnownGood{Version: v11, Env: map[string]string{"DOMAIN": "old.example.org"}})).To(Succeed())
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Env = map[string]string{"DOMAIN": "new.example.org"}
+			w.objects.put(wc)
+		})
+
+		It("applies again after a crash mid-wait, as an apply, not a promotion", func(ctx SpecContext) {
+			w.cluster.waitBlocks = true
+			dying, kill := context.WithCancel(ctx)
+			go func() { time.Sleep(300 * time.Millisecond); kill() }()
+			_, err := w.r.Converge(dying, "app", false)
+			Expect(err).To(HaveOccurred())
+			rec, _ := w.status("app").Conditions.Get(v1.ConditionReconciling)
+			Expect(rec.Reason).NotTo(Equal(v1.ReasonPromoting))
+
+			w.cluster.waitBlocks = false
+			w.restart()
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultApplied))
+			Expect(ready(w.status("app")).Reason).To(Equal(v1.ReasonApplied))
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+			Expect(w.cluster.writes()).To(HaveLen(2))
+			Expect(w.tester.requests()).To(BeEmpty())
+		}, NodeTimeout(10*time.Second))
+
+		It("rolls back to the previous env when the crash came between a failed apply and its rollback", func(ctx SpecContext) {
+			w.cluster.set("warm_app", v11, false)
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Env = map[string]string{"DOMAIN": "new.example.org"}
+			Expect(w.store.Put(v1.KindWarmCanonical, "app", v1.WarmCanonicalStatus{
+				ObservedGeneration: wc.SpecHash(), KnownGoodVersion: v11, LastAttemptedVersion: v11, FailedVersions: []string{v11},
+				Conditions: v1.Conditions{{Type: v1.ConditionReady, Status: v1.ConditionFalse, Reason: v1.ReasonPromotionFailed}},
+			})).To(Succeed())
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultRolledBack))
+			Expect(w.cluster.writes()).To(Equal([]string{"warm_app@" + v11}))
+			Expect(w.cluster.envs[0]).To(Equal(map[string]string{"DOMAIN": "old.example.org"}))
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultFailed))
+			Expect(w.cluster.writes()).To(HaveLen(1))
+		}, NodeTimeout(10*time.Second))
+	})
+
 	It("starts a new run when a run record says Running but its process died", func(ctx SpecContext) {
 		Expect(w.store.PutRun("app", "deadbeef0000", v1.Run{ID: "deadbeef0000", Version: v11, SpecHash: recipeTest("app").SpecHash(),
 			Verdict: v1.VerdictRunning, StartedAt: time.Now()})).To(Succeed())

@@ -234,6 +234,8 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 	stack := x.wc.Spec.Stack
 	// A forced retry starts afresh: the version is no longer failed until this apply says so.
 	st.FailedVersions = slices.DeleteFunc(st.FailedVersions, func(v string) bool { return v == p.To })
+	// Notifications and describe name the version a failure is about by this field.
+	st.LastAttemptedVersion = p.To
 	// Progressing, not Promoting: a crash mid-apply must not be resumed as a promotion; the
 	// next reconcile still sees the edited env and applies it again (a no-op deploy if done).
 	r.setReconciling(st, true, v1.ReasonProgressing, fmt.Sprintf("applying the edited spec.env to %s on stack %s", p.To, stack))
