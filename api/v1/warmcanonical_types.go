@@ -73,8 +73,9 @@ type WarmCanonicalStatus struct {
 	KnownGoodVersion string `json:"knownGoodVersion,omitempty"`
 	// LastAttemptedVersion is the last version a promotion was tried with.
 	LastAttemptedVersion string `json:"lastAttemptedVersion,omitempty"`
-	// FailedVersions are versions whose tests or promotion failed under the current spec;
-	// they are not retried until the spec changes or a forced trigger comes.
+	// FailedVersions are versions whose tests or promotion failed under the current spec, or
+	// whose deploy with an edited spec.env did not converge; they are not retried until the
+	// spec changes or a forced trigger comes.
 	FailedVersions []string `json:"failedVersions,omitempty"`
 	// LastHandledReconcileAt is the token of the last manual or Drone trigger acted upon.
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
