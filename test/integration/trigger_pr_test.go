@@ -125,6 +125,20 @@ spec:
 		}, NodeTimeout(4*time.Minute))
 	})
 
+	Context("when the pull request was force-pushed after the mirror fetched it", func() {
+		It("fetches the pull request again and tests its new head", func(ctx SpecContext) {
+			By("replacing refs/pull/42/head, which the mirror holds since the first green run")
+			forced := pushPullRequest(ctx, w, 42, func(dir string) {
+				appendLine(filepath.Join(dir, "README.md"), "Pull request 42, amended.")
+			})
+			Expect(forced).NotTo(Equal(greenFlags))
+			out, _, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", forced, "--pr", "42", "--src", fork)
+			Expect(code).To(Equal(0))
+			expectTierTable(out, forced, `lint\s+Passed`, `install\s+Passed`, `upgrade\s+Passed`)
+			expectDroneRun(ctx, w, forced, 42, fork, v1.VerdictPassed)
+		}, NodeTimeout(4*time.Minute))
+	})
+
 	Context("when the pull request makes the app unhealthy", func() {
 		It("exits 1 and prints the failing tier's reason", func(ctx SpecContext) {
 			out, _, code := w.ccci(ctx, "trigger", "rt/"+w.name, "--ref", red, "--pr", "43", "--src", fork)
@@ -142,15 +156,17 @@ spec:
 })
 
 // pushPullRequest commits change on top of main in a clone of the world's recipe, pushes it to
-// the origin as refs/pull/<pr>/head and nothing else, and returns the commit id.
+// the origin as refs/pull/<pr>/head (replacing what was there) and nothing else, and returns
+// the commit id.
 func pushPullRequest(ctx context.Context, w *world, pr int, change func(dir string)) string {
-	dir := filepath.Join(w.dir, fmt.Sprintf("pr%d", pr))
+	dir := filepath.Join(w.dir, fmt.Sprintf("pr%d-%s", pr, randomID()))
 	gitIn(ctx, "", "clone", "--quiet", "--branch", "main", w.recipe, dir)
 	change(dir)
 	gitIn(ctx, dir, "-c", "user.name=Someone", "-c", "user.email=someone@example.org",
 		"commit", "--quiet", "--all", "--message", fmt.Sprintf("pull request %d", pr))
 	ref := fmt.Sprintf("refs/pull/%d/head", pr)
-	gitIn(ctx, dir, "push", "--quiet", "origin", "HEAD:"+ref)
+	// Forced, as a forge does when the author force-pushes the pull request's branch.
+	gitIn(ctx, dir, "push", "--quiet", "origin", "+HEAD:"+ref)
 	sha := gitIn(ctx, dir, "rev-parse", "HEAD")
 	Expect(gitIn(ctx, w.recipe, "rev-parse", ref)).To(Equal(sha))
 	Expect(gitIn(ctx, w.recipe, "branch", "--all", "--contains", sha)).To(BeEmpty(), "a branch of the origin holds the pull request's commit")
