@@ -111,7 +111,7 @@ spec:
 			Expect(code).To(Equal(0))
 			expectTierTable(out, greenFlags, `lint\s+Passed`, `install\s+Passed`, `upgrade\s+Passed`)
 			Expect(errOut).To(ContainSubstring("tier install started"))
-			expectDroneRun(ctx, w, greenFlags, 42, fork, v1.VerdictPassed)
+			expectDroneRun(ctx, w, greenFlags, greenFlags, 42, fork, v1.VerdictPassed)
 		}, NodeTimeout(4*time.Minute))
 	})
 
@@ -121,7 +121,16 @@ spec:
 				"DRONE_PULL_REQUEST=45", "DRONE_REPO=" + fork}, "trigger")
 			Expect(code).To(Equal(0))
 			expectTierTable(out, greenEnv, `lint\s+Passed`, `install\s+Passed`, `upgrade\s+Passed`)
-			expectDroneRun(ctx, w, greenEnv, 45, fork, v1.VerdictPassed)
+			expectDroneRun(ctx, w, greenEnv, greenEnv, 45, fork, v1.VerdictPassed)
+		}, NodeTimeout(4*time.Minute))
+	})
+
+	Context("when a custom build gives only the pull request's number", func() {
+		It("tests the pull request's head", func(ctx SpecContext) {
+			out, _, code := w.ccciEnv(ctx, []string{"RECIPE=" + w.name, "PR=45", "SRC=" + fork}, "trigger")
+			Expect(code).To(Equal(0))
+			expectTierTable(out, greenEnv, `lint\s+Passed`, `install\s+Passed`, `upgrade\s+Passed`)
+			expectDroneRun(ctx, w, "", greenEnv, 45, fork, v1.VerdictPassed)
 		}, NodeTimeout(4*time.Minute))
 	})
 
@@ -135,7 +144,7 @@ spec:
 			out, _, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", forced, "--pr", "42", "--src", fork)
 			Expect(code).To(Equal(0))
 			expectTierTable(out, forced, `lint\s+Passed`, `install\s+Passed`, `upgrade\s+Passed`)
-			expectDroneRun(ctx, w, forced, 42, fork, v1.VerdictPassed)
+			expectDroneRun(ctx, w, forced, forced, 42, fork, v1.VerdictPassed)
 		}, NodeTimeout(4*time.Minute))
 	})
 
@@ -144,7 +153,7 @@ spec:
 			out, _, code := w.ccci(ctx, "trigger", "rt/"+w.name, "--ref", red, "--pr", "43", "--src", fork)
 			Expect(code).To(Equal(1))
 			expectTierTable(out, red, `lint\s+Passed`, `install\s+Failed`)
-			run := expectDroneRun(ctx, w, red, 43, fork, v1.VerdictFailed)
+			run := expectDroneRun(ctx, w, red, red, 43, fork, v1.VerdictFailed)
 			install := tierOf(run, v1.TierInstall)
 			Expect(install.Result).To(Equal(v1.ResultFailed))
 			Expect(install.Reason).NotTo(BeEmpty())
@@ -225,8 +234,8 @@ func expectTierTable(out, commit string, rows ...string) {
 }
 
 // expectDroneRun reads the RecipeTest's newest run the way an operator does, with get -o json,
-// and checks that it is the Drone run of commit for pull request pr from src.
-func expectDroneRun(ctx context.Context, w *world, commit string, pr int, src string, verdict v1.Verdict) v1.Run {
+// and checks that it is the Drone run of ref, resolved to commit, for pull request pr from src.
+func expectDroneRun(ctx context.Context, w *world, ref, commit string, pr int, src string, verdict v1.Verdict) v1.Run {
 	out, _, code := w.ccci(ctx, "get", "rt", w.name, "-o", "json")
 	Expect(code).To(Equal(0))
 	var view struct {
@@ -238,7 +247,7 @@ func expectDroneRun(ctx context.Context, w *world, commit string, pr int, src st
 	Expect(run.Trigger).To(Equal(v1.TriggerDrone))
 	Expect(run.PR).To(Equal(pr))
 	Expect(run.SourceRepo).To(Equal(src))
-	Expect(run.Ref).To(Equal(commit))
+	Expect(run.Ref).To(Equal(ref))
 	Expect(run.Commit).To(Equal(commit))
 	Expect(run.Version).To(BeEmpty(), "a pull request's commit is not a version tag")
 	Expect(run.Verdict).To(Equal(verdict), run.Message)
