@@ -53,7 +53,16 @@ func (s *Source) Resolve(ctx context.Context, ref string, pr int) (string, error
 				s.name, ref, strings.Join(tried, ", "), pr, s.url, strings.Join(fetchErrs, "; "))
 		}
 	}
-	return "", fmt.Errorf("recipe %s: ref %q is not a tag, branch or commit of %s (tried %s)%s", s.name, ref, s.url, strings.Join(tried, ", "), s.staleHint())
+	return "", fmt.Errorf("recipe %s: ref %q is not a tag, branch or commit of %s (tried %s)%s%s", s.name, ref, s.url, strings.Join(tried, ", "), s.staleHint(), pullRequestHint(pr))
+}
+
+// pullRequestHint points at the likely cause of a miss without a pull-request number: the
+// commit of a pull request from a fork is on no branch of the recipe's repository.
+func pullRequestHint(pr int) string {
+	if pr > 0 {
+		return ""
+	}
+	return "; for a pull request's commit, pass its number (trigger --pr N)"
 }
 
 // staleHint explains a miss by a failed fetch, when there was one.

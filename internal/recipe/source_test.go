@@ -197,7 +197,7 @@ var _ = Describe("Source", func() {
 		Context("when the ref is unknown", func() {
 			It("names the recipe and the refs tried", func(ctx SpecContext) {
 				_, err := open(ctx, repo.dir).Resolve(ctx, "nope", 0)
-				Expect(err).To(MatchError(`recipe sample: ref "nope" is not a tag, branch or commit of ` + repo.dir + ` (tried refs/tags/nope, refs/heads/nope, nope)`))
+				Expect(err).To(MatchError(`recipe sample: ref "nope" is not a tag, branch or commit of ` + repo.dir + ` (tried refs/tags/nope, refs/heads/nope, nope); for a pull request's commit, pass its number (trigger --pr N)`))
 			}, NodeTimeout(30*time.Second))
 
 			It("names the pull request refs it could not fetch", func(ctx SpecContext) {
