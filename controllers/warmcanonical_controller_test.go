@@ -47,8 +47,16 @@ func newWorld(dir string, objs ...v1.Object) *world {
 
 // restart builds a fresh reconciler and pool on the same state and cluster, as a new process.
 func (w *world) restart() {
-	w.pool = &controllers.RunPool{Objects: w.objects, Store: w.store, Recipes: w.recipes, Tester: w.tester,
+	pool := &controllers.RunPool{Objects: w.objects, Store: w.store, Recipes: w.recipes, Tester: w.tester,
 		Wake: func(r reconcile.Request) { w.woken <- r }}
+	w.pool = pool
+	// A run started by a spec goes on writing its record after the spec returns; it must end
+	// before the state directory is removed (cleanups run last-in first-out, after TempDir's).
+	DeferCleanup(func() {
+		done := make(chan struct{})
+		go func() { pool.Shutdown(); close(done) }()
+		Eventually(done).WithTimeout(10*time.Second).WithPolling(10*time.Millisecond).Should(BeClosed(), "test runs still going at the end of the spec")
+	})
 	w.r = &controllers.WarmCanonicalReconciler{Objects: w.objects, Store: w.store, Cluster: w.cluster, Recipes: w.recipes, Runs: w.pool}
 }
 
