@@ -179,11 +179,8 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		return out, err
 	}
 	log.Info("Promoting warm app", "stack", stack, "from", p.From, "to", p.To)
-	if err := r.Cluster.Deploy(ctx, r.app(x), p.To); err != nil {
-		msg := fmt.Sprintf("deploy %s to stack %s: %v", p.To, stack, err)
-		r.setReady(st, false, v1.ReasonDeployFailed, msg)
-		out.Result, out.Message = ResultError, msg
-		return out, fmt.Errorf("deploy %s to stack %q: %w", p.To, stack, err)
+	if err := r.deploy(ctx, &out, st, x, p.To); err != nil {
+		return out, err
 	}
 	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
 	if werr == nil {
@@ -224,6 +221,19 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	return r.rollback(ctx, out, st, x, Plan{Action: ActionRollback, From: p.To, To: kg}, msg)
 }
 
+// deploy puts version on the warm stack with the spec's env, as promote and apply both do; a
+// refused deploy marks the app DeployFailed and goes back to the queue for a retry.
+func (r *WarmCanonicalReconciler) deploy(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, x *execution, version string) error {
+	stack := x.wc.Spec.Stack
+	if err := r.Cluster.Deploy(ctx, r.app(x), version); err != nil {
+		msg := fmt.Sprintf("deploy %s to stack %s: %v", version, stack, err)
+		r.setReady(st, false, v1.ReasonDeployFailed, msg)
+		out.Result, out.Message = ResultError, msg
+		return fmt.Errorf("deploy %s to stack %q: %w", version, stack, err)
+	}
+	return nil
+}
+
 // apply deploys the version the warm app runs again with the edited spec.env and waits. It
 // moves no version and records no promotion: on success the known-good record takes the new
 // env; on failure the version joins failedVersions (cleared by the next edit of the spec, so
@@ -244,11 +254,8 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 		return out, err
 	}
 	log.Info("Applying edited env to warm app", "stack", stack, "version", p.To)
-	if err := r.Cluster.Deploy(ctx, r.app(x), p.To); err != nil {
-		msg := fmt.Sprintf("deploy %s to stack %s: %v", p.To, stack, err)
-		r.setReady(st, false, v1.ReasonDeployFailed, msg)
-		out.Result, out.Message = ResultError, msg
-		return out, fmt.Errorf("deploy %s to stack %q: %w", p.To, stack, err)
+	if err := r.deploy(ctx, &out, st, x, p.To); err != nil {
+		return out, err
 	}
 	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
 	if werr == nil {

@@ -87,8 +87,18 @@ func newWorld() *world {
 	return w
 }
 
-// writeRecipeTest writes the RecipeTest (install tier only, to keep runs short) to rt.yaml.
-func (w *world) writeRecipeTest() {
+// writeRecipeTest writes the RecipeTest to rt.yaml with the given tier entries (YAML under
+// spec.tiers); without any, the install tier only, to keep runs short.
+func (w *world) writeRecipeTest(tiers ...string) {
+	if len(tiers) == 0 {
+		tiers = []string{"- name: install"}
+	}
+	var list strings.Builder
+	for _, t := range tiers {
+		for _, line := range strings.Split(t, "\n") {
+			list.WriteString("    " + line + "\n")
+		}
+	}
 	w.write("rt.yaml", fmt.Sprintf(`apiVersion: ccci.commoninternet.net/v1
 kind: RecipeTest
 metadata:
@@ -100,9 +110,8 @@ spec:
   env:
     DOMAIN: "{{ .Stack }}.test.example.org"
   tiers:
-    - name: install
-  timeout: 5m
-`, w.name, w.recipe))
+%s  timeout: 5m
+`, w.name, w.recipe, list.String()))
 }
 
 // writeWarmCanonical writes the WarmCanonical to wc.yaml with extra spec lines.

@@ -59,23 +59,7 @@ var _ = Describe("trigger for a commit that exists only as a pull request's ref"
 		// reconciled it would deploy, so an unchanged warm stack shows that trigger only tested.
 		w.writeWarmCanonical("latest", "allowMajor: true")
 		By("testing lint, install and an upgrade from the warm app's known-good version")
-		w.write("rt.yaml", fmt.Sprintf(`apiVersion: ccci.commoninternet.net/v1
-kind: RecipeTest
-metadata:
-  name: %s
-spec:
-  recipe: sample
-  source:
-    git: %s
-  env:
-    DOMAIN: "{{ .Stack }}.test.example.org"
-  tiers:
-    - name: lint
-    - name: install
-    - name: upgrade
-      from: knownGood
-  timeout: 5m
-`, w.name, w.recipe))
+		w.writeRecipeTest("- name: lint", "- name: install", "- name: upgrade\n  from: knownGood")
 	}, NodeTimeout(4*time.Minute))
 
 	// The warm app is checked after every spec: trigger never deploys or changes it.
