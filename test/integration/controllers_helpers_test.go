@@ -175,14 +175,16 @@ type daemon struct {
 	logs *bytes.Buffer
 }
 
-// startDaemon starts the daemon on a free loopback port and stops it when the spec ends.
-func (w *world) startDaemon(ctx context.Context) *daemon {
+// startDaemon starts the daemon with extra flags on a free loopback port and stops it when
+// the spec ends.
+func (w *world) startDaemon(ctx context.Context, extra ...string) *daemon {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	Expect(err).NotTo(HaveOccurred())
 	addr := ln.Addr().String()
 	Expect(ln.Close()).To(Succeed())
 	d := &daemon{url: "http://" + addr, logs: &bytes.Buffer{}}
-	d.cmd = exec.Command(ccciBinary(), w.args("run", "--listen", addr, "--sweep-interval", "1h")...)
+	args := append(w.args("run", "--listen", addr, "--sweep-interval", "1h"), extra...)
+	d.cmd = exec.Command(ccciBinary(), args...)
 	d.cmd.Stdout, d.cmd.Stderr = GinkgoWriter, GinkgoWriter
 	Expect(d.cmd.Start()).To(Succeed())
 	DeferCleanup(d.stop)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"html"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -32,24 +31,7 @@ import (
 // startSecuredDaemon starts the daemon with a token file and extra flags, on a free loopback
 // port, and stops it when the spec ends.
 func (w *world) startSecuredDaemon(ctx context.Context, tokenFile string, extra ...string) *daemon {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	addr := ln.Addr().String()
-	Expect(ln.Close()).To(Succeed())
-	d := &daemon{url: "http://" + addr, logs: &bytes.Buffer{}}
-	args := append(w.args("run", "--listen", addr, "--sweep-interval", "1h", "--token-file", tokenFile), extra...)
-	d.cmd = exec.Command(ccciBinary(), args...)
-	d.cmd.Stdout, d.cmd.Stderr = GinkgoWriter, GinkgoWriter
-	Expect(d.cmd.Start()).To(Succeed())
-	DeferCleanup(d.stop)
-	Eventually(func() error {
-		resp, err := http.Get(d.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err
-	}).WithContext(ctx).WithTimeout(20 * time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
-	return d
+	return w.startDaemon(ctx, append([]string{"--token-file", tokenFile}, extra...)...)
 }
 
 // scrapeMetrics fetches /metrics and parses it as the Prometheus text format.
