@@ -53,8 +53,14 @@ const (
 const (
 	// LabelBackup enables backups of a service when "true".
 	LabelBackup = "backupbot.backup"
-	// LabelBackupPath lists the paths to save, comma separated.
+	// LabelBackupPath lists container paths to save, comma separated: the older per-service
+	// style of backupbot, still common in recipes.
 	LabelBackupPath = "backupbot.backup.path"
+	// LabelBackupVolumesPrefix starts the labels of the backup spec that select volumes:
+	// backupbot.backup.volumes.<volume>=false excludes a volume, and
+	// backupbot.backup.volumes.<volume>.path (comma separated, relative to the volume root)
+	// limits what is taken from it.
+	LabelBackupVolumesPrefix = "backupbot.backup.volumes."
 	// LabelBackupPreHook is a command run in the container before a backup.
 	LabelBackupPreHook = "backupbot.backup.pre-hook"
 	// LabelBackupPostHook is a command run in the container after a backup.

@@ -41,11 +41,34 @@ type RecipeTestSpec struct {
 	// Timeout bounds a whole test run, all tiers included. A duration such as 30m or 1h.
 	// Optional. Defaults to `30m`.
 	Timeout Duration `json:"timeout,omitzero"`
+	// Marker says how the backup, restore and upgrade tiers prove that data survives, as
+	// application data (a row in a database) rather than a file: needed when the backup plan
+	// takes only a dump file from a volume. Optional. When unset, a marker file is written into
+	// the data the backup plan takes (the first whole volume it backs up).
+	Marker *Marker `json:"marker,omitempty"`
 	// KeepFailedStacks leaves the throw-away stacks of a failed tier in place for debugging
 	// instead of removing them. They carry the run label and are removed by the next garbage
 	// collection at start-up. Optional. Defaults to `false`.
 	KeepFailedStacks bool `json:"keepFailedStacks,omitempty"`
 }
+
+// Marker is a pair of commands that write and read back a marker as application data. Both run
+// in a running container of Service with CCCI_MARKER (unique per run and tier) in their
+// environment.
+type Marker struct {
+	// Service is the compose service whose container runs both commands, e.g. db. It must be a
+	// service of the recipe (the lint tier checks). Required.
+	Service string `json:"service"`
+	// Write stores $CCCI_MARKER as application data, e.g. ["sh", "-c", "psql … INSERT … '$CCCI_MARKER'"].
+	// It must exit 0. Required.
+	Write []string `json:"write"`
+	// Read prints the stored markers; its stdout must contain $CCCI_MARKER, e.g. ["psql", "-tAc",
+	// "SELECT v FROM ci_marker"]. Required.
+	Read []string `json:"read"`
+}
+
+// MarkerEnv is the environment variable that carries the marker to Marker.Write and Marker.Read.
+const MarkerEnv = "CCCI_MARKER"
 
 // Source is the git repository of a recipe.
 type Source struct {

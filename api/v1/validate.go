@@ -82,7 +82,29 @@ func (r *RecipeTest) Validate() FieldErrors {
 		seen[n] = true
 	}
 	validatePositive(&errs, "spec.timeout", s.Timeout)
+	validateMarker(&errs, s.Marker)
 	return errs
+}
+
+// composeServiceName matches a compose service key as the compose schema allows it.
+var composeServiceName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+func validateMarker(errs *FieldErrors, m *Marker) {
+	if m == nil {
+		return
+	}
+	if !composeServiceName.MatchString(m.Service) {
+		errs.add("spec.marker.service", "%q is not a compose service name (valid: the name of a service of the recipe, e.g. db)", m.Service)
+	}
+	for _, c := range []struct {
+		field string
+		argv  []string
+	}{{"spec.marker.write", m.Write}, {"spec.marker.read", m.Read}} {
+		field, argv := c.field, c.argv
+		if len(argv) == 0 || strings.TrimSpace(argv[0]) == "" {
+			errs.add(field, "missing (valid: a command as a list of words, e.g. [\"sh\", \"-c\", \"...$%s...\"])", MarkerEnv)
+		}
+	}
 }
 
 // Validate returns every problem of w with its field path; see Object.

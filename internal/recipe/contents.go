@@ -36,16 +36,13 @@ type Contents struct {
 	// ManualMigration is true when the release note asks for a manual migration or announces
 	// a breaking change.
 	ManualMigration bool
-	// BackupCapable is true when any service of the compose files carries
-	// backupbot.backup=true in deploy.labels or labels.
-	BackupCapable bool
 }
 
 // ReadContents reads the recipe tree dir at version (a tag, or "" for a commit that is not a
 // release: then no release note is read). composeFiles, when not empty, overrides the compose
 // file list (a RecipeTest's spec.composeFiles); otherwise COMPOSE_FILE of .env.sample
-// (colon-separated) is used, else compose.yml. Every listed compose file must exist and parse
-// as YAML.
+// (colon-separated) is used, else compose.yml. Every listed compose file must exist; loading
+// them is internal/swarm's, which names the file at fault.
 func ReadContents(dir string, composeFiles []string, version string) (*Contents, error) {
 	env, err := readEnvSample(dir)
 	if err != nil {
@@ -63,9 +60,6 @@ func ReadContents(dir string, composeFiles []string, version string) (*Contents,
 		c.Env[k] = v
 	}
 	if c.ComposeFiles, err = composeFileList(dir, composeFiles, env.Env); err != nil {
-		return nil, err
-	}
-	if c.BackupCapable, err = backupCapable(dir, c.ComposeFiles); err != nil {
 		return nil, err
 	}
 	if version != "" {

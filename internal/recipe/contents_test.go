@@ -43,7 +43,6 @@ var _ = Describe("ReadContents", func() {
 		}))
 		Expect(c.ReleaseNote).To(Equal("First release.\n"))
 		Expect(c.ManualMigration).To(BeFalse())
-		Expect(c.BackupCapable).To(BeTrue())
 	})
 
 	Context("when compose files are given", func() {
@@ -79,14 +78,6 @@ var _ = Describe("ReadContents", func() {
 		})
 	})
 
-	Context("when a compose file is corrupt", func() {
-		It("names the file", func() {
-			writeTree(dir, map[string]string{"compose.worker.yml": "services:\n  worker: [unclosed\n"})
-			_, err := recipe.ReadContents(dir, nil, "")
-			Expect(err).To(MatchError(ContainSubstring(`compose file "compose.worker.yml" is not valid YAML`)))
-		})
-	})
-
 	Context("when .env.sample is malformed", func() {
 		It("names the file and line", func() {
 			writeTree(dir, map[string]string{".env.sample": "A=1\nB=\"open\n"})
@@ -117,31 +108,4 @@ var _ = Describe("ReadContents", func() {
 		Entry("plain note", "Bump upstream to 1.24.2. Migrations run automatically.", false),
 		Entry("manually unrelated", "Docs were manually proofread", false),
 	)
-
-	DescribeTable("backup capability from service labels",
-		func(compose string, want bool) {
-			writeTree(dir, map[string]string{"compose.yml": compose, ".env.sample": ""})
-			c, err := recipe.ReadContents(dir, nil, "")
-			Expect(err).NotTo(HaveOccurred())
-			Expect(c.BackupCapable).To(Equal(want))
-		},
-		Entry("deploy labels as a list", "services:\n  app:\n    deploy:\n      labels:\n        - \"backupbot.backup=true\"\n", true),
-		Entry("deploy labels as a map with a bool", "services:\n  app:\n    deploy:\n      labels:\n        backupbot.backup: true\n", true),
-		Entry("service labels", "services:\n  db:\n    labels:\n      backupbot.backup: \"true\"\n", true),
-		Entry("on the second service", "services:\n  app: {image: a}\n  db:\n    deploy:\n      labels: [\"backupbot.backup=true\"]\n", true),
-		Entry("disabled", "services:\n  app:\n    deploy:\n      labels:\n        - backupbot.backup=false\n", false),
-		Entry("only a path", "services:\n  app:\n    deploy:\n      labels:\n        - backupbot.backup.path=/data\n", false),
-		Entry("no labels", "services:\n  app:\n    image: a\n", false),
-		Entry("anchors and extension fields", "x-deploy: &deploy\n  labels:\n    - backupbot.backup=true\nservices:\n  app:\n    deploy: *deploy\n", true),
-	)
-
-	It("reads the overlay's labels too", func() {
-		writeTree(dir, map[string]string{
-			"compose.yml":        "services:\n  app:\n    image: a\n",
-			"compose.worker.yml": "services:\n  worker:\n    deploy:\n      labels: {backupbot.backup: \"true\"}\n",
-		})
-		c, err := recipe.ReadContents(dir, nil, "")
-		Expect(err).NotTo(HaveOccurred())
-		Expect(c.BackupCapable).To(BeTrue())
-	})
 })

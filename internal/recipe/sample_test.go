@@ -51,7 +51,6 @@ var _ = Describe("the sample recipe", func() {
 		Expect(c.Secrets).To(Equal(map[string]recipe.SecretSpec{
 			"db_password": {EnvVar: "SECRET_DB_PASSWORD_VERSION", Length: 24, Generate: true},
 		}))
-		Expect(c.BackupCapable).To(BeTrue())
 		Expect(c.ManualMigration).To(BeFalse())
 	}, NodeTimeout(30*time.Second))
 
@@ -61,6 +60,5 @@ var _ = Describe("the sample recipe", func() {
 		Expect(c.Env).To(HaveKeyWithValue("MOTD_VERSION", "v2"))
 		Expect(c.ReleaseNote).To(ContainSubstring("Manual migration required"))
 		Expect(c.ManualMigration).To(BeTrue())
-		Expect(c.BackupCapable).To(BeTrue())
 	}, NodeTimeout(30*time.Second))
 })

@@ -27,12 +27,12 @@ type ExecResult struct {
 }
 
 // Exec runs cmd in a running container of the stack's service (the compose name, e.g. "app"),
-// waiting up to two minutes for one to be running. A non-zero exit is reported in ExitCode, not
-// as an error.
-func (c *Client) Exec(ctx context.Context, stack, service string, cmd []string) (ExecResult, error) {
+// waiting up to two minutes for one to be running, with env ("KEY=value") added to the
+// container's environment. A non-zero exit is reported in ExitCode, not as an error.
+func (c *Client) Exec(ctx context.Context, stack, service string, cmd []string, env ...string) (ExecResult, error) {
 	var res ExecResult
 	err := c.withContainer(ctx, stack, service, func(id string) error {
-		exec, err := c.docker.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+		exec, err := c.docker.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true})
 		if err != nil {
 			return err
 		}
@@ -71,6 +71,24 @@ func (c *Client) CopyFrom(ctx context.Context, stack, service, path string) (io.
 		return nil, fmt.Errorf("copy %s from %s_%s: %w", path, stack, service, err)
 	}
 	return rc, nil
+}
+
+// HasFile reports whether path exists in a running container of the stack's service. It needs
+// nothing in the image (a scratch image has no test or sh): the Engine stats the path itself.
+func (c *Client) HasFile(ctx context.Context, stack, service, path string) (bool, error) {
+	found := false
+	err := c.withContainer(ctx, stack, service, func(id string) error {
+		_, err := c.docker.ContainerStatPath(ctx, id, path)
+		if errdefs.IsNotFound(err) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("stat %s in %s_%s: %w", path, stack, service, err)
+	}
+	return found, nil
 }
 
 // CopyTo extracts the tar stream into dstDir of a running container of the stack's service.

@@ -63,6 +63,24 @@ func (c *Client) Remove(ctx context.Context, stack string, withVolumes bool) err
 	return errors.Join(errs...)
 }
 
+// RemoveData removes the stack's services and then its volumes, keeping its networks, configs
+// and secrets: what an operator does to restore one app from a backup, so that the restored
+// data still matches the secrets (a database password) it was written with.
+func (c *Client) RemoveData(ctx context.Context, stack string) error {
+	if err := c.RemoveServices(ctx, stack); err != nil {
+		return err
+	}
+	vols, err := c.docker.VolumeList(ctx, volume.ListOptions{Filters: stackFilter(stack)})
+	if err != nil {
+		return fmt.Errorf("list volumes of stack %s: %w", stack, err)
+	}
+	var errs []error
+	for _, vol := range vols.Volumes {
+		errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.VolumeRemove(ctx, vol.Name, false) }, "remove volume %q", vol.Name))
+	}
+	return errors.Join(errs...)
+}
+
 // RemoveServices removes the stack's services and waits for their containers to be gone,
 // keeping volumes, networks, configs and secrets (a WarmCanonical in data mode).
 func (c *Client) RemoveServices(ctx context.Context, stack string) error {

@@ -49,20 +49,10 @@ func createArchive(file string) (*archiveWriter, error) {
 	return &archiveWriter{f: f, h: h, gz: gz, tw: tar.NewWriter(gz), archive: archiveInfo{Path: file}}, nil
 }
 
-// archivePrefix returns where the copy of containerPath from service lives in an archive:
-// <service>/<parent of containerPath>. A container copy names its entries after the base of the
-// copied path (copying /var/lib/x yields x/...), so extracting the entries under the prefix,
-// stripped of <service>/, at "/" puts them back where they came from.
-func archivePrefix(service, containerPath string) string {
-	parent := strings.Trim(path.Dir(path.Clean("/"+containerPath)), "/")
-	if parent == "" {
-		return service
-	}
-	return service + "/" + parent
-}
-
-// add copies every entry of the tar stream r into the archive under prefix.
-func (a *archiveWriter) add(prefix string, r io.Reader) error {
+// add copies every entry of a container copy's tar stream into the archive under dest. A copy
+// of /x/y names its entries y, y/...; the entries go to dest, dest/... so that the archive shows
+// the source where the backup spec puts it, whatever its path in the container.
+func (a *archiveWriter) add(dest string, r io.Reader) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -72,12 +62,12 @@ func (a *archiveWriter) add(prefix string, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("read copied files: %w", err)
 		}
-		hdr.Name = path.Join(prefix, hdr.Name)
+		hdr.Name = rebase(hdr.Name, dest)
 		if hdr.Typeflag == tar.TypeDir {
 			hdr.Name += "/"
 		}
 		if hdr.Typeflag == tar.TypeLink {
-			hdr.Linkname = path.Join(prefix, hdr.Linkname)
+			hdr.Linkname = rebase(hdr.Linkname, dest)
 		}
 		if err := a.tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("write archive entry %q: %w", hdr.Name, err)
@@ -90,6 +80,12 @@ func (a *archiveWriter) add(prefix string, r io.Reader) error {
 			a.archive.Files++
 		}
 	}
+}
+
+// rebase replaces the first element of a copied entry's name with dest.
+func rebase(name, dest string) string {
+	_, rest, _ := strings.Cut(strings.Trim(name, "/"), "/")
+	return path.Join(dest, rest)
 }
 
 // close finishes the archive and returns its description.
@@ -111,15 +107,16 @@ func (a *archiveWriter) abort() {
 	_ = os.Remove(a.archive.Path)
 }
 
-// serviceTar returns a tar stream of the archive's entries of one service with the <service>/
-// prefix stripped, ready to be copied into the service's container at "/".
-func serviceTar(file, service string) io.ReadCloser {
+// sourceTar returns a tar stream of the archive's entries at or below archivePath, renamed to
+// rel and below (relative to the directory they are extracted into), ready to be copied into a
+// container: the reverse of archiveWriter.add.
+func sourceTar(file, archivePath, rel string) io.ReadCloser {
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeServiceTar(file, service, pw)) }()
+	go func() { pw.CloseWithError(writeSourceTar(file, archivePath, rel, pw)) }()
 	return pr
 }
 
-func writeServiceTar(file, service string, w io.Writer) error {
+func writeSourceTar(file, archivePath, rel string, w io.Writer) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("open archive: %w", err)
@@ -131,7 +128,6 @@ func writeServiceTar(file, service string, w io.Writer) error {
 	}
 	tr := tar.NewReader(gz)
 	tw := tar.NewWriter(w)
-	prefix := service + "/"
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -140,12 +136,18 @@ func writeServiceTar(file, service string, w io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("read archive %s: %w", file, err)
 		}
-		if !strings.HasPrefix(hdr.Name, prefix) {
+		name, ok := below(hdr.Name, archivePath, rel)
+		if !ok || name == "" || name == "." {
 			continue
 		}
-		hdr.Name = strings.TrimPrefix(hdr.Name, prefix)
+		hdr.Name = name
+		if hdr.Typeflag == tar.TypeDir {
+			hdr.Name += "/"
+		}
 		if hdr.Typeflag == tar.TypeLink {
-			hdr.Linkname = strings.TrimPrefix(hdr.Linkname, prefix)
+			if hdr.Linkname, ok = below(hdr.Linkname, archivePath, rel); !ok {
+				continue
+			}
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("write restore stream: %w", err)
@@ -154,6 +156,19 @@ func writeServiceTar(file, service string, w io.Writer) error {
 			return fmt.Errorf("write restore stream: %w", err)
 		}
 	}
+}
+
+// below maps an archive entry at or below archivePath to the same place below rel.
+func below(name, archivePath, rel string) (string, bool) {
+	name = strings.TrimSuffix(name, "/")
+	if name == archivePath {
+		return rel, true
+	}
+	rest, ok := strings.CutPrefix(name, archivePath+"/")
+	if !ok {
+		return "", false
+	}
+	return path.Join(rel, rest), true
 }
 
 // archiveFile returns the content (up to 64 KiB) of the regular file entry name of the archive.

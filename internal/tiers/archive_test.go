@@ -43,13 +43,14 @@ func tarNames(r io.Reader) map[string]string {
 }
 
 var _ = Describe("Archive", func() {
-	It("keeps each service's copies apart and gives them back ready to extract at /", func() {
+	It("lays volumes out as the backup spec's output says and gives each source back ready to extract", func() {
 		file := filepath.Join(GinkgoT().TempDir(), "backup.tar.gz")
 		aw, err := createArchive(file)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(aw.add(archivePrefix("app", "/data"), containerCopy("data", map[string]string{"state": "42"}))).To(Succeed())
-		Expect(aw.add(archivePrefix("app", "/var/lib/app"), containerCopy("app", map[string]string{"db": "rows"}))).To(Succeed())
-		Expect(aw.add(archivePrefix("worker", "/data"), containerCopy("data", map[string]string{"queue": "q"}))).To(Succeed())
+		vol := "var/lib/docker/volumes/s_data/_data"
+		Expect(aw.add(vol, containerCopy("data", map[string]string{"state": "42", "sub/x": "y"}))).To(Succeed())
+		db := "var/lib/docker/volumes/s_db/_data/backup.sql"
+		Expect(aw.add(db, singleFile("backup.sql", "rows"))).To(Succeed())
 		a, err := aw.close()
 		Expect(err).NotTo(HaveOccurred())
 
@@ -62,16 +63,20 @@ var _ = Describe("Archive", func() {
 		Expect(a.Files).To(Equal(3))
 
 		By("finding a file by its archive name")
-		Expect(archiveFile(file, "app/data/state")).To(Equal("42"))
-		_, err = archiveFile(file, "app/data/missing")
-		Expect(err).To(MatchError(ContainSubstring("has no entry app/data/missing")))
+		Expect(archiveFile(file, vol+"/state")).To(Equal("42"))
+		Expect(archiveFile(file, db)).To(Equal("rows"))
+		_, err = archiveFile(file, vol+"/missing")
+		Expect(err).To(MatchError(ContainSubstring("has no entry " + vol + "/missing")))
 
-		By("streaming one service's part with container paths relative to /")
-		rc := serviceTar(file, "app")
-		defer rc.Close()
-		Expect(tarNames(rc)).To(Equal(map[string]string{
-			"data/": "", "data/state": "42", "var/lib/app/": "", "var/lib/app/db": "rows",
-		}))
+		By("streaming a whole volume relative to its mount point")
+		rc := sourceTar(file, vol, "")
+		Expect(tarNames(rc)).To(Equal(map[string]string{"state": "42", "sub/x": "y"}))
+		rc.Close()
+
+		By("streaming a path of a volume relative to the volume's mount point")
+		rc = sourceTar(file, db, "backup.sql")
+		Expect(tarNames(rc)).To(Equal(map[string]string{"backup.sql": "rows"}))
+		rc.Close()
 	})
 
 	It("fails on a corrupt stream", func() {
@@ -82,3 +87,14 @@ var _ = Describe("Archive", func() {
 		Expect(aw.add("app", bytes.NewReader([]byte("this is not a tar stream, but long enough to be read as a header block....")))).NotTo(Succeed())
 	})
 })
+
+// singleFile builds a tar stream the way a container copy of one file returns it.
+func singleFile(name, content string) io.Reader {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	Expect(tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(content))})).To(Succeed())
+	_, err := tw.Write([]byte(content))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(tw.Close()).To(Succeed())
+	return &buf
+}

@@ -10,7 +10,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
@@ -162,88 +161,3 @@ func rawNames(dir string, files []string) (map[string]map[string]string, error) 
 	return out, nil
 }
 
-// backupTarget is a service to back up and the container paths to save.
-type backupTarget struct {
-	Service string
-	Paths   []string
-	// MarkerDir is where the restore tier writes its marker: the app's persistent data.
-	MarkerDir string
-	Hooks     map[string]string // label key → command
-}
-
-// backupTargets lists the services labelled backupbot.backup=true with the paths to save: the
-// comma-separated backupbot.backup.path, else the service's volume mounts.
-func backupTargets(services []service) []backupTarget {
-	var out []backupTarget
-	for _, s := range services {
-		if !strings.EqualFold(strings.TrimSpace(s.Labels[v1.LabelBackup]), "true") {
-			continue
-		}
-		t := backupTarget{Service: s.Name, Hooks: map[string]string{}}
-		for _, p := range strings.Split(s.Labels[v1.LabelBackupPath], ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				t.Paths = append(t.Paths, path.Clean(p))
-			}
-		}
-		if len(t.Paths) == 0 {
-			t.Paths = slices.Clone(s.Mounts)
-		}
-		t.MarkerDir = markerDir(t.Paths, s.Mounts)
-		for _, k := range []string{v1.LabelBackupPreHook, v1.LabelBackupPostHook, v1.LabelRestorePreHook, v1.LabelRestorePostHook} {
-			if h := strings.TrimSpace(s.Labels[k]); h != "" {
-				t.Hooks[k] = h
-			}
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-// checkTargets rejects a backup without a service or a service without anything to save.
-func checkTargets(targets []backupTarget) error {
-	if len(targets) == 0 {
-		return fmt.Errorf("no service has %s=true", v1.LabelBackup)
-	}
-	for _, t := range targets {
-		if len(t.Paths) == 0 {
-			return fmt.Errorf("service %s has %s=true but neither %s nor a volume: nothing to back up", t.Service, v1.LabelBackup, v1.LabelBackupPath)
-		}
-	}
-	return nil
-}
-
-// markerDir picks where the restore tier's marker goes so that it tests what matters: the app's
-// persistent data, i.e. its volumes. The first backup path inside a volume carries it (that
-// data is saved); when no backup path lies in any volume, the first volume's root does, so a
-// backup that misses the volumes loses the marker; a service without volumes uses its first
-// backup path.
-func markerDir(paths, mounts []string) string {
-	for _, p := range paths {
-		for _, m := range mounts {
-			if within(p, m) {
-				return p
-			}
-		}
-	}
-	if len(mounts) > 0 {
-		return mounts[0]
-	}
-	if len(paths) > 0 {
-		return paths[0]
-	}
-	return ""
-}
-
-func within(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
-}
-
-// hookArgv turns a backupbot hook into the argv to exec. backupbot runs hooks through a shell;
-// a scratch image has none, so a hook without shell syntax is split into words and run
-// directly, and only a hook that needs a shell gets one.
-func hookArgv(hook string) []string {
-	if strings.ContainsAny(hook, "|&;<>()$`\\\"'*?[]#{}\n") {
-		return []string{"/bin/sh", "-c", hook}
-	}
-	return strings.Fields(hook)
-}

@@ -72,8 +72,24 @@ func (f *fakeSwarm) ObserveStack(ctx context.Context, name string) (swarm.StackS
 	return swarm.StackState{Name: name, Version: v, Services: []swarm.ServiceState{{Name: name + "_app", Desired: 1, Running: 1, Healthy: 1}}}, nil
 }
 
-func (f *fakeSwarm) Exec(ctx context.Context, stack, service string, cmd []string) (swarm.ExecResult, error) {
+func (f *fakeSwarm) Exec(ctx context.Context, stack, service string, cmd []string, env ...string) (swarm.ExecResult, error) {
 	return swarm.ExecResult{}, nil
+}
+
+// HasFile knows the stack's files and directories, and no shell: the sample image is scratch.
+func (f *fakeSwarm) HasFile(ctx context.Context, stack, service, p string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for name := range f.files[stack] {
+		if name == p || strings.HasPrefix(name, p+"/") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (f *fakeSwarm) RemoveData(ctx context.Context, stack string) error {
+	return f.Remove(ctx, stack, true)
 }
 
 func (f *fakeSwarm) CopyFrom(ctx context.Context, stack, service, p string) (io.ReadCloser, error) {

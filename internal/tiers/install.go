@@ -6,6 +6,7 @@ import (
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 // observeTimeout bounds a diagnostic observation made after a failure.
@@ -40,14 +41,15 @@ func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) 
 	if err := x.checkVersion(ctx, l, st.Name, x.base.tag); err != nil {
 		return "", fmt.Errorf("base %s: %w", x.base.tag, err)
 	}
-	// A marker in the app's volume must survive the upgrade: the upgrade keeps the data.
-	marker, hasData := dataMarker(servicesOf(st))
+	// A marker in the app's data must survive the upgrade: the upgrade keeps the data.
+	m, hasData := x.upgradeMarker(st)
 	text := x.markerText(v1.TierUpgrade)
 	if hasData {
-		if err := x.writeMarker(ctx, st.Name, marker, text); err != nil {
+		if err := x.writeMarker(ctx, l, st.Name, m, text); err != nil {
 			return "", fmt.Errorf("base %s: %w", x.base.tag, err)
 		}
-		l.Printf("wrote marker into %s of service %s", marker.MarkerDir, marker.Service)
+	} else {
+		l.Printf("no marker: neither spec.marker, nor a backup plan with a whole volume, nor a volume of service %s", appService)
 	}
 	l.Printf("upgrading stack %s from %s to %s", st.Name, x.base.tag, x.cand.label())
 	st, err = x.deploy(ctx, l, x.cand, StackUpgrade)
@@ -61,20 +63,24 @@ func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) 
 	if !hasData {
 		return fmt.Sprintf("upgraded from %s to %s", x.base.tag, want), nil
 	}
-	if got, err := x.readMarker(ctx, st.Name, marker); err != nil || got != text {
-		l.Printf("marker in service %s: %q, error %v", marker.Service, got, err)
-		return "", fmt.Errorf("upgrade to %s lost the data of service %s: the marker in %s is gone", want, marker.Service, marker.MarkerDir)
+	if err := x.checkMarker(ctx, l, st.Name, m, text); err != nil {
+		return "", fmt.Errorf("upgrade to %s lost the app's data: %s: %w", want, m, err)
 	}
-	return fmt.Sprintf("upgraded from %s to %s, data of service %s kept", x.base.tag, want, marker.Service), nil
+	return fmt.Sprintf("upgraded from %s to %s, data of service %s kept", x.base.tag, want, m.Service), nil
 }
 
-// dataMarker picks where the upgrade tier checks that data survives: the first volume of the
-// app service.
-func dataMarker(services []service) (backupTarget, bool) {
-	for _, s := range services {
-		if s.Name == appService && len(s.Mounts) > 0 {
-			return backupTarget{Service: s.Name, MarkerDir: s.Mounts[0]}, true
+// upgradeMarker picks where the upgrade tier checks that data survives: spec.marker, else the
+// marker of the base's backup plan, else the first volume of the app service.
+func (x *execution) upgradeMarker(st *swarm.Stack) (marker, bool) {
+	if p, err := plannedBackup(st); err == nil || x.req.Spec.Marker != nil {
+		if m, err := x.markerFor(p); err == nil {
+			return m, true
 		}
 	}
-	return backupTarget{}, false
+	for _, s := range servicesOf(st) {
+		if s.Name == appService && len(s.Mounts) > 0 {
+			return marker{Service: s.Name, Dir: s.Mounts[0]}, true
+		}
+	}
+	return marker{}, false
 }

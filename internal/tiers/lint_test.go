@@ -95,46 +95,27 @@ var _ = Describe("lintImmutable", func() {
 	})
 })
 
-var _ = Describe("backupTargets", func() {
-	It("reads paths and hooks of the services labelled for backup", func() {
-		targets := backupTargets([]service{
-			{Name: "app", Mounts: []string{"/data"}, Labels: map[string]string{
-				"backupbot.backup": "true", "backupbot.backup.path": "/data, /etc/app",
-				"backupbot.backup.pre-hook": "/app state flush",
-			}},
-			{Name: "worker", Mounts: []string{"/cache"}},
-			{Name: "db", Mounts: []string{"/var/lib/postgresql/data"}, Labels: map[string]string{"backupbot.backup": "True"}},
-		})
-		Expect(targets).To(Equal([]backupTarget{
-			{Service: "app", Paths: []string{"/data", "/etc/app"}, MarkerDir: "/data", Hooks: map[string]string{"backupbot.backup.pre-hook": "/app state flush"}},
-			{Service: "db", Paths: []string{"/var/lib/postgresql/data"}, MarkerDir: "/var/lib/postgresql/data", Hooks: map[string]string{}},
-		}))
-	})
-
-	It("rejects a service with nothing to back up", func() {
-		targets := backupTargets([]service{{Name: "web", Labels: map[string]string{"backupbot.backup": "true"}}})
-		Expect(checkTargets(targets)).To(MatchError("service web has backupbot.backup=true but neither backupbot.backup.path nor a volume: nothing to back up"))
-		Expect(checkTargets(nil)).To(MatchError("no service has backupbot.backup=true"))
-	})
-
-	DescribeTable("puts the restore marker into the app's persistent data",
-		func(paths, mounts []string, want string) {
-			Expect(markerDir(paths, mounts)).To(Equal(want))
+var _ = Describe("hookArgv", func() {
+	DescribeTable("runs a hook through the container's shell, with pipefail under bash",
+		func(hook, shell string, want []string) {
+			Expect(hookArgv(hook, shell)).To(Equal(want))
 		},
-		Entry("the backup path is the volume", []string{"/data"}, []string{"/data"}, "/data"),
-		Entry("the backup path lies in a volume", []string{"/etc/x", "/var/lib/app/data"}, []string{"/var/lib/app"}, "/var/lib/app/data"),
-		Entry("the backup path misses every volume", []string{"/srv"}, []string{"/data"}, "/data"),
-		Entry("a prefix that is not a parent", []string{"/database"}, []string{"/data"}, "/data"),
-		Entry("no volume", []string{"/srv"}, nil, "/srv"),
+		Entry("bash: pipefail, so a failed pg_dump fails the pipeline", "pg_dump db | gzip > /tmp/db.gz", shellBash,
+			[]string{"/bin/bash", "-o", "pipefail", "-c", "pg_dump db | gzip > /tmp/db.gz"}),
+		Entry("sh only", "mysqldump -p$PASS", shellSh, []string{"/bin/sh", "-c", "mysqldump -p$PASS"}),
+		Entry("no shell: words, as a scratch image needs", "/app state flush", "", []string{"/app", "state", "flush"}),
+		Entry("no shell: quotes group words", `/app state set "a b"`, "", []string{"/app", "state", "set", "a b"}),
 	)
+
+	It("refuses a hook that needs a shell in a container without one", func() {
+		_, err := hookArgv("pg_dump db | gzip > /tmp/db.gz", "")
+		Expect(err).To(MatchError(ContainSubstring("needs a shell, and the container has neither /bin/bash nor /bin/sh")))
+	})
 })
 
-var _ = Describe("hookArgv", func() {
-	DescribeTable("execs a plain hook directly and a shell hook through sh",
-		func(hook string, want []string) { Expect(hookArgv(hook)).To(Equal(want)) },
-		Entry("a plain command, as a scratch image needs", "/app state flush", []string{"/app", "state", "flush"}),
-		Entry("an assignment-like argument", "/app state set k=v", []string{"/app", "state", "set", "k=v"}),
-		Entry("a pipeline", "pg_dump db | gzip > /tmp/db.gz", []string{"/bin/sh", "-c", "pg_dump db | gzip > /tmp/db.gz"}),
-		Entry("a variable", "mysqldump -p$PASS", []string{"/bin/sh", "-c", "mysqldump -p$PASS"}),
-	)
+var _ = Describe("tail", func() {
+	It("keeps the last lines of a hook's stderr", func() {
+		Expect(tail("a\nb\nc\nd\ne\nf\ng\n")).To(Equal("c | d | e | f | g"))
+		Expect(tail("  ")).To(Equal("(no output on stderr)"))
+	})
 })

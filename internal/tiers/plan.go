@@ -39,7 +39,8 @@ const (
 
 // Facts are what the planner knows about the recipe at the candidate version.
 type Facts struct {
-	// BackupCapable is true when a service carries backupbot.backup=true.
+	// BackupCapable is true when the backup plan of the candidate, computed from its loaded and
+	// interpolated stack, is enabled: a service's backupbot.backup is true.
 	BackupCapable bool
 	// Files says, for each when.fileExists path of the tiers, whether the checkout has it.
 	Files map[string]bool

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/backup"
 	"coopcloud.tech/ccci-controller/internal/recipe"
 	"coopcloud.tech/ccci-controller/internal/swarm"
 )
@@ -55,7 +56,14 @@ func (x *execution) prepare(ctx context.Context) error {
 	if _, err := x.stackEnv(x.cand, x.stacks[StackMain]); err != nil {
 		return fmt.Errorf("spec.env: %w", err)
 	}
-	facts := Facts{BackupCapable: x.cand.contents.BackupCapable, Files: map[string]bool{}}
+	facts := Facts{Files: map[string]bool{}}
+	if st, err := x.load(x.cand, x.stacks[StackMain]); err != nil {
+		// Install and lint fail on compose files that do not load; backup and restore stay
+		// planned, so no verdict rests on a NotApplicable that was never established.
+		facts.BackupCapable = true
+	} else {
+		facts.BackupCapable = backup.For(st).Enabled()
+	}
 	from, needBase := v1.FromKnownGood, false
 	for _, t := range spec.Tiers {
 		if t.When != nil && t.When.FileExists != "" {

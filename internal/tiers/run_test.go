@@ -180,9 +180,9 @@ type losingSwarm struct {
 	removedOnce bool
 }
 
-func (l *losingSwarm) Remove(ctx context.Context, stack string, withVolumes bool) error {
+func (l *losingSwarm) RemoveData(ctx context.Context, stack string) error {
 	l.removedOnce = true
-	return l.fakeSwarm.Remove(ctx, stack, withVolumes)
+	return l.fakeSwarm.RemoveData(ctx, stack)
 }
 
 func (l *losingSwarm) CopyTo(ctx context.Context, stack, service, dst string, r io.Reader) error {

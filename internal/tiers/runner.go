@@ -17,10 +17,12 @@ type Swarm interface {
 	Deploy(ctx context.Context, s *swarm.Stack, opts swarm.DeployOptions) (swarm.DeployResult, error)
 	WaitConverged(ctx context.Context, stack string, timeout time.Duration) error
 	ObserveStack(ctx context.Context, name string) (swarm.StackState, error)
-	Exec(ctx context.Context, stack, service string, cmd []string) (swarm.ExecResult, error)
+	Exec(ctx context.Context, stack, service string, cmd []string, env ...string) (swarm.ExecResult, error)
+	HasFile(ctx context.Context, stack, service, path string) (bool, error)
 	CopyFrom(ctx context.Context, stack, service, path string) (io.ReadCloser, error)
 	CopyTo(ctx context.Context, stack, service, dstDir string, tar io.Reader) error
 	Remove(ctx context.Context, stack string, withVolumes bool) error
+	RemoveData(ctx context.Context, stack string) error
 	StacksWithLabel(ctx context.Context, key, value string) ([]string, error)
 }
 
