@@ -178,8 +178,12 @@ type builder struct {
 
 type labelValue struct{ service, value string }
 
-func (b *builder) warn(format string, args ...any)    { b.plan.Warnings = append(b.plan.Warnings, fmt.Sprintf(format, args...)) }
-func (b *builder) problem(format string, args ...any) { b.plan.Problems = append(b.plan.Problems, fmt.Sprintf(format, args...)) }
+func (b *builder) warn(format string, args ...any) {
+	b.plan.Warnings = append(b.plan.Warnings, fmt.Sprintf(format, args...))
+}
+func (b *builder) problem(format string, args ...any) {
+	b.plan.Problems = append(b.plan.Problems, fmt.Sprintf(format, args...))
+}
 
 // collect reads the backupbot labels of every service: declarations, volume labels and hooks.
 func (b *builder) collect() {

@@ -160,4 +160,3 @@ func rawNames(dir string, files []string) (map[string]map[string]string, error) 
 	}
 	return out, nil
 }
-
