@@ -98,16 +98,21 @@ func sampleSpec(tl ...v1.Tier) v1.RecipeTestSpec {
 
 // run runs the sample recipe at ref, storing the record as the controller would.
 func run(ctx context.Context, src tiers.Source, ref string, spec v1.RecipeTestSpec) v1.Run {
+	return runRecipe(ctx, src, ref, spec, "1.0.0+1.0")
+}
+
+// runRecipe runs spec's recipe at ref with knownGood as the warm app's known-good version.
+func runRecipe(ctx context.Context, src tiers.Source, ref string, spec v1.RecipeTestSpec, knownGood string) v1.Run {
 	id := tiers.NewRunID()
-	dir, err := st.RunDir("sample", id)
+	dir, err := st.RunDir(spec.Recipe, id)
 	Expect(err).NotTo(HaveOccurred())
 	req := tiers.Request{
-		RunID: id, Spec: spec, Source: src, Ref: ref, KnownGood: "1.0.0+1.0", RunDir: dir, Trigger: v1.TriggerManual,
-		Progress: func(ev tiers.ProgressEvent) { Expect(st.PutRun("sample", id, ev.Run)).To(Succeed()) },
+		RunID: id, Spec: spec, Source: src, Ref: ref, KnownGood: knownGood, RunDir: dir, Trigger: v1.TriggerManual,
+		Progress: func(ev tiers.ProgressEvent) { Expect(st.PutRun(spec.Recipe, id, ev.Run)).To(Succeed()) },
 	}
 	rec, err := runner.Run(ctx, req)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(st.PutRun("sample", id, rec)).To(Succeed())
+	Expect(st.PutRun(spec.Recipe, id, rec)).To(Succeed())
 	GinkgoWriter.Printf("run %s of %s: %s (%s) in %s\n", rec.ID, ref, rec.Verdict, rec.Message, rec.FinishedAt.Sub(rec.StartedAt).Round(time.Millisecond))
 	for _, t := range rec.Tiers {
 		GinkgoWriter.Printf("  %-8s %-13s %8s  %s\n", t.Name, t.Result, t.Duration, t.Reason)
@@ -129,11 +134,16 @@ func run(ctx context.Context, src tiers.Source, ref string, spec v1.RecipeTestSp
 // leftovers lists every Swarm object that still carries the run's label or the namespace of one
 // of its stacks.
 func leftovers(ctx context.Context, runID string) []string {
+	return leftoversOf(ctx, "sample", runID)
+}
+
+// leftoversOf is leftovers for a run of recipe.
+func leftoversOf(ctx context.Context, recipe, runID string) []string {
 	var out []string
 	var args []filters.Args
 	args = append(args, filters.NewArgs(filters.Arg("label", v1.LabelRun+"="+runID)))
 	for _, role := range []string{"", "up"} {
-		stack := tiers.StackName("sample", runID, role)
+		stack := tiers.StackName(recipe, runID, role)
 		args = append(args,
 			filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace+"="+stack)),
 			filters.NewArgs(filters.Arg("label", v1.LabelSecretOf+"="+stack)))
