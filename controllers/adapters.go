@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"maps"
 	"sync"
 	"time"
 
@@ -131,18 +130,14 @@ func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) 
 	if err != nil {
 		return err
 	}
-	env := maps.Clone(contents.Env)
-	if env == nil {
-		env = map[string]string{}
-	}
-	rendered, err := tiers.RenderEnv(rt.Spec.Env, tiers.TemplateData{Stack: app.Stack, Recipe: rt.Spec.Recipe, Version: version})
+	built, err := contents.App(recipe.AppOptions{
+		Stack: app.Stack, Recipe: rt.Spec.Recipe, Version: version,
+		Templated: rt.Spec.Env, Env: app.Env, ComposeFiles: rt.Spec.ComposeFiles,
+	})
 	if err != nil {
 		return fmt.Errorf("RecipeTest %q spec.env: %w", rt.Metadata.Name, err)
 	}
-	maps.Copy(env, rendered)
-	maps.Copy(env, app.Env)
-	env["STACK_NAME"] = app.Stack
-	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: co.Dir, ComposeFiles: contents.ComposeFiles, Env: env, StackName: app.Stack})
+	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: co.Dir, ComposeFiles: built.ComposeFiles, Env: built.Env, StackName: app.Stack})
 	if err != nil {
 		return err
 	}

@@ -50,8 +50,13 @@ func (r *RecipeTest) Default() {
 }
 
 // defaultComposeFiles follows abra: COMPOSE_FILE lists the files separated by colons. It
-// returns nil when spec.env does not set COMPOSE_FILE.
+// returns nil when spec.env does not set COMPOSE_FILE, and when the value refers to a variable
+// ("$COMPOSE_FILE:compose.x.yml" extends the recipe's own list, which only a checkout of a
+// version can say).
 func defaultComposeFiles(env map[string]string) []string {
+	if strings.Contains(env["COMPOSE_FILE"], "$") {
+		return nil
+	}
 	var files []string
 	for _, f := range strings.Split(env["COMPOSE_FILE"], composeFileSeparator) {
 		if f = strings.TrimSpace(f); f != "" {

@@ -24,8 +24,9 @@ type RecipeTestSpec struct {
 	Source Source `json:"source"`
 	// ComposeFiles are the compose files of a test app, relative to the recipe root, in the
 	// order they are merged. Optional. When empty, the colon-separated COMPOSE_FILE of
-	// spec.env is used; without one, the recipe decides at each version, as abra does: the
-	// COMPOSE_FILE of its .env.sample, else compose.yml.
+	// spec.env is used (it may extend the recipe's own list as "$COMPOSE_FILE:compose.x.yml");
+	// without one, the recipe decides at each version, as abra does: the COMPOSE_FILE of its
+	// .env.sample, else compose.yml.
 	ComposeFiles []string `json:"composeFiles,omitempty"`
 	// Env is merged over the recipe's .env.sample for every test app. Values may use
 	// {{ .Stack }} for the test stack's name. Optional.

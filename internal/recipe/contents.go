@@ -24,6 +24,8 @@ const (
 
 // Contents is what a recipe tree at one version declares.
 type Contents struct {
+	// Dir is the recipe tree the contents were read from.
+	Dir string
 	// ComposeFiles are the compose files to deploy, relative to the tree, in order.
 	ComposeFiles []string
 	// Env is .env.sample overlaid with the simple exports of abra.sh.
@@ -48,7 +50,7 @@ func ReadContents(dir string, composeFiles []string, version string) (*Contents,
 	if err != nil {
 		return nil, err
 	}
-	c := &Contents{Env: env.Env}
+	c := &Contents{Dir: dir, Env: env.Env}
 	if c.Secrets, err = env.Secrets(EnvSampleFile); err != nil {
 		return nil, err
 	}

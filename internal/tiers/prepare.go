@@ -3,8 +3,7 @@ package tiers
 import (
 	"context"
 	"fmt"
-	"maps"
-	"os"
+		"os"
 	"path/filepath"
 	"slices"
 
@@ -51,11 +50,14 @@ func (x *execution) prepare(ctx context.Context) error {
 		return fmt.Errorf("candidate: %w", err)
 	}
 	x.rec.Commit, x.rec.Version = commit, tag
-	x.runLog.Printf("candidate %s, compose files %v", x.cand.label(), x.cand.contents.ComposeFiles)
 
-	if _, err := x.stackEnv(x.cand, x.stacks[StackMain]); err != nil {
+	app, err := x.cand.contents.App(x.appOptions(x.cand, x.stacks[StackMain]))
+	if err != nil {
 		return fmt.Errorf("spec.env: %w", err)
 	}
+	// spec.env may extend the recipe's compose files ("$COMPOSE_FILE:compose.x.yml").
+	x.cand.contents.ComposeFiles = app.ComposeFiles
+	x.runLog.Printf("candidate %s, compose files %v", x.cand.label(), x.cand.contents.ComposeFiles)
 	facts := Facts{Files: map[string]bool{}}
 	if st, err := x.load(x.cand, x.stacks[StackMain]); err != nil {
 		// Install and lint fail on compose files that do not load; backup and restore stay
@@ -136,20 +138,19 @@ func (x *execution) releaseTrees() {
 	}
 }
 
-// stackEnv is the environment of a test app: the recipe's .env.sample and abra.sh exports, the
-// spec's env rendered for the stack over them, and STACK_NAME.
+// stackEnv is the environment of a test app (see recipe.Contents.App): the recipe's
+// .env.sample and abra.sh exports, the spec's env rendered for the stack over them,
+// COMPOSE_FILE and STACK_NAME.
 func (x *execution) stackEnv(t *tree, stack string) (map[string]string, error) {
-	env := maps.Clone(t.contents.Env)
-	if env == nil {
-		env = map[string]string{}
+	app, err := t.contents.App(x.appOptions(t, stack))
+	return app.Env, err
+}
+
+func (x *execution) appOptions(t *tree, stack string) recipe.AppOptions {
+	return recipe.AppOptions{
+		Stack: stack, Recipe: x.req.Spec.Recipe, RunID: x.req.RunID, Version: t.tag,
+		Templated: x.req.Spec.Env, ComposeFiles: x.req.Spec.ComposeFiles,
 	}
-	rendered, err := RenderEnv(x.req.Spec.Env, TemplateData{Stack: stack, Recipe: x.req.Spec.Recipe, RunID: x.req.RunID, Version: t.tag})
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(env, rendered)
-	env["STACK_NAME"] = stack
-	return env, nil
 }
 
 // load reads the tree's compose files for stack.

@@ -1,18 +1,18 @@
-package tiers_test
+package recipe_test
 
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"coopcloud.tech/ccci-controller/internal/tiers"
+	"coopcloud.tech/ccci-controller/internal/recipe"
 )
 
 var _ = Describe("RenderEnv", func() {
-	data := tiers.TemplateData{Stack: "ccci_gitea_ab12", Recipe: "gitea", RunID: "ab12", Version: "1.0.0+1.0"}
+	data := recipe.TemplateData{Stack: "ccci_gitea_ab12", Recipe: "gitea", RunID: "ab12", Version: "1.0.0+1.0"}
 
 	DescribeTable("renders values against the stack",
 		func(value, want string) {
-			got, err := tiers.RenderEnv(map[string]string{"V": value}, data)
+			got, err := recipe.RenderEnv(map[string]string{"V": value}, data)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(got).To(HaveKeyWithValue("V", want))
 		},
@@ -24,7 +24,7 @@ var _ = Describe("RenderEnv", func() {
 
 	DescribeTable("rejects what cannot render, naming the variable and the key",
 		func(value string, want ...string) {
-			_, err := tiers.RenderEnv(map[string]string{"DOMAIN": value}, data)
+			_, err := recipe.RenderEnv(map[string]string{"DOMAIN": value}, data)
 			Expect(err).To(HaveOccurred())
 			for _, w := range want {
 				Expect(err.Error()).To(ContainSubstring(w))

@@ -1,4 +1,4 @@
-package tiers
+package recipe
 
 import (
 	"fmt"
