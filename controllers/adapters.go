@@ -145,7 +145,7 @@ func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) 
 	// are never touched (Swarm secrets are immutable and versioned by name).
 	secrets := map[string]swarm.SecretPolicy{}
 	for key, s := range contents.Secrets {
-		secrets[key] = swarm.SecretPolicy{Length: s.Length, Generate: true}
+		secrets[key] = swarm.SecretPolicy{Length: s.Length, Charset: s.Charset, Generate: true}
 	}
 	_, err = c.Client.Deploy(ctx, st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels})
 	return err

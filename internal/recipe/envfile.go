@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -74,7 +75,12 @@ type SecretSpec struct {
 	// Generate is false when the line carries "generate=false": the operator must insert the
 	// value. Defaults to true.
 	Generate bool
+	// Charset is the "charset=" modifier: alnum (the default) or hex.
+	Charset string
 }
+
+// secretCharsets are the charset= values a generated secret honours.
+var secretCharsets = []string{"alnum", "hex"}
 
 // Secrets returns the secrets declared by SECRET_<KEY>_VERSION variables, keyed by the compose
 // secret key: lower-case <KEY>, so SECRET_DB_PASSWORD_VERSION declares db_password. name is the
@@ -94,6 +100,12 @@ func (f *EnvFile) Secrets(name string) (map[string]SecretSpec, error) {
 				return nil, fmt.Errorf("%s: %s: modifier length=%q is not a positive number", name, envVar, s)
 			}
 			spec.Length = n
+		}
+		if s, ok := mods["charset"]; ok {
+			if !slices.Contains(secretCharsets, s) {
+				return nil, fmt.Errorf("%s: %s: modifier charset=%q is not supported (valid: %s)", name, envVar, s, strings.Join(secretCharsets, ", "))
+			}
+			spec.Charset = s
 		}
 		if s, ok := mods["generate"]; ok {
 			b, err := strconv.ParseBool(s)

@@ -84,6 +84,16 @@ var _ = Describe("EnvFile", func() {
 			Entry("length not a number", "SECRET_A_VERSION=v1 # length=long", `.env.sample: SECRET_A_VERSION: modifier length="long" is not a positive number`),
 			Entry("length zero", "SECRET_A_VERSION=v1 # length=0", `.env.sample: SECRET_A_VERSION: modifier length="0" is not a positive number`),
 			Entry("generate not a bool", "SECRET_A_VERSION=v1 # generate=maybe", `.env.sample: SECRET_A_VERSION: modifier generate="maybe" is not true or false`),
+			Entry("an unknown charset", "SECRET_A_VERSION=v1 # length=8 charset=special", `.env.sample: SECRET_A_VERSION: modifier charset="special" is not supported (valid: alnum, hex)`),
 		)
+
+		It("reads charset= as llamenos writes it", func() {
+			secrets, err := parse("SECRET_HMAC_SECRET_VERSION=v1       # length=64 charset=hex\nSECRET_DB_VERSION=v1 # length=32 charset=alnum\n").Secrets(".env.sample")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(secrets).To(Equal(map[string]recipe.SecretSpec{
+				"hmac_secret": {EnvVar: "SECRET_HMAC_SECRET_VERSION", Length: 64, Charset: "hex", Generate: true},
+				"db":          {EnvVar: "SECRET_DB_VERSION", Length: 32, Charset: "alnum", Generate: true},
+			}))
+		})
 	})
 })

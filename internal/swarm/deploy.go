@@ -40,6 +40,9 @@ type DeployOptions struct {
 type SecretPolicy struct {
 	// Length is the number of characters. Optional. Defaults to 32.
 	Length int
+	// Charset is what the characters are drawn from: alnum or hex (see Charsets). Optional.
+	// Defaults to alnum.
+	Charset string
 	// Generate allows generating the secret when it is missing; false makes a missing secret an
 	// error (the operator inserts it by hand).
 	Generate bool

@@ -38,6 +38,7 @@ type secretUpdate struct {
 type generatedSecret struct {
 	key, name string
 	length    int
+	charset   string
 }
 
 // writes reports whether executing the plan writes anything.
@@ -237,7 +238,7 @@ func (c *Client) planSecrets(ctx context.Context, s *Stack, ns convert.Namespace
 			missing = append(missing, fmt.Errorf("stack %s: external secret %q (%s) does not exist and is not generated; insert it (abra app secret insert) before deploying", s.Name, key, sec.Name))
 			continue
 		}
-		generate = append(generate, generatedSecret{key: key, name: sec.Name, length: policy.Length})
+		generate = append(generate, generatedSecret{key: key, name: sec.Name, length: policy.Length, charset: policy.Charset})
 	}
 	if len(missing) > 0 {
 		return nil, nil, nil, errors.Join(missing...)
@@ -303,7 +304,7 @@ func (c *Client) createObjects(ctx context.Context, s *Stack, p objectPlan, opts
 // generateSecret creates one missing external secret with random content. The value lives only
 // in this function and in the request body; it is never logged or returned.
 func (c *Client) generateSecret(ctx context.Context, s *Stack, g generatedSecret, opts DeployOptions) error {
-	data, err := generateSecret(g.length)
+	data, err := generateSecret(g.length, g.charset)
 	if err != nil {
 		return err
 	}

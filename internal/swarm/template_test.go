@@ -24,17 +24,25 @@ var _ = Describe("versionVariable", func() {
 
 var _ = Describe("generateSecret", func() {
 	It("draws the requested number of letters and digits, differently each time", func() {
-		a, err := generateSecret(24)
+		a, err := generateSecret(24, "")
 		Expect(err).NotTo(HaveOccurred())
-		b, err := generateSecret(24)
+		b, err := generateSecret(24, "")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(a).To(HaveLen(24))
 		Expect(string(a)).To(MatchRegexp(`^[A-Za-z0-9]+$`))
 		Expect(a).NotTo(Equal(b))
 	})
 
+	It("honours charset=hex and refuses a charset it does not know", func() {
+		a, err := generateSecret(64, CharsetHex)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(a)).To(MatchRegexp(`^[0-9a-f]{64}$`))
+		_, err = generateSecret(8, "special")
+		Expect(err).To(MatchError(`generate secret: unknown charset "special" (valid: alnum, hex)`))
+	})
+
 	It("defaults to 32 characters", func() {
-		a, err := generateSecret(0)
+		a, err := generateSecret(0, "")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(a).To(HaveLen(defaultSecretLength))
 	})

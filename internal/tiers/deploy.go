@@ -25,7 +25,7 @@ func (x *execution) deploy(ctx context.Context, l *tierLog, t *tree, role StackR
 	// there to insert them by hand.
 	secrets := map[string]swarm.SecretPolicy{}
 	for key, s := range t.contents.Secrets {
-		secrets[key] = swarm.SecretPolicy{Length: s.Length, Generate: true}
+		secrets[key] = swarm.SecretPolicy{Length: s.Length, Charset: s.Charset, Generate: true}
 	}
 	x.mu.Lock()
 	x.touched[name] = true
