@@ -53,7 +53,12 @@ func (c *Contents) App(o AppOptions) (App, error) {
 	for _, layer := range []map[string]string{rendered, o.Env} {
 		for k, v := range layer {
 			if k == composeFileVar {
-				v = expandSelf(v, env[k])
+				below := env[k]
+				if below == "" {
+					// abra's default when nothing sets COMPOSE_FILE.
+					below = strings.Join(c.ComposeFiles, ":")
+				}
+				v = expandSelf(v, below)
 				layered = true
 			}
 			env[k] = v

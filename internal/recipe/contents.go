@@ -28,6 +28,8 @@ type Contents struct {
 	Dir string
 	// ComposeFiles are the compose files to deploy, relative to the tree, in order.
 	ComposeFiles []string
+	// HasEnvSample is true when the tree has .env.sample at its root.
+	HasEnvSample bool
 	// Env is .env.sample overlaid with the simple exports of abra.sh.
 	Env map[string]string
 	// Secrets are the secrets declared by SECRET_<KEY>_VERSION lines, keyed by compose
@@ -50,7 +52,7 @@ func ReadContents(dir string, composeFiles []string, version string) (*Contents,
 	if err != nil {
 		return nil, err
 	}
-	c := &Contents{Dir: dir, Env: env.Env}
+	c := &Contents{Dir: dir, Env: env.Env, HasEnvSample: fileExists(filepath.Join(dir, EnvSampleFile))}
 	if c.Secrets, err = env.Secrets(EnvSampleFile); err != nil {
 		return nil, err
 	}
@@ -160,3 +162,8 @@ var manualMigration = regexp.MustCompile(`(?i)\bmanual(ly)?[ \t\n-]+(migration|m
 
 // mentionsManualMigration reports whether a release note asks for a manual migration.
 func mentionsManualMigration(note string) bool { return manualMigration.MatchString(note) }
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

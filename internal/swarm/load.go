@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -42,6 +44,15 @@ type Stack struct {
 	ComposeFiles []string
 	// Warnings lists compose options Swarm ignores (as `docker stack deploy` prints them).
 	Warnings []string
+
+	// KeyVariables lists labels written in map form with a variable in their key, such as
+	// `coop-cloud.${STACK_NAME}.version: "1.0.0"`: compose interpolates values, never keys, so
+	// Swarm gets the literal ${STACK_NAME}. Each entry names the file, service and key.
+	KeyVariables []string
+	// EmptyVariables lists, per file, the variables used without a default that the
+	// environment leaves unset or empty: they interpolate to "" (`docker stack deploy` only
+	// warns). Each entry names the file and the variable.
+	EmptyVariables []string
 
 	// nameTemplates keeps the raw, uninterpolated name: of each config and secret by
 	// kind ("config"/"secret") and compose key, so an immutability error can name the variable
@@ -86,6 +97,7 @@ func Load(opts LoadOptions) (*Stack, error) {
 			return nil, fmt.Errorf("%s: %w", f, describeLoadError(err))
 		}
 		st.recordNameTemplates(cf.Config)
+		st.recordRaw(f, cf.Config)
 		details.ConfigFiles = append(details.ConfigFiles, *cf)
 		if unsupported := loader.GetUnsupportedProperties(cf.Config); len(unsupported) > 0 {
 			st.Warnings = append(st.Warnings, fmt.Sprintf("%s: ignoring unsupported options: %s", f, strings.Join(unsupported, ", ")))
@@ -149,6 +161,68 @@ func (s *Stack) recordNameTemplates(dict map[string]any) {
 			if name, ok := obj["name"].(string); ok {
 				s.nameTemplates[kind][key] = name
 			}
+		}
+	}
+}
+
+// NameTemplate returns the name: of a config or secret (kind "config" or "secret") as written in
+// the compose files, before interpolation; "" when it has none.
+func (s *Stack) NameTemplate(kind, key string) string { return s.nameTemplates[kind][key] }
+
+// composeRef matches a variable reference of compose interpolation: ${NAME}, ${NAME:-default},
+// ${NAME-default}, ${NAME:?err}, ${NAME?err} and $NAME.
+var composeRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)((?::?[-?+])[^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// recordRaw notes what only the uninterpolated file shows: labels with variables in map keys,
+// and variables without a default that interpolate to empty.
+func (s *Stack) recordRaw(file string, dict map[string]any) {
+	services, _ := dict["services"].(map[string]any)
+	for _, name := range sortedKeys(services) {
+		svc, _ := services[name].(map[string]any)
+		deploy, _ := svc["deploy"].(map[string]any)
+		for _, where := range []struct {
+			path   string
+			labels any
+		}{{"deploy.labels", deploy["labels"]}, {"labels", svc["labels"]}} {
+			labels, ok := where.labels.(map[string]any)
+			if !ok {
+				continue
+			}
+			for _, k := range sortedKeys(labels) {
+				if strings.Contains(k, "$") {
+					s.KeyVariables = append(s.KeyVariables, fmt.Sprintf("%s: services.%s.%s key %q", file, name, where.path, k))
+				}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	walkStrings(dict, func(v string) {
+		v = strings.ReplaceAll(v, "$$", "")
+		for _, m := range composeRef.FindAllStringSubmatch(v, -1) {
+			name, modifier := m[1]+m[3], m[2]
+			if modifier != "" || seen[name] || s.Env[name] != "" {
+				continue
+			}
+			seen[name] = true
+			s.EmptyVariables = append(s.EmptyVariables, fmt.Sprintf("%s: ${%s}", file, name))
+		}
+	})
+	sort.Strings(s.EmptyVariables)
+}
+
+// walkStrings calls fn with every string value of a parsed YAML tree (keys are never
+// interpolated).
+func walkStrings(v any, fn func(string)) {
+	switch v := v.(type) {
+	case string:
+		fn(v)
+	case map[string]any:
+		for _, x := range v {
+			walkStrings(x, fn)
+		}
+	case []any:
+		for _, x := range v {
+			walkStrings(x, fn)
 		}
 	}
 }

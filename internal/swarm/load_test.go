@@ -25,6 +25,33 @@ configs:
     file: motd.txt
 `
 
+	Context("when the raw files say what interpolation hides", func() {
+		It("notes labels with variables in map keys and variables that interpolate to empty", func() {
+			dir := GinkgoT().TempDir()
+			write(dir, "compose.yml", `version: "3.8"
+services:
+  app:
+    image: app:1
+    environment:
+      - A=${SET}
+      - B=${UNSET}
+      - C=${DEFAULTED:-x}
+      - D=$$ESCAPED
+      - E=$BARE
+      - F=${EMPTY}
+    deploy:
+      labels:
+        coop-cloud.${STACK_NAME}.version: "1.0.0"
+        plain: "${UNSET}"
+`)
+			s, err := Load(LoadOptions{WorkingDir: dir, Env: map[string]string{"SET": "1", "EMPTY": ""}, StackName: "st"})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(s.KeyVariables).To(Equal([]string{`compose.yml: services.app.deploy.labels key "coop-cloud.${STACK_NAME}.version"`}))
+			Expect(s.EmptyVariables).To(Equal([]string{"compose.yml: ${BARE}", "compose.yml: ${EMPTY}", "compose.yml: ${UNSET}"}))
+			Expect(s.Config.Services[0].Deploy.Labels).To(HaveKey("coop-cloud.${STACK_NAME}.version"), "what Swarm would get")
+		})
+	})
+
 	Context("when an overlay adds a service", func() {
 		It("merges the files in order, interpolates from Env and STACK_NAME, and keeps raw config names", func() {
 			dir := GinkgoT().TempDir()

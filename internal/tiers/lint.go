@@ -3,12 +3,14 @@ package tiers
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 // lintImages reports every service whose image is not pinned: no tag (Docker would pull
@@ -127,4 +129,87 @@ func lintImmutable(candidate, base []objectFile, baseVersion string) []string {
 		problems = append(problems, fmt.Sprintf("%s.%s: %s changed since %s but its name %q did not; %s", section, c.Key, c.File, baseVersion, c.Name, fix))
 	}
 	return problems
+}
+
+// lintKeyVariables reports labels written in map form with a variable in the key: compose
+// interpolates values, never keys, so Swarm would get the literal ${STACK_NAME} and the
+// version would be invisible to abra and to this controller.
+func lintKeyVariables(st *swarm.Stack) []string {
+	var problems []string
+	for _, k := range st.KeyVariables {
+		problems = append(problems, k+" has a variable, but compose interpolates values, never keys: Swarm gets it literally; write the label in list form, e.g. - \"coop-cloud.${STACK_NAME}.version=1.0.0\"")
+	}
+	return problems
+}
+
+// lintSecretVersions reports external secrets whose versioned name uses a variable that nothing
+// sets, typically a SECRET_<NAME>_VERSION line of an overlay left commented out in
+// .env.sample: the name would end in "_" and Swarm would refuse it at deploy.
+func lintSecretVersions(st *swarm.Stack) []string {
+	var problems []string
+	for _, key := range slices.Sorted(maps.Keys(st.Config.Secrets)) {
+		sec := st.Config.Secrets[key]
+		tmpl := st.NameTemplate("secret", key)
+		if !sec.External.External || tmpl == "" {
+			continue
+		}
+		for _, m := range composeVar.FindAllStringSubmatch(tmpl, -1) {
+			v := m[1] + m[2]
+			if st.Env[v] != "" || strings.Contains(m[0], ":-") || strings.Contains(m[0], "-}") {
+				continue
+			}
+			problems = append(problems, fmt.Sprintf("secrets.%s: name %q uses %s, which neither .env.sample nor spec.env sets (is its line commented out?): set %s, e.g. %s: v1 in spec.env", key, tmpl, v, v, v))
+		}
+	}
+	return problems
+}
+
+// lintMarker reports a spec.marker whose service the recipe does not have.
+func lintMarker(m *v1.Marker, services []service) []string {
+	if m == nil || slices.ContainsFunc(services, func(s service) bool { return s.Name == m.Service }) {
+		return nil
+	}
+	var names []string
+	for _, s := range services {
+		names = append(names, s.Name)
+	}
+	return []string{fmt.Sprintf("spec.marker.service %q is not a service of the recipe (valid: %s)", m.Service, strings.Join(names, ", "))}
+}
+
+// lintEmptyVariables warns of variables that interpolate to empty with no default.
+func lintEmptyVariables(st *swarm.Stack) []string {
+	var warnings []string
+	for _, v := range st.EmptyVariables {
+		warnings = append(warnings, v+" interpolates to empty: it has no default and neither .env.sample nor spec.env sets it")
+	}
+	return warnings
+}
+
+// Swarm's limits on object names: services are DNS labels, secrets and configs at most 64.
+const (
+	maxServiceName = 63
+	maxObjectName  = 64
+)
+
+// lintNameLengths warns of generated Swarm names over Swarm's limits: <stack>_<service> of the
+// test stack (whose name is bounded by StackName), and secret and config names.
+func lintNameLengths(st *swarm.Stack) []string {
+	var warnings []string
+	for _, s := range st.Config.Services {
+		if n := st.Name + "_" + s.Name; len(n) > maxServiceName {
+			warnings = append(warnings, fmt.Sprintf("service name %s is %d characters, over Swarm's %d: shorten service %s", n, len(n), maxServiceName, s.Name))
+		}
+	}
+	for key, sec := range st.Config.Secrets {
+		if len(sec.Name) > maxObjectName {
+			warnings = append(warnings, fmt.Sprintf("secrets.%s: name %s is %d characters, over Swarm's %d", key, sec.Name, len(sec.Name), maxObjectName))
+		}
+	}
+	for key, cfg := range st.Config.Configs {
+		if len(cfg.Name) > maxObjectName {
+			warnings = append(warnings, fmt.Sprintf("configs.%s: name %s is %d characters, over Swarm's %d", key, cfg.Name, len(cfg.Name), maxObjectName))
+		}
+	}
+	slices.Sort(warnings)
+	return warnings
 }

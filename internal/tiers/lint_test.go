@@ -1,6 +1,7 @@
 package tiers
 
 import (
+	v1 "coopcloud.tech/ccci-controller/api/v1"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -117,5 +118,14 @@ var _ = Describe("tail", func() {
 	It("keeps the last lines of a hook's stderr", func() {
 		Expect(tail("a\nb\nc\nd\ne\nf\ng\n")).To(Equal("c | d | e | f | g"))
 		Expect(tail("  ")).To(Equal("(no output on stderr)"))
+	})
+})
+
+var _ = Describe("lintMarker", func() {
+	It("names a marker service the recipe does not have, and the valid ones", func() {
+		services := []service{{Name: "app"}, {Name: "db"}}
+		Expect(lintMarker(&v1.Marker{Service: "db"}, services)).To(BeEmpty())
+		Expect(lintMarker(nil, services)).To(BeEmpty())
+		Expect(lintMarker(&v1.Marker{Service: "postgres"}, services)).To(Equal([]string{`spec.marker.service "postgres" is not a service of the recipe (valid: app, db)`}))
 	})
 })

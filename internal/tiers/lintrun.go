@@ -2,9 +2,11 @@ package tiers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"coopcloud.tech/ccci-controller/internal/backup"
 	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
@@ -32,6 +34,17 @@ func (x *execution) runLint(ctx context.Context, l *tierLog) (string, error) {
 	services := servicesOf(st)
 	problems := lintImages(services)
 	problems = append(problems, lintReferences(services, defined(st))...)
+	problems = append(problems, lintKeyVariables(st)...)
+	problems = append(problems, lintSecretVersions(st)...)
+	problems = append(problems, lintMarker(x.req.Spec.Marker, services)...)
+	plan := backup.For(st)
+	problems = append(problems, plan.Problems...)
+	warnings := append([]string(nil), plan.Warnings...)
+	warnings = append(warnings, lintEmptyVariables(st)...)
+	if !x.cand.contents.HasEnvSample {
+		warnings = append(warnings, "no .env.sample at the recipe root: abra copies an app's settings from it, so `abra app new` would give an empty env")
+	}
+	warnings = append(warnings, lintNameLengths(st)...)
 
 	newest := ""
 	if v, ok := x.versions.Latest(); ok {
@@ -54,11 +67,21 @@ func (x *execution) runLint(ctx context.Context, l *tierLog) (string, error) {
 		}
 		problems = append(problems, immutable...)
 	}
+	for _, w := range warnings {
+		l.Printf("warning: %s", w)
+	}
 	for _, p := range problems {
 		l.Printf("problem: %s", p)
 	}
 	if len(problems) > 0 {
-		return "", fmt.Errorf("%d problems: %s", len(problems), strings.Join(problems, "; "))
+		msg := fmt.Sprintf("%d problems: %s", len(problems), strings.Join(problems, "; "))
+		if len(warnings) > 0 {
+			msg += fmt.Sprintf("; %d warnings: %s", len(warnings), strings.Join(warnings, "; "))
+		}
+		return "", errors.New(msg)
+	}
+	if len(warnings) > 0 {
+		note = strings.TrimPrefix(note+fmt.Sprintf("; %d warnings: %s", len(warnings), strings.Join(warnings, "; ")), "; ")
 	}
 	return note, nil
 }
