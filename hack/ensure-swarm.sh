@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the integration tests and the demo: a Docker engine in swarm mode.
-# Idempotent: installs Debian's docker.io only when no engine is present, starts dockerd only when
-# it is not answering, and initialises swarm only when swarm mode is inactive.
+# Idempotent: installs Debian's docker.io (and mmdebstrap, for the PostgreSQL image) only when
+# missing, starts dockerd only when it is not answering, and initialises swarm only when swarm
+# mode is inactive.
 set -euo pipefail
 
 log() { echo "ensure-swarm: $*" >&2; }
@@ -18,6 +19,15 @@ if ! command -v dockerd >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq </dev/null
   apt-get install -y -qq docker.io </dev/null >/dev/null
+fi
+
+# The database sample's image (ccci-postgres:15) is made offline from Debian's packages with
+# mmdebstrap (test/fixtures.BuildPostgresImage).
+if ! command -v mmdebstrap >/dev/null 2>&1; then
+  log "installing mmdebstrap"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq mmdebstrap </dev/null >/dev/null
 fi
 
 if ! docker info >/dev/null 2>&1; then
