@@ -84,3 +84,63 @@ func BenchmarkRun(b *testing.B) {
 		b.ReportMetric(d.Seconds()/n, "s/"+string(name))
 	}
 }
+
+// BenchmarkRunPostgres measures a whole run of the database sample's good release on a real
+// PostgreSQL 15, a row as the marker: wall time per run and per tier (s/<tier>), and deploys
+// per run.
+func BenchmarkRunPostgres(b *testing.B) {
+	ctx := context.Background()
+	if err := fixtures.BuildSampleImages(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := fixtures.BuildPostgresImage(ctx); err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	repoPath, err := fixtures.PostgresRecipe(filepath.Join(dir, "recipe"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := recipe.Open(ctx, "pg", repoPath, recipe.Options{CacheDir: filepath.Join(dir, "cache")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := swarm.NewClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw := &countingSwarm{Client: client}
+	r := tiers.NewRunner(sw, tiers.Options{Labels: map[string]string{v1.LabelTestSuite: "bench-" + tiers.NewRunID()}})
+	rt := v1.RecipeTest{Metadata: v1.ObjectMeta{Name: "pg"}, Spec: v1.RecipeTestSpec{
+		Source: v1.Source{Git: repoPath}, Timeout: v1.Minutes(10), Marker: pgMarker,
+		Tiers: []v1.Tier{
+			{Name: v1.TierLint}, {Name: v1.TierInstall}, {Name: v1.TierUpgrade, From: v1.FromPrevious},
+			{Name: v1.TierBackup}, {Name: v1.TierRestore},
+		},
+	}}
+	rt.Default()
+	perTier := map[v1.TierName]time.Duration{}
+	var total time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		rec, err := r.Run(ctx, tiers.Request{RunID: tiers.NewRunID(), Spec: rt.Spec, Source: src, Ref: "1.1.0+15.0", RunDir: b.TempDir()})
+		total += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rec.Verdict != v1.VerdictPassed {
+			b.Fatalf("run %s: %s: %s", rec.ID, rec.Verdict, rec.Message)
+		}
+		for _, t := range rec.Tiers {
+			perTier[t.Name] += t.Duration.Duration
+		}
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(total.Seconds()/n, "s/run")
+	b.ReportMetric(float64(sw.deploys.Load())/n, "deploys/run")
+	for name, d := range perTier {
+		b.ReportMetric(d.Seconds()/n, "s/"+string(name))
+	}
+}
