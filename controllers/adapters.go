@@ -13,20 +13,37 @@ import (
 )
 
 // RecipeSources is the Recipes of the real recipe package: one *recipe.Source per recipe and
-// URL, opened on first use and fetched at most every FetchInterval.
+// URL, opened on first use. Within a pass (BeginPass: a sweep or a trigger) each source is
+// fetched afresh the first time the pass uses it, whatever another process fetched shortly
+// before, so a pass sees every tag as it is now (a moved tag included); outside a pass, and for
+// repeated uses within one, a source is fetched at most every FetchInterval.
 type RecipeSources struct {
 	// Options are passed to recipe.Open. CacheDir is required.
 	Options recipe.Options
 
-	mu      sync.Mutex
-	sources map[string]*recipe.Source
+	mu        sync.Mutex
+	sources   map[string]*recipe.Source
+	pass      int
+	fetchedIn map[string]int // source key → the pass that last fetched it
 }
 
-// Source returns the source of rt's recipe, fetched unless fetched recently.
+// BeginPass starts a pass: the next use of each source fetches it from its remote.
+func (s *RecipeSources) BeginPass() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pass++
+}
+
+// Source returns the source of rt's recipe, fetched as the type's comment says.
 func (s *RecipeSources) Source(ctx context.Context, rt *v1.RecipeTest) (tiers.Source, error) {
 	key := rt.Spec.Recipe + "\x00" + rt.Spec.Source.Git
 	s.mu.Lock()
 	src, ok := s.sources[key]
+	force := s.pass > 0 && s.fetchedIn[key] != s.pass
+	if s.fetchedIn == nil {
+		s.fetchedIn = map[string]int{}
+	}
+	s.fetchedIn[key] = s.pass
 	s.mu.Unlock()
 	if !ok {
 		var err error
@@ -39,9 +56,8 @@ func (s *RecipeSources) Source(ctx context.Context, rt *v1.RecipeTest) (tiers.So
 		}
 		s.sources[key] = src
 		s.mu.Unlock()
-		return src, nil
 	}
-	if err := src.Fetch(ctx, false); err != nil {
+	if err := src.Fetch(ctx, force); err != nil {
 		return nil, err
 	}
 	return src, nil
@@ -116,9 +132,11 @@ func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) 
 	if err != nil {
 		return err
 	}
-	commit, err := src.Resolve(ctx, version, 0)
-	if err != nil {
-		return fmt.Errorf("resolve %s: %w", version, err)
+	commit := app.Commit
+	if commit == "" {
+		if commit, err = src.Resolve(ctx, version, 0); err != nil {
+			return fmt.Errorf("resolve %s: %w", version, err)
+		}
 	}
 	co, err := src.Checkout(ctx, commit)
 	if err != nil {

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -13,6 +14,9 @@ type GateInput struct {
 	Runs []v1.Run
 	// Version is the desired version.
 	Version string
+	// Commit is the commit Version's tag names now. A run of another commit does not count:
+	// the tag moved since, and the new commit is a new candidate. Empty accepts any commit.
+	Commit string
 	// SpecHash is the current RecipeTest spec hash: runs of another spec do not count, so an
 	// edit of the RecipeTest invalidates earlier passes.
 	SpecHash string
@@ -31,16 +35,26 @@ type GateInput struct {
 const AbortedRetryDelay = 2 * time.Minute
 
 // GateFor is the gate of step 8 of the design, without side effects: Passed when a run of
-// exactly this version and RecipeTest spec passed, Running when one is in progress, Failed
-// when the run the object waited for failed, None otherwise.
+// exactly this version, the commit its tag names now and this RecipeTest spec passed, Running
+// when one is in progress, Failed when the run the object waited for failed, None otherwise.
+// A pass of the same version at another commit says the tag moved (Gate.Moved): it promotes
+// nothing.
 func GateFor(in GateInput) Gate {
+	moved := ""
 	for _, r := range in.Runs {
 		if r.Version != in.Version || r.SpecHash != in.SpecHash {
 			continue
 		}
+		// A record still running may not know its commit yet; it resolves the tag as it is now.
+		if in.Commit != "" && r.Commit != "" && r.Commit != in.Commit {
+			if r.Verdict == v1.VerdictPassed && moved == "" {
+				moved = fmt.Sprintf("tag %s moved from %s to %s since it was tested", in.Version, r.Commit, in.Commit)
+			}
+			continue
+		}
 		switch r.Verdict {
 		case v1.VerdictPassed:
-			return Gate{State: GatePassed, RunID: r.ID}
+			return Gate{State: GatePassed, RunID: r.ID, Commit: r.Commit}
 		case v1.VerdictRunning:
 			if in.Active != nil && in.Active(r.ID) {
 				return Gate{State: GateRunning, RunID: r.ID}
@@ -51,14 +65,14 @@ func GateFor(in GateInput) Gate {
 					return Gate{State: GateAborted, RunID: r.ID, Message: r.Message, RetryAfter: wait}
 				}
 			}
-			return Gate{State: GateNone}
+			return Gate{State: GateNone, Moved: moved}
 		case v1.VerdictFailed:
 			if !in.WaitingSince.IsZero() && r.FinishedAt != nil && !r.FinishedAt.Before(in.WaitingSince.Truncate(time.Second)) {
 				return Gate{State: GateFailed, RunID: r.ID, Message: r.Message}
 			}
 		}
 	}
-	return Gate{State: GateNone}
+	return Gate{State: GateNone, Moved: moved}
 }
 
 // waitingSince returns when the status started waiting for a test run of version, zero if it

@@ -67,6 +67,10 @@ type Gate struct {
 	Message string
 	// RetryAfter is, for an aborted run, how long to wait before starting another.
 	RetryAfter time.Duration
+	// Commit is, for a passed run, the commit it tested: the one a promotion deploys.
+	Commit string
+	// Moved says the tag moved since a run of it passed (from which commit to which).
+	Moved string
 }
 
 // Observed is what Swarm says about the warm stack.
@@ -121,6 +125,11 @@ type Plan struct {
 	RunID string
 	// RetryAfter is when a WAIT without a run should be looked at again.
 	RetryAfter time.Duration
+	// Commit is the commit a PROMOTE deploys: the one its passed run tested. Empty for other
+	// actions (and a resumed promotion): the commit the tag names now.
+	Commit string
+	// Moved says, for a TEST, that the tag moved since an earlier run of it passed.
+	Moved string
 }
 
 // String renders the plan as plan prints it: SKIP, TEST x, PROMOTE x→y, ROLLBACK y→x,
@@ -195,6 +204,7 @@ func Decide(in PlanInput) Plan {
 	}
 	switch in.Gate.State {
 	case GatePassed:
+		p.Commit = in.Gate.Commit
 		return p.with(ActionPromote, v1.ReasonPromoting, fmt.Sprintf("run %s passed", in.Gate.RunID))
 	case GateRunning:
 		p.RunID = in.Gate.RunID
@@ -208,6 +218,9 @@ func Decide(in PlanInput) Plan {
 		if !in.Force {
 			return p.with(ActionFailed, v1.ReasonTestsFailed, fmt.Sprintf("test run %s of %s failed: %s", in.Gate.RunID, in.Desired, in.Gate.Message))
 		}
+	}
+	if p.Moved = in.Gate.Moved; p.Moved != "" {
+		return p.with(ActionTest, v1.ReasonTesting, fmt.Sprintf("%s; testing the new commit before promotion", p.Moved))
 	}
 	return p.with(ActionTest, v1.ReasonTesting, fmt.Sprintf("testing %s before promotion", in.Desired))
 }

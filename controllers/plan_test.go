@@ -202,6 +202,37 @@ var _ = Describe("GateFor", func() {
 			[]v1.Run{run("x", v11, "h", v1.VerdictAborted, at(time.Minute))}, t0, controllers.GateNone, ""),
 	)
 
+	Context("when the tag moved to another commit since it was tested", func() {
+		old, now := "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+		It("does not count the old commit's pass, says the tag moved, and tests the new commit", func() {
+			runs := []v1.Run{{ID: "a", Version: v11, Commit: old, SpecHash: "h", Verdict: v1.VerdictPassed, FinishedAt: at(0)}}
+			g := controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, Commit: now, SpecHash: "h"})
+			Expect(g.State).To(Equal(controllers.GateNone))
+			Expect(g.Moved).To(Equal("tag " + v11 + " moved from " + old + " to " + now + " since it was tested"))
+			p := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Gate: g})
+			Expect(p.Action).To(Equal(controllers.ActionTest))
+			Expect(p.Message).To(HavePrefix(g.Moved))
+		})
+
+		It("promotes the new commit once its run passed, pinned to that commit", func() {
+			runs := []v1.Run{
+				{ID: "b", Version: v11, Commit: now, SpecHash: "h", Verdict: v1.VerdictPassed, FinishedAt: at(time.Minute)},
+				{ID: "a", Version: v11, Commit: old, SpecHash: "h", Verdict: v1.VerdictPassed, FinishedAt: at(0)},
+			}
+			g := controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, Commit: now, SpecHash: "h"})
+			Expect(g).To(Equal(controllers.Gate{State: controllers.GatePassed, RunID: "b", Commit: now}))
+			p := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Gate: g})
+			Expect(p.Action).To(Equal(controllers.ActionPromote))
+			Expect(p.Commit).To(Equal(now))
+		})
+
+		It("ignores an old commit's failure too: the new commit is a new candidate", func() {
+			runs := []v1.Run{{ID: "f", Version: v11, Commit: old, SpecHash: "h", Verdict: v1.VerdictFailed, FinishedAt: at(time.Minute)}}
+			g := controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, Commit: now, SpecHash: "h", WaitingSince: t0})
+			Expect(g.State).To(Equal(controllers.GateNone))
+		})
+	})
+
 	It("pauses after a run aborted a moment ago instead of starting another at once", func() {
 		runs := []v1.Run{run("x", v11, "h", v1.VerdictAborted, at(0))}
 		g := controllers.GateFor(controllers.GateInput{Runs: runs, Version: v11, SpecHash: "h", Now: t0.Add(30 * time.Second)})

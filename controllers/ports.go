@@ -46,6 +46,9 @@ type WarmApp struct {
 	Env map[string]string
 	// RecipeTest is the defaulted RecipeTest: source and compose files.
 	RecipeTest *v1.RecipeTest
+	// Commit is the commit to deploy: the one the promotion's passed run tested. Empty deploys
+	// the commit the version's tag names now (rollback, apply).
+	Commit string
 }
 
 // Recipes opens recipe sources.

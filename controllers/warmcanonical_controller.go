@@ -136,7 +136,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		return out, nil
 	}
 	// 3. Resolve the desired version.
-	desired, err := r.resolve(ctx, wc, rt, st)
+	desired, commit, err := r.resolve(ctx, wc, rt, st)
 	if err != nil {
 		out.Result, out.Message = ResultFailed, err.Error()
 		if errors.Is(err, recipe.ErrVersionNotFound) {
@@ -175,7 +175,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		Desired:  desired, Observed: obs, Status: *st, Force: force,
 		EnvChanged: envChanged(rec, recorded, obs.Version, wc.Spec.Env),
 	}
-	if in.Gate, err = r.gate(rt, desired, *st); err != nil {
+	if in.Gate, err = r.gate(rt, desired, commit, *st); err != nil {
 		out.Result, out.Message = ResultError, err.Error()
 		return out, err
 	}

@@ -83,18 +83,24 @@ func (r *WarmCanonicalReconciler) loadRecipeTest(wc *v1.WarmCanonical, st *v1.Wa
 	return rt, nil
 }
 
-// resolve is step 3: latest becomes the newest tag; an exact tag must exist.
-func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanonical, rt *v1.RecipeTest, st *v1.WarmCanonicalStatus) (string, error) {
+// resolve is step 3: latest becomes the newest tag; an exact tag must exist. It returns the
+// version and the commit its tag names now, which the gate pins.
+func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanonical, rt *v1.RecipeTest, st *v1.WarmCanonicalStatus) (version, commit string, err error) {
 	src, err := r.Recipes.Source(ctx, rt)
 	if err == nil {
 		var vs recipe.Versions
 		if vs, err = src.Versions(ctx); err == nil {
-			return r.pick(wc, rt, vs, st)
+			if version, err = r.pick(wc, rt, vs, st); err != nil {
+				return "", "", err
+			}
+			if commit, err = src.Resolve(ctx, version, 0); err == nil {
+				return version, commit, nil
+			}
 		}
 	}
 	msg := fmt.Sprintf("recipe %s (%s): %v", rt.Spec.Recipe, rt.Spec.Source.Git, err)
 	r.setReady(st, false, v1.ReasonSourceUnavailable, msg)
-	return "", fmt.Errorf("read versions of recipe %q: %w", rt.Spec.Recipe, err)
+	return "", "", fmt.Errorf("read versions of recipe %q: %w", rt.Spec.Recipe, err)
 }
 
 func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, vs recipe.Versions, st *v1.WarmCanonicalStatus) (string, error) {
@@ -119,12 +125,12 @@ func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, 
 }
 
 // gate reads the run history of the RecipeTest for the desired version.
-func (r *WarmCanonicalReconciler) gate(rt *v1.RecipeTest, desired string, st v1.WarmCanonicalStatus) (Gate, error) {
+func (r *WarmCanonicalReconciler) gate(rt *v1.RecipeTest, desired, commit string, st v1.WarmCanonicalStatus) (Gate, error) {
 	runs, err := LoadRuns(r.Store, rt.Metadata.Name)
 	if err != nil {
 		return Gate{}, err
 	}
-	return GateFor(GateInput{Runs: runs, Version: desired, SpecHash: rt.SpecHash(),
+	return GateFor(GateInput{Runs: runs, Version: desired, Commit: commit, SpecHash: rt.SpecHash(),
 		WaitingSince: waitingSince(st, desired), Active: r.Runs.Active, Now: r.now()}), nil
 }
 
@@ -152,6 +158,9 @@ func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.
 	}
 	st.LastAttemptedVersion = p.To
 	msg := fmt.Sprintf("waiting for test run %s of %s", runID, p.To)
+	if p.Moved != "" {
+		msg = p.Moved + "; " + msg
+	}
 	if runID == "" {
 		msg = p.Message
 		out.RequeueAfter = p.RetryAfter
@@ -178,8 +187,8 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		out.Result = ResultError
 		return out, err
 	}
-	log.Info("Promoting warm app", "stack", stack, "from", p.From, "to", p.To)
-	if err := r.deploy(ctx, &out, st, x, p.To); err != nil {
+	log.Info("Promoting warm app", "stack", stack, "from", p.From, "to", p.To, "commit", p.Commit)
+	if err := r.deployCommit(ctx, &out, st, x, p.To, p.Commit); err != nil {
 		return out, err
 	}
 	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
@@ -224,8 +233,15 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 // deploy puts version on the warm stack with the spec's env, as promote and apply both do; a
 // refused deploy marks the app DeployFailed and goes back to the queue for a retry.
 func (r *WarmCanonicalReconciler) deploy(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, x *execution, version string) error {
+	return r.deployCommit(ctx, out, st, x, version, "")
+}
+
+// deployCommit is deploy pinned to commit: what a promotion deploys is exactly what passed.
+func (r *WarmCanonicalReconciler) deployCommit(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, x *execution, version, commit string) error {
 	stack := x.wc.Spec.Stack
-	if err := r.Cluster.Deploy(ctx, r.app(x), version); err != nil {
+	app := r.app(x)
+	app.Commit = commit
+	if err := r.Cluster.Deploy(ctx, app, version); err != nil {
 		msg := fmt.Sprintf("deploy %s to stack %s: %v", version, stack, err)
 		r.setReady(st, false, v1.ReasonDeployFailed, msg)
 		out.Result, out.Message = ResultError, msg

@@ -97,6 +97,18 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	return c, nil
 }
 
+// finishWait bounds how long a command waits at exit for the test stacks of finished runs to
+// be removed; what is left then is collected at the next start.
+const finishWait = 3 * time.Minute
+
+// finish waits for the background teardowns of finished runs, on a context of its own: an
+// interrupted command still cleans up what it can.
+func (c *controller) finish() {
+	ctx, cancel := context.WithTimeout(context.Background(), finishWait)
+	defer cancel()
+	_ = c.runner.WaitTeardowns(ctx)
+}
+
 // wake sets where finished runs and RecipeTest reconciles send the objects to reconcile.
 func (c *controller) wake(f func(reconcile.Request)) {
 	c.pool.Wake, c.rt.Wake = f, f

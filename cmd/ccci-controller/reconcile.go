@@ -59,6 +59,7 @@ Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors.`,
 				if err != nil {
 					return err
 				}
+				defer c.finish()
 				c.printProgress(cmd.ErrOrStderr())
 				for _, k := range keys {
 					lines = append(lines, c.reconcileNow(cmd.Context(), k, force))
@@ -85,6 +86,7 @@ Exit status: 0 when nothing failed, 1 otherwise, 2 on usage errors.`,
 // reconcileNow reconciles one object to completion and describes the result as a sweep line.
 func (c *controller) reconcileNow(ctx context.Context, k v1.Key, force bool) sweepLine {
 	start := time.Now()
+	c.recipes.BeginPass()
 	if k.Kind == v1.KindWarmCanonical {
 		out, err := c.wc.Converge(ctx, k.Name, force)
 		return toSweepLine(controllers.SweepLine{Outcome: out, Duration: time.Since(start), Err: err})

@@ -94,6 +94,7 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 			log.Error(err, "Snapshot for the sweep failed")
 		}
 		rec.SweepDone()
+		c.recipes.BeginPass()
 		return c.allKeys()
 	}})
 
@@ -112,6 +113,7 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 	log.Info("Controller started", "resources", g.Resources, "state", c.store.Dir(), "listen", d.Listen)
 	err = mgr.Start(ctx)
 	c.pool.Shutdown()
+	c.finish()
 	cancel()
 	if serr := <-srvErr; serr != nil {
 		return serr

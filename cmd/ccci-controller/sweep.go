@@ -117,12 +117,15 @@ func sweepHere(cmd *cobra.Command, g *globalOptions, o *controllerOptions) ([]sw
 	if err != nil {
 		return nil, err
 	}
+	defer c.finish()
 	c.printProgress(cmd.ErrOrStderr())
 	return c.sweep(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr())
 }
 
 // sweep runs one pass, printing each line as soon as its object is done when out is set.
 func (c *controller) sweep(ctx context.Context, out, errOut io.Writer) ([]sweepLine, error) {
+	// A pass sees every recipe as it is now: each source is fetched once, at its first use.
+	c.recipes.BeginPass()
 	if err := c.cluster.Snapshot(ctx); err != nil {
 		return nil, err
 	}

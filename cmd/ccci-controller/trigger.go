@@ -72,6 +72,7 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 				if err != nil {
 					return err
 				}
+				defer c.finish()
 				c.printProgress(cmd.ErrOrStderr())
 				if run, err = c.test(cmd.Context(), name, req); err != nil {
 					return err
@@ -133,6 +134,8 @@ func (c *controller) test(ctx context.Context, name string, req controllers.RunR
 		return v1.Run{}, fmt.Errorf("RecipeTest %q: %w (valid: one of the RecipeTests in %s)", name, server.ErrNotFound, c.objects.Root)
 	}
 	req.KnownGood = c.knownGood(name)
+	// A trigger tests the ref as the forge has it now, whatever was fetched a moment ago.
+	c.recipes.BeginPass()
 	id, err := c.pool.Start(req)
 	if err != nil {
 		return v1.Run{}, err

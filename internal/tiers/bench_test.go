@@ -66,6 +66,9 @@ func BenchmarkRun(b *testing.B) {
 		start := time.Now()
 		rec, err := r.Run(ctx, tiers.Request{RunID: tiers.NewRunID(), Spec: rt.Spec, Source: src, Ref: "1.1.0+1.1", KnownGood: "1.0.0+1.0", RunDir: b.TempDir()})
 		total += time.Since(start)
+		if err := r.WaitTeardowns(ctx); err != nil {
+			b.Fatal(err)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -126,6 +129,9 @@ func BenchmarkRunPostgres(b *testing.B) {
 		start := time.Now()
 		rec, err := r.Run(ctx, tiers.Request{RunID: tiers.NewRunID(), Spec: rt.Spec, Source: src, Ref: "1.1.0+15.0", RunDir: b.TempDir()})
 		total += time.Since(start)
+		if err := r.WaitTeardowns(ctx); err != nil {
+			b.Fatal(err)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}

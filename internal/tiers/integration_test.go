@@ -112,6 +112,8 @@ func runRecipe(ctx context.Context, src tiers.Source, ref string, spec v1.Recipe
 	}
 	rec, err := runner.Run(ctx, req)
 	Expect(err).NotTo(HaveOccurred())
+	// The stacks go in the background once the verdict is known; the log has the teardown.
+	Expect(runner.WaitTeardowns(ctx)).To(Succeed())
 	Expect(st.PutRun(spec.Recipe, id, rec)).To(Succeed())
 	GinkgoWriter.Printf("run %s of %s: %s (%s) in %s\n", rec.ID, ref, rec.Verdict, rec.Message, rec.FinishedAt.Sub(rec.StartedAt).Round(time.Millisecond))
 	for _, t := range rec.Tiers {
@@ -345,6 +347,7 @@ func crashChild() {
 	if err != nil {
 		panic(err)
 	}
+	_ = r.WaitTeardowns(ctx)
 	os.Exit(0)
 }
 

@@ -42,12 +42,14 @@ type execution struct {
 // Run tests one candidate version of a recipe, tier by tier, on throw-away stacks, and returns
 // the run record. The tiers run in the order of Plan; install's stack serves custom, backup
 // and restore; upgrade has its own and runs beside them once install passed. Every tier is
-// bounded by its timeout and the run by spec.timeout; whatever happens, the stacks are removed
-// at the end (with volumes, secrets and configs) on a context of their own, unless
-// spec.keepFailedStacks keeps a failed run's.
+// bounded by its timeout and the run by spec.timeout. Run returns as soon as the verdict is
+// known, so a promotion waits for no teardown; the stacks are then removed in the background
+// (with volumes, secrets and configs) on a context of their own, retried until they are gone
+// or TeardownRetryFor passed (then the next garbage collection takes them), unless
+// spec.keepFailedStacks keeps a failed run's. WaitTeardowns waits for them. The stacks' names
+// hold the run id, so a new run never races a teardown for them.
 // The verdict is Passed only when no tier failed and install ran. The error is non-nil when
-// the run could not be prepared (the record is then Aborted) or its stacks could not be
-// removed; a failing tier is not an error.
+// the run could not be prepared (the record is then Aborted); a failing tier is not an error.
 func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	x := &execution{
 		r: r, req: req, log: logr.FromContextOrDiscard(ctx).WithValues("recipe", req.Spec.Recipe, "run", req.RunID),
@@ -64,7 +66,6 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	if err := x.openRunDir(); err != nil {
 		return x.abortRun(err), err
 	}
-	defer x.runLog.Close()
 	runCtx, cancel := context.WithTimeout(ctx, req.Spec.Timeout.Duration)
 	if req.Spec.Timeout.Duration <= 0 {
 		runCtx, cancel = context.WithCancel(ctx)
@@ -75,19 +76,46 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	if err := x.prepare(runCtx); err != nil {
 		x.releaseTrees()
 		x.runLog.Printf("preparation failed: %v", err)
+		x.runLog.Close()
 		return x.abortRun(err), err
 	}
-	defer x.releaseTrees()
 
 	r.claim(req.RunID, x.stacks[StackMain], x.stacks[StackUpgrade])
-	defer r.release(x.stacks[StackMain], x.stacks[StackUpgrade])
 	x.runSteps(ctx, runCtx)
+	x.releaseTrees()
 	x.decide()
-	err := x.teardown(ctx)
 	finished := time.Now().UTC()
 	x.rec.FinishedAt = &finished
 	x.log.Info("Finished test run", "verdict", x.rec.Verdict, "message", x.rec.Message)
-	return x.rec, err
+	r.teardowns.Add(1)
+	go func() {
+		defer r.teardowns.Done()
+		defer x.runLog.Close()
+		defer r.release(x.stacks[StackMain], x.stacks[StackUpgrade])
+		x.teardownRetrying(ctx)
+	}()
+	return x.rec, nil
+}
+
+// teardownRetrying tears the run's stacks down, again and again while it fails (a daemon that
+// restarts, a volume still in use), with a growing pause, for at most TeardownRetryFor.
+func (x *execution) teardownRetrying(ctx context.Context) {
+	deadline := time.Now().Add(x.r.opts.TeardownRetryFor)
+	pause := time.Second
+	for {
+		err := x.teardown(ctx)
+		if err == nil {
+			return
+		}
+		if time.Now().Add(pause).After(deadline) {
+			x.log.Error(err, "Teardown of test stacks failed; garbage collection will remove them")
+			x.runLog.Printf("giving up removing the stacks: %v", err)
+			return
+		}
+		x.runLog.Printf("teardown failed, retrying in %s: %v", pause, err)
+		time.Sleep(pause)
+		pause = min(2*pause, 30*time.Second)
+	}
 }
 
 func (x *execution) openRunDir() error {

@@ -35,6 +35,7 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 			var events []tiers.ProgressEvent
 			req.Progress = func(ev tiers.ProgressEvent) { events = append(events, ev) }
 			run, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(results(run)).To(Equal([]string{"lint:Passed", "install:Passed", "custom:Passed", "backup:Passed", "restore:Passed", "upgrade:Passed"}), "%+v", run.Tiers)
 			Expect(run.Verdict).To(Equal(v1.VerdictPassed))
@@ -67,6 +68,7 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 		It("skips the tiers that need it and still removes the stack", func(ctx SpecContext) {
 			fake.unhealthy["1.1.0+1.1"] = true
 			run, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(results(run)).To(Equal([]string{"lint:Passed", "install:Failed", "custom:Skipped", "backup:Skipped", "restore:Skipped", "upgrade:Skipped"}))
 			Expect(reasonOf(run, v1.TierInstall)).To(ContainSubstring("healthcheck"))
@@ -96,6 +98,7 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 			req.Spec.Tiers = []v1.Tier{{Name: v1.TierInstall}, {Name: v1.TierUpgrade, From: v1.FromKnownGood, Timeout: v1.Duration{Duration: 300 * time.Millisecond}}}
 			start := time.Now()
 			run, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second))
 			Expect(results(run)).To(Equal([]string{"install:Passed", "upgrade:Failed"}))
@@ -107,6 +110,7 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 		It("kills a hanging custom command at its timeout", func(ctx SpecContext) {
 			req.Spec.Tiers = []v1.Tier{{Name: v1.TierInstall}, {Name: v1.TierCustom, Command: []string{"sleep", "300"}, Timeout: v1.Duration{Duration: 500 * time.Millisecond}}}
 			run, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(results(run)).To(Equal([]string{"install:Passed", "custom:Failed"}))
 			Expect(reasonOf(run, v1.TierCustom)).To(Equal("timed out after 500ms"))
@@ -119,6 +123,7 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 			runCtx, cancel := context.WithCancel(ctx)
 			time.AfterFunc(300*time.Millisecond, cancel)
 			run, err := r.Run(runCtx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(run.Verdict).To(Equal(v1.VerdictAborted))
 			Expect(reasonOf(run, v1.TierUpgrade)).To(HavePrefix("run aborted"))
@@ -131,6 +136,7 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 			fake.unhealthy["1.1.0+1.1"] = true
 			req.Spec.KeepFailedStacks = true
 			_, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(fake.stacks).To(HaveKey(tiers.StackName("sample", req.RunID, "")))
 		}, NodeTimeout(30*time.Second))
@@ -140,6 +146,7 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 		It("aborts before deploying anything, naming the key", func(ctx SpecContext) {
 			req.Spec.Env = map[string]string{"DOMAIN": "{{ .Stak }}.test.local"}
 			run, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).To(MatchError(ContainSubstring(`unknown key "Stak"`)))
 			Expect(run.Verdict).To(Equal(v1.VerdictAborted))
 			Expect(fake.deploys).To(BeEmpty())
@@ -151,11 +158,13 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 			gated := v1.Tier{Name: v1.TierCustom, Command: []string{"true"}, When: &v1.TierCondition{FileExists: "compose.worker.yml"}}
 			req.Spec.Tiers = []v1.Tier{{Name: v1.TierInstall}, gated}
 			run, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(results(run)).To(Equal([]string{"install:Passed", "custom:Passed"}))
 
 			req.Ref, req.RunID = "1.0.0+1.0", tiers.NewRunID()
 			run, err = r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(results(run)).To(Equal([]string{"install:Passed", "custom:Skipped"}))
 			Expect(reasonOf(run, v1.TierCustom)).To(Equal("gate: file compose.worker.yml absent"))

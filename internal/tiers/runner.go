@@ -2,6 +2,7 @@ package tiers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -44,7 +45,13 @@ type Options struct {
 	// TeardownTimeout bounds the removal of a run's stacks, which runs on a context of its own
 	// so that a cancelled or timed-out run still cleans up. Optional. Defaults to 2m.
 	TeardownTimeout time.Duration
+	// TeardownRetryFor bounds how long a failing teardown is retried before the stacks are
+	// left to the next garbage collection. Optional. Defaults to 10m.
+	TeardownRetryFor time.Duration
 }
+
+// DefaultTeardownRetryFor is Options.TeardownRetryFor when left zero.
+const DefaultTeardownRetryFor = 10 * time.Minute
 
 // DefaultTeardownTimeout is Options.TeardownTimeout when left zero.
 const DefaultTeardownTimeout = 2 * time.Minute
@@ -57,6 +64,22 @@ type Runner struct {
 
 	mu     sync.Mutex
 	active map[string]string // stack name → run id, while a run of this process owns it
+
+	teardowns sync.WaitGroup // background teardowns of finished runs
+}
+
+// WaitTeardowns waits until the stacks of every finished run are removed (or given up on), or
+// ctx ends: a one-shot command calls it before it exits, and tests before they look for
+// leftovers.
+func (r *Runner) WaitTeardowns(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { r.teardowns.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for test stack teardowns: %w", ctx.Err())
+	}
 }
 
 // NewRunner returns a Runner deploying through sw.
@@ -69,6 +92,9 @@ func NewRunner(sw Swarm, opts Options) *Runner {
 	}
 	if opts.TeardownTimeout <= 0 {
 		opts.TeardownTimeout = DefaultTeardownTimeout
+	}
+	if opts.TeardownRetryFor <= 0 {
+		opts.TeardownRetryFor = DefaultTeardownRetryFor
 	}
 	return &Runner{swarm: sw, opts: opts, active: map[string]string{}}
 }

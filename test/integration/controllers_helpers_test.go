@@ -273,13 +273,24 @@ func (w *world) serviceIndexes(ctx context.Context) map[string]uint64 {
 	return m
 }
 
-// deployedVersion returns the warm stack's version label ("" when nothing runs).
+// deployedVersion returns the warm stack's version label ("" when nothing runs), read from the
+// app service's labels through the Docker client, not through the product's observation code.
 func (w *world) deployedVersion(ctx context.Context) string {
-	c, err := ccciswarm.NewClient()
+	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("name", w.stack+"_app"))})
 	Expect(err).NotTo(HaveOccurred())
-	st, err := c.ObserveStack(ctx, w.stack)
+	for _, s := range services {
+		if s.Spec.Name == w.stack+"_app" {
+			return s.Spec.Labels[v1.VersionLabel(w.stack)]
+		}
+	}
+	return ""
+}
+
+// serviceImage returns the image the warm stack's service runs, as Swarm has it.
+func (w *world) serviceImage(ctx context.Context, service string) string {
+	s, _, err := docker.ServiceInspectWithRaw(ctx, w.stack+"_"+service, swarm.ServiceInspectOptions{})
 	Expect(err).NotTo(HaveOccurred())
-	return st.Version
+	return s.Spec.TaskTemplate.ContainerSpec.Image
 }
 
 // testStacks lists the throw-away stacks of this suite still on Swarm.

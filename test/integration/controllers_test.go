@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -337,9 +338,37 @@ docker stack deploy -c compose.yml "$STACK_NAME"`)
 
 // stackConverged reports whether every service of the stack runs all its tasks healthy.
 func stackConverged(ctx SpecContext, stack string) bool {
-	c, err := ccciswarmClient()
+	// Read from Docker itself: every service of the stack has as many running tasks as it asks
+	// for, each container healthy when it has a healthcheck, and no update in progress.
+	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace+"="+stack))})
 	Expect(err).NotTo(HaveOccurred())
-	st, err := c.ObserveStack(ctx, stack)
-	Expect(err).NotTo(HaveOccurred())
-	return len(st.Services) > 0 && st.Converged()
+	if len(services) == 0 {
+		return false
+	}
+	for _, s := range services {
+		if u := s.UpdateStatus; u != nil && u.State != swarm.UpdateStateCompleted {
+			return false
+		}
+		want := uint64(1)
+		if r := s.Spec.Mode.Replicated; r != nil && r.Replicas != nil {
+			want = *r.Replicas
+		}
+		tasks, err := docker.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", s.ID), filters.Arg("desired-state", "running"))})
+		Expect(err).NotTo(HaveOccurred())
+		var running uint64
+		for _, t := range tasks {
+			if t.Status.State != swarm.TaskStateRunning || t.Status.ContainerStatus == nil {
+				continue
+			}
+			c, err := docker.ContainerInspect(ctx, t.Status.ContainerStatus.ContainerID)
+			if err != nil || (c.State.Health != nil && c.State.Health.Status != "healthy") {
+				continue
+			}
+			running++
+		}
+		if running != want {
+			return false
+		}
+	}
+	return true
 }
