@@ -33,7 +33,8 @@ fi
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd </dev/null >/var/log/ccci-dockerd.log 2>&1 &
+  # 9>&-: dockerd must not inherit the lock, or every later run of this script waits forever.
+  nohup dockerd </dev/null >/var/log/ccci-dockerd.log 2>&1 9>&- &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1
