@@ -22,7 +22,7 @@ var _ = Describe("RunPool", func() {
 		It("joins the running run and wakes both owners", func(ctx SpecContext) {
 			a, err := w.pool.Start(controllers.RunRequest{RecipeTest: "app", Ref: v11, Version: v11, Trigger: v1.TriggerPromotion, Owner: "one"})
 			Expect(err).NotTo(HaveOccurred())
-			b, err := w.pool.Start(controllers.RunRequest{RecipeTest: "app", Ref: v11, Version: v11, Trigger: v1.TriggerTimer, Owner: "two"})
+			b, err := w.pool.Start(controllers.RunRequest{RecipeTest: "app", Ref: v11, Version: v11, Trigger: v1.TriggerPromotion, Owner: "two"})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(b).To(Equal(a))
 			Expect(w.pool.Active(a)).To(BeTrue())

@@ -171,7 +171,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 	// 5-10. Decide.
 	in := PlanInput{
 		Suspend: wc.Spec.Suspend, Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor,
-		Rollback: wc.Spec.Rollback == nil || *wc.Spec.Rollback,
+		Rollback: wc.Spec.RollbackEnabled(),
 		Desired:  desired, Observed: obs, Status: *st, Force: force,
 		EnvChanged: envChanged(rec, recorded, obs.Version, wc.Spec.Env),
 	}

@@ -222,7 +222,7 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	}
 	log.Info("Promotion failed", "stack", stack, "version", p.To, "error", werr.Error())
 	kg := st.KnownGoodVersion
-	rollback := x.wc.Spec.Rollback == nil || *x.wc.Spec.Rollback
+	rollback := x.wc.Spec.RollbackEnabled()
 	if !rollback || kg == "" || kg == p.To {
 		out.Result, out.Message = ResultFailed, msg
 		return out, nil
@@ -298,7 +298,7 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 		return out, err
 	}
 	log.Info("Apply failed", "stack", stack, "version", p.To, "error", werr.Error())
-	if !(x.wc.Spec.Rollback == nil || *x.wc.Spec.Rollback) {
+	if !x.wc.Spec.RollbackEnabled() {
 		out.Result, out.Message = ResultFailed, msg
 		return out, nil
 	}

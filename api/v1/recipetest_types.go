@@ -157,10 +157,6 @@ type Trigger string
 
 // The triggers of a test run.
 const (
-	// TriggerEdit is a change of the resource file.
-	TriggerEdit Trigger = "edit"
-	// TriggerTimer is the daemon's schedule or a sweep.
-	TriggerTimer Trigger = "timer"
 	// TriggerDrone is a Drone pipeline step.
 	TriggerDrone Trigger = "drone"
 	// TriggerManual is an operator's trigger command.

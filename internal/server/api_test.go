@@ -20,7 +20,7 @@ import (
 // fakeState is a State of one WarmCanonical gated by one RecipeTest with a failed run.
 type fakeState struct{}
 
-var failedRun = v1.Run{ID: "run1", Version: "1.2.0+1.2", Trigger: v1.TriggerTimer, Verdict: v1.VerdictFailed,
+var failedRun = v1.Run{ID: "run1", Version: "1.2.0+1.2", Trigger: v1.TriggerPromotion, Verdict: v1.VerdictFailed,
 	StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 	Tiers: []v1.TierResult{{Name: v1.TierInstall, Result: v1.ResultFailed, Reason: `healthcheck said <script>alert(1)</script>`, LogFile: "install.log"},
 		{Name: v1.TierUpgrade, Result: v1.ResultSkipped}}}

@@ -19,12 +19,14 @@ func ChooseBase(from, knownGood, candidate string, versions recipe.Versions) Fac
 	isTag := candErr == nil
 	older := func(v recipe.Version) bool { return !isTag || recipe.Compare(v, cand) < 0 }
 	previous := func() Facts {
-		for i := len(versions) - 1; i >= 0; i-- {
-			if older(versions[i]) {
-				return Facts{Base: versions[i].Tag}
-			}
+		prev, ok := versions.Latest()
+		if isTag {
+			prev, ok = versions.Previous(cand)
 		}
-		return Facts{BaseSkip: "no older version"}
+		if !ok {
+			return Facts{BaseSkip: "no older version"}
+		}
+		return Facts{Base: prev.Tag}
 	}
 	switch from {
 	case "", v1.FromKnownGood:

@@ -144,7 +144,7 @@ spec:
 			Tiers: []v1.TierResult{{Name: v1.TierInstall, Result: v1.ResultPassed, Duration: d(41)}, {Name: v1.TierUpgrade, Result: v1.ResultPassed, Duration: d(63)},
 				{Name: v1.TierBackup, Result: v1.ResultPassed, Duration: d(12)}, {Name: v1.TierRestore, Result: v1.ResultPassed, Duration: d(20)}}},
 			map[v1.TierName]string{v1.TierInstall: "deploying ccci_green_aaaa\nall services healthy\n"})
-		putRun(red, v1.Run{ID: "cccccccccccc", Ref: "1.1.0+1.1", Version: "1.1.0+1.1", Trigger: v1.TriggerTimer,
+		putRun(red, v1.Run{ID: "cccccccccccc", Ref: "1.1.0+1.1", Version: "1.1.0+1.1", Trigger: v1.TriggerPromotion,
 			StartedAt: *at(26 * time.Hour), FinishedAt: at(26*time.Hour - 3*time.Minute), Verdict: v1.VerdictPassed,
 			Tiers: []v1.TierResult{{Name: v1.TierInstall, Result: v1.ResultPassed, Duration: d(40)}}}, nil)
 		putRun(red, v1.Run{ID: "bbbbbbbbbbbb", Ref: "abc1234", Version: "1.2.0+1.2", Trigger: v1.TriggerDrone, PR: 42, SourceRepo: "coop-cloud/" + red,
