@@ -6,20 +6,36 @@ import "sync"
 // of the object records in status.lastHandledReconcileAt, so a client that did not wait can
 // tell its request was taken (Flux's reconcile.fluxcd.io/requestedAt, without annotations: the
 // resource files belong to git).
-type acks struct{ m sync.Map }
-
-// add remembers token for the next reconcile of name; a later trigger replaces an earlier one.
-func (a *acks) add(name, token string) {
-	if token != "" {
-		a.m.Store(name, token)
-	}
+type acks struct {
+	mu      sync.Mutex
+	pending map[string][]string
 }
 
-// apply moves the pending token of name, if any, into *field.
-func (a *acks) apply(name string, field *string) {
-	if tok, ok := a.m.LoadAndDelete(name); ok {
-		*field = tok.(string)
+// add remembers token for the next reconcile of name; several triggers before that reconcile
+// are all handled by it, and the status shows the last.
+func (a *acks) add(name, token string) {
+	if token == "" {
+		return
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pending == nil {
+		a.pending = map[string][]string{}
+	}
+	a.pending[name] = append(a.pending[name], token)
+}
+
+// apply moves the pending tokens of name, if any, into *field (the last of them) and returns
+// them all.
+func (a *acks) apply(name string, field *string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	tokens := a.pending[name]
+	delete(a.pending, name)
+	if len(tokens) > 0 {
+		*field = tokens[len(tokens)-1]
+	}
+	return tokens
 }
 
 // Acknowledge makes the next reconcile of name record token in lastHandledReconcileAt.

@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -34,5 +35,30 @@ var _ = Describe("Trigger acknowledgement", func() {
 		st, err := controllers.RecipeTestStatusOf(w.store, "app")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.LastHandledReconcileAt).To(Equal("token-2"))
+	}, NodeTimeout(10*time.Second))
+})
+
+var _ = Describe("Await", func() {
+	It("gives every trigger the reconcile handled its settled outcome, and a cancelled wait changes nothing", func(ctx SpecContext) {
+		w := newWorld(GinkgoT().TempDir(), recipeTest("app"), warmCanonical("app", "latest"))
+		w.cluster.set("warm_app", v11, true)
+		w.r.Acknowledge("app", "sweep-token")
+		w.r.Acknowledge("app", "reconcile-token")
+
+		By("a client that gives up before the reconcile")
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := w.r.Await(gone, "app", "sweep-token")
+		Expect(err).To(MatchError(ContainSubstring("the reconcile goes on in the daemon")))
+
+		By("the queue's reconcile handling both")
+		_, err = w.r.Reconcile(ctx, reconcile.Request{Kind: v1.KindWarmCanonical, Name: "app"})
+		Expect(err).NotTo(HaveOccurred())
+		for _, tok := range []string{"sweep-token", "reconcile-token"} {
+			out, err := w.r.Await(ctx, "app", tok)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultConverged))
+		}
+		Expect(w.status("app").LastHandledReconcileAt).To(Equal("reconcile-token"))
 	}, NodeTimeout(10*time.Second))
 })

@@ -134,3 +134,26 @@ func invalid(key v1.Key, errs v1.FieldErrors) *InvalidError {
 	}
 	return e
 }
+
+// GatedBy returns the names of the WarmCanonicals whose spec.recipeTest (defaulted) names
+// recipeTest, sorted: the one place that knows which warm apps a RecipeTest gates. Invalid
+// objects are left out.
+func GatedBy(objects Objects, recipeTest string) []string {
+	names, err := objects.List(v1.KindWarmCanonical)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		obj, err := objects.Get(v1.KindWarmCanonical, n)
+		wc, ok := obj.(*v1.WarmCanonical)
+		if err != nil || !ok || wc == nil {
+			continue
+		}
+		wc.Default()
+		if wc.Spec.RecipeTest == recipeTest {
+			out = append(out, n)
+		}
+	}
+	return out
+}

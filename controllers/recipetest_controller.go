@@ -109,20 +109,8 @@ func (r *RecipeTestReconciler) wakeGated(name string) {
 	if r.Wake == nil {
 		return
 	}
-	names, err := r.Objects.List(v1.KindWarmCanonical)
-	if err != nil {
-		return
-	}
-	for _, n := range names {
-		obj, err := r.Objects.Get(v1.KindWarmCanonical, n)
-		wc, ok := obj.(*v1.WarmCanonical)
-		if err != nil || !ok || wc == nil {
-			continue
-		}
-		wc.Default()
-		if wc.Spec.RecipeTest == name {
-			r.Wake(reconcile.Request{Kind: v1.KindWarmCanonical, Name: n})
-		}
+	for _, n := range GatedBy(r.Objects, name) {
+		r.Wake(reconcile.Request{Kind: v1.KindWarmCanonical, Name: n})
 	}
 }
 

@@ -32,8 +32,9 @@ type WarmCanonicalReconciler struct {
 	// Now is the clock. Optional. Defaults to time.Now.
 	Now func() time.Time
 
-	forced sync.Map // name → struct{}: the next reconcile of name is forced
-	acks   acks     // triggers to acknowledge in status (acknowledge.go)
+	forced   sync.Map // name → struct{}: the next reconcile of name is forced
+	acks     acks     // triggers to acknowledge in status (acknowledge.go)
+	outcomes outcomes // settled outcomes for waiting triggers (await.go)
 }
 
 // Outcome is what one reconcile of a WarmCanonical did.
@@ -55,6 +56,8 @@ type Outcome struct {
 	Message string
 	// RequeueAfter is when the object wants to be looked at again.
 	RequeueAfter time.Duration
+	// Acknowledged lists the trigger tokens this reconcile handled (see Acknowledge).
+	Acknowledged []string
 }
 
 // Force makes the next reconcile of name retry a failed version.
@@ -64,6 +67,12 @@ func (r *WarmCanonicalReconciler) Force(name string) { r.forced.Store(name, stru
 func (r *WarmCanonicalReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	_, force := r.forced.LoadAndDelete(req.Name)
 	out, err := r.ReconcileOnce(ctx, req.Name, force)
+	// Settled: anything but a wait for a run; a wait without a run is the pause after an
+	// aborted run, which a waiting trigger hears about now rather than minutes later.
+	r.outcomes.handled(req.Name, out.Acknowledged)
+	if out.Result != ResultTesting || out.RunID == "" {
+		r.outcomes.settle(req.Name, out, err)
+	}
 	if out.Result == ResultInvalid {
 		return reconcile.Result{}, reconcile.Terminal(err)
 	}
@@ -87,13 +96,13 @@ func (r *WarmCanonicalReconciler) ReconcileOnce(ctx context.Context, name string
 		logr.FromContextOrDiscard(ctx).Error(gerr, "Unreadable status, starting afresh")
 	}
 	saved := cloneStatus(st)
-	r.acks.apply(name, &st.LastHandledReconcileAt)
+	acked := r.acks.apply(name, &st.LastHandledReconcileAt)
 	// Status is patched in one place on the way out, whatever path the reconcile took.
 	defer func() {
 		if perr := r.persist(name, &saved, &st); perr != nil {
 			err = errors.Join(err, perr)
 		}
-		out.Desired, out.Deployed = st.DesiredVersion, st.DeployedVersion
+		out.Desired, out.Deployed, out.Acknowledged = st.DesiredVersion, st.DeployedVersion, acked
 	}()
 	return r.reconcile(ctx, name, force, &st, &saved)
 }

@@ -92,8 +92,13 @@ func (c *controller) reconcileNow(ctx context.Context, k v1.Key, force bool) swe
 		return toSweepLine(controllers.SweepLine{Outcome: out, Duration: time.Since(start), Err: err})
 	}
 	_, err := c.rt.Reconcile(ctx, reconcile.Request{Kind: k.Kind, Name: k.Name})
-	st, serr := controllers.RecipeTestStatusOf(c.store, k.Name)
-	l := sweepLine{Name: k.Name, Action: "RECONCILED", Seconds: time.Since(start).Seconds()}
+	return c.recipeTestLine(k.Name, start, err)
+}
+
+// recipeTestLine describes a RecipeTest's status as a sweep line.
+func (c *controller) recipeTestLine(name string, start time.Time, err error) sweepLine {
+	st, serr := controllers.RecipeTestStatusOf(c.store, name)
+	l := sweepLine{Name: name, Action: "RECONCILED", Seconds: time.Since(start).Seconds()}
 	if serr == nil {
 		if ready, ok := st.Conditions.Get(v1.ConditionReady); ok {
 			l.Action, l.Message = ready.Reason, ready.Message
@@ -107,4 +112,36 @@ func (c *controller) reconcileNow(ctx context.Context, k v1.Key, force bool) swe
 		l.Action, l.Message, l.Failed = string(controllers.ResultInvalid), fmt.Sprint(err), true
 	}
 	return l
+}
+
+// awaitRecipeTestPoll is how often a waiting trigger looks for its acknowledgement.
+const awaitRecipeTestPoll = 50 * time.Millisecond
+
+// awaitRecipeTest waits until the RecipeTest's status acknowledges token (a RecipeTest's
+// reconcile only rewrites status, so it settles at once) and describes it.
+func (c *controller) awaitRecipeTest(ctx context.Context, name, token string, start time.Time) (sweepLine, error) {
+	t := time.NewTicker(awaitRecipeTestPoll)
+	defer t.Stop()
+	for {
+		if st, err := controllers.RecipeTestStatusOf(c.store, name); err == nil && handledSince(st.LastHandledReconcileAt, token) {
+			return c.recipeTestLine(name, start, nil), nil
+		}
+		select {
+		case <-ctx.Done():
+			return sweepLine{}, fmt.Errorf("wait for RecipeTest %q to handle the trigger: %w", name, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// handledSince reports whether the acknowledged token is token or, both being the server's
+// timestamps, a later trigger's (which the same reconcile handled, as acks keep only the last
+// in status).
+func handledSince(acknowledged, token string) bool {
+	if acknowledged == token {
+		return true
+	}
+	a, aerr := time.Parse(time.RFC3339Nano, acknowledged)
+	t, terr := time.Parse(time.RFC3339Nano, token)
+	return aerr == nil && terr == nil && !a.Before(t)
 }

@@ -148,37 +148,16 @@ type accepted struct {
 	Run      string `json:"run,omitempty"`
 }
 
-// Trigger implements server.Backend.
+// Trigger implements server.Backend. Every trigger goes through the queue, as edits and the
+// timer do: the handler enqueues, and a waiting request waits for the reconcile to acknowledge
+// its token and settle, never lending its context to the reconcile (a client that goes away
+// changes nothing).
 func (b *daemonBackend) Trigger(ctx context.Context, t server.Trigger) (any, error) {
 	switch t.Action {
 	case server.ActionSweep:
-		if !t.Wait {
-			reqs, err := b.c.allKeys()
-			for _, r := range reqs {
-				b.mgr.Enqueue(r)
-			}
-			return accepted{Accepted: true}, err
-		}
-		return b.c.sweep(ctx, nil, nil)
+		return b.sweep(ctx, t)
 	case server.ActionTest:
-		_, req, err := (&triggerOptions{Ref: t.Ref, PR: t.PR, Source: t.Source}).request([]string{"recipetest/" + t.Name})
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", server.ErrInvalid, err)
-		}
-		req.Trigger = v1.TriggerDrone
-		if t.PR == 0 && t.Source == "" {
-			req.Trigger = v1.TriggerManual
-		}
-		req.RecipeTest = t.Name
-		if !t.Wait {
-			if obj, err := b.c.objects.Get(v1.KindRecipeTest, t.Name); err == nil && obj == nil {
-				return nil, fmt.Errorf("RecipeTest %q: %w", t.Name, server.ErrNotFound)
-			}
-			req.KnownGood = b.c.knownGood(t.Name)
-			id, err := b.c.pool.Start(req)
-			return accepted{Accepted: true, Run: id}, err
-		}
-		return b.c.test(ctx, t.Name, req)
+		return b.test(ctx, t)
 	}
 	kind := t.Kind
 	if kind != v1.KindRecipeTest && kind != v1.KindWarmCanonical {
@@ -191,13 +170,76 @@ func (b *daemonBackend) Trigger(ctx context.Context, t server.Trigger) (any, err
 	if obj, err := b.c.objects.Get(kind, t.Name); err == nil && obj == nil {
 		return nil, fmt.Errorf("%s %q: %w", kind, t.Name, server.ErrNotFound)
 	}
-	b.c.acknowledge(kind, t.Name, t.RequestedAt)
+	start := time.Now()
+	b.enqueue(kind, t.Name, t.RequestedAt, t.Force)
 	if !t.Wait {
-		if t.Force && kind == v1.KindWarmCanonical {
-			b.c.wc.Force(t.Name)
-		}
-		b.mgr.Enqueue(reconcile.Request{Kind: kind, Name: t.Name})
 		return accepted{Accepted: true}, nil
 	}
-	return b.c.reconcileNow(ctx, v1.Key{Kind: kind, Name: t.Name}, t.Force), nil
+	if kind == v1.KindWarmCanonical {
+		out, err := b.c.wc.Await(ctx, t.Name, t.RequestedAt)
+		return toSweepLine(controllers.SweepLine{Outcome: out, Duration: time.Since(start), Err: err}), nil
+	}
+	return b.c.awaitRecipeTest(ctx, t.Name, t.RequestedAt, start)
+}
+
+// enqueue acknowledges token on the object's next reconcile and queues it.
+func (b *daemonBackend) enqueue(kind, name, token string, force bool) {
+	b.c.acknowledge(kind, name, token)
+	if force && kind == v1.KindWarmCanonical {
+		b.c.wc.Force(name)
+	}
+	b.mgr.Enqueue(reconcile.Request{Kind: kind, Name: name})
+}
+
+// sweep queues every object, each WarmCanonical with the trigger's token, and, when the
+// request waits, collects the settled outcome of each WarmCanonical.
+func (b *daemonBackend) sweep(ctx context.Context, t server.Trigger) (any, error) {
+	b.c.recipes.BeginPass()
+	if err := b.c.cluster.Snapshot(ctx); err != nil {
+		return nil, err
+	}
+	reqs, err := b.c.allKeys()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	var names []string
+	for _, r := range reqs {
+		b.enqueue(r.Kind, r.Name, t.RequestedAt, false)
+		if r.Kind == v1.KindWarmCanonical {
+			names = append(names, r.Name)
+		}
+	}
+	if !t.Wait {
+		return accepted{Accepted: true}, nil
+	}
+	lines := make([]sweepLine, 0, len(names))
+	for _, n := range names {
+		out, err := b.c.wc.Await(ctx, n, t.RequestedAt)
+		lines = append(lines, toSweepLine(controllers.SweepLine{Outcome: out, Duration: time.Since(start), Err: err}))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return lines, nil
+}
+
+// test starts a run in the pool, which lives as long as the daemon, and waits for it when
+// asked to. The request's fields alone say what to test: the daemon's environment is not the
+// Drone step's.
+func (b *daemonBackend) test(ctx context.Context, t server.Trigger) (any, error) {
+	_, req, err := (&triggerOptions{Ref: t.Ref, PR: t.PR, Source: t.Source}).request([]string{"recipetest/" + t.Name}, noEnv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", server.ErrInvalid, err)
+	}
+	if obj, err := b.c.objects.Get(v1.KindRecipeTest, t.Name); err == nil && obj == nil {
+		return nil, fmt.Errorf("RecipeTest %q: %w", t.Name, server.ErrNotFound)
+	}
+	req.KnownGood = b.c.knownGood(t.Name)
+	b.c.recipes.BeginPass()
+	id, err := b.c.pool.Start(req)
+	if err != nil || !t.Wait {
+		return accepted{Accepted: true, Run: id}, err
+	}
+	return b.c.pool.Wait(ctx, t.Name, id)
 }

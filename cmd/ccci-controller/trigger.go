@@ -53,7 +53,7 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
   RECIPE=gitea REF=main ccci-controller trigger --server http://127.0.0.1:8089 --token-file /run/ccci/token`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, req, err := t.request(args)
+			name, req, err := t.request(args, os.Getenv)
 			if err != nil {
 				return err
 			}
@@ -94,9 +94,13 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 	return cmd
 }
 
-// request checks the arguments and builds the run request.
-func (t *triggerOptions) request(args []string) (string, controllers.RunRequest, error) {
-	name := os.Getenv("RECIPE")
+// noEnv is the environment of a request the daemon received: none of its own.
+func noEnv(string) string { return "" }
+
+// request checks the arguments and builds the run request; getenv reads the environment of the
+// process the request came to (Drone's RECIPE and DRONE), os.Getenv in the CLI.
+func (t *triggerOptions) request(args []string, getenv func(string) string) (string, controllers.RunRequest, error) {
+	name := getenv("RECIPE")
 	if len(args) == 1 {
 		k, err := parseObjectRef(args[0])
 		if err != nil {
@@ -117,7 +121,7 @@ func (t *triggerOptions) request(args []string) (string, controllers.RunRequest,
 		return "", controllers.RunRequest{}, usageError(fmt.Errorf("invalid --pr %d (valid: a pull request number)", t.PR))
 	}
 	trigger := v1.TriggerManual
-	if t.PR > 0 || t.Source != "" || os.Getenv("DRONE") != "" {
+	if t.PR > 0 || t.Source != "" || getenv("DRONE") != "" {
 		trigger = v1.TriggerDrone
 	}
 	return name, controllers.RunRequest{RecipeTest: name, Ref: t.Ref, PR: t.PR, SourceRepo: t.Source, Trigger: trigger}, nil
@@ -144,19 +148,10 @@ func (c *controller) test(ctx context.Context, name string, req controllers.RunR
 }
 
 func (c *controller) knownGood(recipeTest string) string {
-	names, _ := c.objects.List(v1.KindWarmCanonical)
-	for _, n := range names {
-		obj, err := c.objects.Get(v1.KindWarmCanonical, n)
-		wc, ok := obj.(*v1.WarmCanonical)
-		if err != nil || !ok {
-			continue
-		}
-		wc.Default()
+	for _, n := range controllers.GatedBy(c.objects, recipeTest) {
 		var st v1.WarmCanonicalStatus
-		if wc.Spec.RecipeTest == recipeTest {
-			if found, _ := c.store.Get(v1.KindWarmCanonical, n, &st); found && st.KnownGoodVersion != "" {
-				return st.KnownGoodVersion
-			}
+		if found, _ := c.store.Get(v1.KindWarmCanonical, n, &st); found && st.KnownGoodVersion != "" {
+			return st.KnownGoodVersion
 		}
 	}
 	return ""
