@@ -3,7 +3,7 @@ package tiers
 import (
 	"context"
 	"fmt"
-		"os"
+	"os"
 	"path/filepath"
 	"slices"
 
