@@ -85,6 +85,7 @@ type fakeCluster struct {
 	removes   []string
 	// waitBlocks makes WaitConverged block until ctx ends (a crash mid-promotion).
 	waitBlocks bool
+	blocked    chan struct{} // receives once each time WaitConverged starts blocking
 }
 
 type fakeStack struct {
@@ -93,7 +94,7 @@ type fakeStack struct {
 }
 
 func newCluster() *fakeCluster {
-	return &fakeCluster{stacks: map[string]*fakeStack{}, unhealthy: map[string]bool{}}
+	return &fakeCluster{stacks: map[string]*fakeStack{}, unhealthy: map[string]bool{}, blocked: make(chan struct{}, 1)}
 }
 
 func (c *fakeCluster) set(stack, version string, converged bool) {
@@ -140,6 +141,11 @@ func (c *fakeCluster) WaitConverged(ctx context.Context, stack string, _ time.Du
 	s := c.stacks[stack]
 	c.mu.Unlock()
 	if block {
+		// Tell a spec that waits for it that the wait now blocks (no sleep to guess when).
+		select {
+		case c.blocked <- struct{}{}:
+		default:
+		}
 		<-ctx.Done()
 		return ctx.Err()
 	}

@@ -377,7 +377,7 @@ var _ = Describe("WarmCanonicalReconciler after a crash", func() {
 		By("a promotion dying while it waits")
 		w.cluster.waitBlocks = true
 		dying, kill := context.WithCancel(ctx)
-		go func() { time.Sleep(300 * time.Millisecond); kill() }()
+		go func() { <-w.cluster.blocked; kill() }()
 		_, err := w.r.Converge(dying, "app", false)
 		Expect(err).To(HaveOccurred())
 		st := w.status("app")
@@ -427,7 +427,7 @@ var _ = Describe("WarmCanonicalReconciler after a crash", func() {
 		It("applies again after a crash mid-wait, as an apply, not a promotion", func(ctx SpecContext) {
 			w.cluster.waitBlocks = true
 			dying, kill := context.WithCancel(ctx)
-			go func() { time.Sleep(300 * time.Millisecond); kill() }()
+			go func() { <-w.cluster.blocked; kill() }()
 			_, err := w.r.Converge(dying, "app", false)
 			Expect(err).To(HaveOccurred())
 			rec, _ := w.status("app").Conditions.Get(v1.ConditionReconciling)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -31,9 +30,7 @@ var _ = Describe("the decoder's node budget", func() {
 			nested = reflect.SliceOf(nested)
 		}
 		d := newDecoder(0)
-		start := time.Now()
 		d.value(bomb, nested, "bomb")
-		Expect(time.Since(start)).To(BeNumerically("<", time.Second))
 		// Fully expanded it would be 10^10 nodes; the walk stops one past the budget.
 		Expect(d.nodes).To(Equal(maxNodes + 1))
 		Expect(d.errs).To(HaveLen(1))

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -89,14 +88,11 @@ var _ = Describe("Parse", func() {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			start := time.Now()
 			_, err := v1.Parse("bomb.yaml", data)
-			elapsed := time.Since(start)
 			runtime.ReadMemStats(&after)
 			Expect(err).To(HaveOccurred())
 			// Expanded, the bomb holds 10^9 strings; a walk that followed the aliases would
-			// take minutes and gigabytes.
-			Expect(elapsed).To(BeNumerically("<", 2*time.Second))
+			// take gigabytes (its speed is make bench's to measure).
 			Expect(after.TotalAlloc - before.TotalAlloc).To(BeNumerically("<", 16<<20))
 		})
 	})

@@ -111,7 +111,7 @@ var _ = Describe("Deploy compared with docker stack deploy", func() {
 				Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
 				copyFile(filepath.Join(corpusDir, c.file), filepath.Join(dir, c.file))
 				name := fmt.Sprintf("swd_%02d_%s", i+1, randomSuffix())
-				skipOnForeignFixedNames(ctx, dir, c, name)
+				failOnForeignFixedNames(ctx, dir, c, name)
 				for _, x := range c.external {
 					createExternal(ctx, x)
 				}
@@ -120,6 +120,14 @@ var _ = Describe("Deploy compared with docker stack deploy", func() {
 		})
 	}
 })
+
+// expectedRefusals are the corpus files `docker stack deploy` refuses on this engine, each with
+// a substring of the reason both the CLI and Deploy must give; any other refusal fails.
+var expectedRefusals = map[string]string{
+	// docker/cli's full example asks for a network driver plugin named "overlay" with options
+	// the 20.10 engine cannot look up.
+	"20-docker-cli-full-example.yml": "plugin",
+}
 
 // compareWithCLI deploys with `docker stack deploy`, checks that Deploy adopts that stack with no
 // write, removes it, deploys it with Deploy, and compares the two sets of service specs.
@@ -134,15 +142,23 @@ func compareWithCLI(ctx context.Context, name, dir string, files []string, env m
 		args = append(args, "-c", filepath.Join(dir, f))
 	}
 	out, cliErr := execDocker(ctx, s.Env, append(args, name)...)
+	reason, expected := "", false
+	if len(files) == 1 {
+		reason, expected = expectedRefusals[filepath.Base(files[0])]
+	}
 	if cliErr != nil {
-		By("the CLI refused; Deploy must refuse too")
+		Expect(expected).To(BeTrue(), "docker stack deploy refused %v, which is not an expected refusal: %s", files, out)
+		Expect(out).To(ContainSubstring(reason), "docker stack deploy refused %v for another reason than the expected one", files)
+		By("the CLI refused, as expected; Deploy must refuse too")
 		Expect(cli.Remove(ctx, name, true)).To(Succeed())
 		opts := deployOptions(version)
 		_, err := cli.Deploy(ctx, s, opts)
 		Expect(err).To(HaveOccurred(), "docker stack deploy failed but Deploy did not: %s", out)
+		Expect(err).To(MatchError(ContainSubstring(reason)), "Deploy refused for another reason than the CLI")
 		AddReportEntry("both refused", fmt.Sprintf("cli: %s\nours: %v", lastLine(out), err))
 		return
 	}
+	Expect(expected).To(BeFalse(), "%v was expected to be refused (%q) but docker stack deploy took it", files, reason)
 	byCLI := stackSpecs(ctx, name)
 	Expect(byCLI).NotTo(BeEmpty())
 
@@ -243,10 +259,11 @@ func createExternal(ctx context.Context, x string) {
 	Expect(err).NotTo(HaveOccurred())
 }
 
-// skipOnForeignFixedNames skips a corpus file that would create a network with a fixed name
-// (not stack-scoped) that already exists and is not ours: a second overlay of the same name
-// would make that name ambiguous for whoever else uses it on this shared daemon.
-func skipOnForeignFixedNames(ctx context.Context, dir string, c corpusCase, stack string) {
+// failOnForeignFixedNames fails, never skips, a corpus file that would create a network with a
+// fixed name (not stack-scoped) that already exists and is not ours: a second overlay of the
+// same name would make that name ambiguous for whoever else uses it, so the daemon must be
+// cleared of it first (CI's is always clean).
+func failOnForeignFixedNames(ctx context.Context, dir string, c corpusCase, stack string) {
 	s, err := Load(LoadOptions{WorkingDir: dir, ComposeFiles: []string{c.file}, Env: c.env, StackName: stack})
 	Expect(err).NotTo(HaveOccurred())
 	for key, n := range s.Config.Networks {
@@ -254,7 +271,7 @@ func skipOnForeignFixedNames(ctx context.Context, dir string, c corpusCase, stac
 			continue
 		}
 		if nw, err := cli.Docker().NetworkInspect(ctx, n.Name, network.InspectOptions{}); err == nil && nw.Labels[v1.LabelTestSuite] != suiteID {
-			Skip(fmt.Sprintf("network %s (%s) already exists on this shared daemon; deploying would create a second one of that name", key, n.Name))
+			Fail(fmt.Sprintf("network %s (%s) already exists on this daemon and is not this suite's; remove it (docker network rm %s) and run again", key, n.Name, n.Name))
 		}
 	}
 }

@@ -98,11 +98,10 @@ var _ = Describe("Deploy of the sample recipe", Ordered, func() {
 	It("fails WaitConverged early on the unhealthy 1.2.0+1.2, naming the service", func(ctx SpecContext) {
 		_, err := cli.Deploy(ctx, loadSample(name, "1.2.0+1.2"), deployOptions("1.2.0+1.2"))
 		Expect(err).NotTo(HaveOccurred())
-		start := time.Now()
+		// The NodeTimeout (4m) is shorter than the wait's (5m): only an early failure passes.
 		err = cli.WaitConverged(ctx, name, 5*time.Minute)
 		Expect(err).To(MatchError(ContainSubstring(name + "_app")))
-		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Minute))
-		AddReportEntry("unhealthy 1.2", time.Since(start).Round(time.Second).String()+": "+err.Error())
+		Expect(err).NotTo(MatchError(ContainSubstring("not converged after")))
 	}, NodeTimeout(4*time.Minute))
 })
 

@@ -44,7 +44,6 @@ var _ = Describe("RunCommand", func() {
 	Context("when the command hangs past its timeout", func() {
 		It("kills its whole process group at the timeout", func(ctx SpecContext) {
 			pidFile := filepath.Join(GinkgoT().TempDir(), "grandchild.pid")
-			start := time.Now()
 			// The grandchild ignores nothing and keeps stdout open: a kill of the direct child
 			// alone would leave it running and Wait blocked on the pipe.
 			err := tiers.RunCommand(ctx, tiers.Command{
@@ -53,7 +52,6 @@ var _ = Describe("RunCommand", func() {
 				Timeout: 500 * time.Millisecond,
 			}, &bytes.Buffer{})
 			Expect(err).To(MatchError(context.DeadlineExceeded))
-			Expect(time.Since(start)).To(BeNumerically("<", 5*time.Second))
 
 			data, readErr := os.ReadFile(pidFile)
 			Expect(readErr).NotTo(HaveOccurred())

@@ -96,11 +96,9 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 		It("fails it as timed out and goes on to teardown", func(ctx SpecContext) {
 			fake.hang["1.0.0+1.0"] = true
 			req.Spec.Tiers = []v1.Tier{{Name: v1.TierInstall}, {Name: v1.TierUpgrade, From: v1.FromKnownGood, Timeout: v1.Duration{Duration: 300 * time.Millisecond}}}
-			start := time.Now()
 			run, err := r.Run(ctx, req)
 			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
-			Expect(time.Since(start)).To(BeNumerically("<", 10*time.Second))
 			Expect(results(run)).To(Equal([]string{"install:Passed", "upgrade:Failed"}))
 			Expect(reasonOf(run, v1.TierUpgrade)).To(Equal("timed out after 300ms"))
 			Expect(run.Verdict).To(Equal(v1.VerdictFailed))

@@ -10,12 +10,15 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	ccciswarm "coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/test/fixtures"
 )
 
@@ -48,19 +51,56 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	Expect(fixtures.BuildSampleImages(ctx)).To(Succeed())
 }, NodeTimeout(5*time.Minute))
 
-// AfterSuite removes services a failed or interrupted spec may have left behind; the
-// specs' own DeferCleanup normally did it already.
+// AfterSuite removes everything of this suite run a failed or interrupted spec may have left:
+// every stack one of the suite's objects names (services, networks, secrets, configs and
+// volumes), then any object that still carries the suite's label. The specs' own DeferCleanup
+// normally did it already.
 var _ = AfterSuite(func(ctx SpecContext) {
 	if docker == nil {
 		return
 	}
-	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: suiteFilter()})
+	f := suiteFilter()
+	stacks := map[string]bool{}
+	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
 	Expect(err).NotTo(HaveOccurred())
 	for _, s := range services {
-		Expect(docker.ServiceRemove(ctx, s.ID)).To(Succeed())
+		stacks[s.Spec.Labels[v1.LabelStackNamespace]] = true
+	}
+	secrets, err := docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+	Expect(err).NotTo(HaveOccurred())
+	for _, s := range secrets {
+		stacks[s.Spec.Labels[v1.LabelStackNamespace]] = true
+		stacks[s.Spec.Labels[v1.LabelSecretOf]] = true
+	}
+	configs, err := docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+	Expect(err).NotTo(HaveOccurred())
+	for _, c := range configs {
+		stacks[c.Spec.Labels[v1.LabelStackNamespace]] = true
+	}
+	delete(stacks, "")
+	c, err := ccciswarm.NewClient()
+	Expect(err).NotTo(HaveOccurred())
+	for s := range stacks {
+		Expect(c.Remove(ctx, s, true)).To(Succeed(), "remove leftover stack %s", s)
+	}
+	secrets, _ = docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+	for _, s := range secrets {
+		Expect(docker.SecretRemove(ctx, s.ID)).To(Succeed())
+	}
+	configs, _ = docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+	for _, c := range configs {
+		Expect(docker.ConfigRemove(ctx, c.ID)).To(Succeed())
+	}
+	nets, _ := docker.NetworkList(ctx, network.ListOptions{Filters: f})
+	for _, n := range nets {
+		Expect(docker.NetworkRemove(ctx, n.ID)).To(Succeed())
+	}
+	vols, _ := docker.VolumeList(ctx, volume.ListOptions{Filters: f})
+	for _, v := range vols.Volumes {
+		Expect(docker.VolumeRemove(ctx, v.Name, true)).To(Succeed())
 	}
 	Expect(docker.Close()).To(Succeed())
-}, NodeTimeout(time.Minute))
+}, NodeTimeout(3*time.Minute))
 
 // suiteLabels returns the labels every object a spec creates must carry.
 func suiteLabels() map[string]string {
