@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/internal/recipe"
 )
 
@@ -205,6 +206,14 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		// Shut down mid-wait: leave the Promoting mark so the next start resumes.
 		out.Result, out.Message = ResultError, werr.Error()
 		return out, werr
+	}
+	if swarm.IsEngineFailure(werr) {
+		// The engine failed, not the version: keep the Promoting mark, so that once the engine
+		// is back the queue's retry resumes the promotion (step 5 reports it if it converged).
+		msg := fmt.Sprintf("the Docker engine failed during the promotion of %s to stack %s; resuming once it answers: %v", p.To, stack, werr)
+		r.setReady(st, false, v1.ReasonPromoting, msg)
+		out.Result, out.Message = ResultError, msg
+		return out, fmt.Errorf("promote %s: %w", p.To, werr)
 	}
 	st.DeployedVersion = p.To
 	if !slices.Contains(st.FailedVersions, p.To) {

@@ -79,6 +79,10 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 				}
 			}
 			printRun(cmd.OutOrStdout(), name, run)
+			if run.Verdict == v1.VerdictAborted {
+				// Not a verdict on the recipe: say why on stderr, where Drone shows errors.
+				return &exitError{code: exitFailed, err: fmt.Errorf("run %s of %s was aborted, not judged: %s", run.ID, name, run.Message)}
+			}
 			if run.Verdict != v1.VerdictPassed {
 				return &exitError{code: exitFailed}
 			}

@@ -31,6 +31,7 @@ type fakeSwarm struct {
 	unhealthy map[string]bool // version → WaitConverged fails
 	hang      map[string]bool // version → WaitConverged blocks until ctx ends
 	labelled  []string        // stacks StacksWithLabel returns
+	engineCut bool            // WaitConverged loses the connection to the engine
 }
 
 func newFakeSwarm() *fakeSwarm {
@@ -55,6 +56,9 @@ func (f *fakeSwarm) WaitConverged(ctx context.Context, stack string, timeout tim
 	if f.hang[v] {
 		<-ctx.Done()
 		return ctx.Err()
+	}
+	if f.engineCut {
+		return fmt.Errorf("observe stack %s: read response: %w", stack, io.ErrUnexpectedEOF)
 	}
 	if f.unhealthy[v] {
 		return fmt.Errorf("service %s_app: task failed: unhealthy container (healthcheck failed)", stack)

@@ -92,6 +92,19 @@ var _ = Describe("Runner.Run with a fake Swarm", func() {
 		}, NodeTimeout(30*time.Second))
 	})
 
+	Context("when the engine fails under the run", func() {
+		It("aborts the run, naming the engine, instead of judging the recipe", func(ctx SpecContext) {
+			fake.engineCut = true
+			req.Spec.Tiers = []v1.Tier{{Name: v1.TierInstall}, {Name: v1.TierBackup}}
+			run, err := r.Run(ctx, req)
+			Expect(r.WaitTeardowns(ctx)).To(Succeed())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(run.Verdict).To(Equal(v1.VerdictAborted))
+			Expect(run.Message).To(HavePrefix("the Docker engine failed during install: "))
+			Expect(reasonOf(run, v1.TierBackup)).To(HavePrefix("run aborted: the Docker engine failed"))
+		}, NodeTimeout(10*time.Second))
+	})
+
 	Context("when a tier outlives its timeout", func() {
 		It("fails it as timed out and goes on to teardown", func(ctx SpecContext) {
 			fake.hang["1.0.0+1.0"] = true

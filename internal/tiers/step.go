@@ -7,6 +7,7 @@ import (
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 // runStep executes one planned tier and appends its result to the record.
@@ -95,6 +96,9 @@ func (x *execution) execute(ctx, runCtx context.Context, s Step) v1.TierResult {
 		res.Result, res.Reason = v1.ResultFailed, fmt.Sprintf("timed out after %s (the run's timeout)", x.req.Spec.Timeout)
 	case tierCtx.Err() != nil && errors.Is(tierCtx.Err(), context.DeadlineExceeded):
 		res.Result, res.Reason = v1.ResultFailed, fmt.Sprintf("timed out after %s", v1.Duration{Duration: timeout})
+	case swarm.IsEngineFailure(err):
+		// The engine failed, not the recipe: the run ends Aborted and is retried later.
+		res.Result, res.Reason = v1.ResultFailed, x.abort(fmt.Sprintf("the Docker engine failed during %s: %v", name, err))
 	default:
 		res.Result, res.Reason = v1.ResultFailed, err.Error()
 	}
