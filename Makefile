@@ -66,6 +66,11 @@ clean: ## Remove build output (not the demo state in .state)
 .PHONY: test
 test: check-go ensure-swarm ## Run every test, unit and integration, as CI does (needs root on a fresh machine)
 	$(GO) test -tags integration -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory test-enginefault
+
+.PHONY: test-enginefault
+test-enginefault: check-go ensure-swarm ## Restart the Docker daemon under a test run (runs alone: it stops the machine's daemon)
+	$(GO) test -tags enginefault -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/enginefault/
 
 .PHONY: test-unit
 test-unit: check-go ## Run the unit tests only (no Docker needed)
@@ -89,6 +94,7 @@ lint: check-go ## Check formatting (gofmt), go vet (with and without the integra
 	  echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
+	$(GO) vet -tags enginefault ./test/enginefault/
 	$(GO) run ./cmd/ccci-controller validate $(RESOURCES_DIR) config/examples
 
 .PHONY: validate
