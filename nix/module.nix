@@ -37,6 +37,10 @@ let
     "--max-runs"
     (toString cfg.maxRuns)
   ]
+  ++ builtins.concatMap (node: [
+    "--node-endpoint"
+    "${node}=${cfg.nodeEndpoints.${node}}"
+  ]) (builtins.attrNames cfg.nodeEndpoints)
   ++ tokenArgs
   ++ cfg.extraArgs;
 
@@ -147,6 +151,21 @@ in
       type = lib.types.ints.positive;
       default = 1;
       description = "How many test runs may run at once (each deploys throw-away stacks).";
+    };
+
+    nodeEndpoints = lib.mkOption {
+      type = lib.types.attrsOf lib.types.str;
+      default = { };
+      example = {
+        worker1 = "ssh://ccci@worker1.example.org";
+        worker2 = "tcp://10.0.0.12:2376";
+      };
+      description = ''
+        Engine endpoint of each node of a multi-node swarm, by the hostname `docker node ls`
+        shows: `unix://`, `tcp://` (TLS as DOCKER_CERT_PATH says) or `ssh://`. Exec, copy and
+        file checks of a task go to the endpoint of the node that runs it. Empty: a single-node
+        swarm.
+      '';
     };
 
     extraArgs = lib.mkOption {

@@ -47,6 +47,10 @@ type RecipeTestSpec struct {
 	// takes only a dump file from a volume. Optional. When unset, a marker file is written into
 	// the data the backup plan takes (the first whole volume it backs up).
 	Marker *Marker `json:"marker,omitempty"`
+	// Placement is added to the placement of every service of the run's test stacks, in
+	// Swarm's syntax, so that tests stay on the nodes meant for them (and off the warm apps').
+	// Optional.
+	Placement *Placement `json:"placement,omitempty"`
 	// KeepFailedStacks leaves the throw-away stacks of a failed tier in place for debugging
 	// instead of removing them. They carry the run label and are removed by the next garbage
 	// collection at start-up. Optional. Defaults to `false`.
@@ -66,6 +70,24 @@ type Marker struct {
 	// Read prints the stored markers; its stdout must contain $CCCI_MARKER, e.g. ["psql", "-tAc",
 	// "SELECT v FROM ci_marker"]. Required.
 	Read []string `json:"read"`
+}
+
+// Placement is Swarm placement for test stacks.
+type Placement struct {
+	// Constraints are Swarm placement constraints, such as node.hostname==mn3 or
+	// node.labels.ccci.test==true (an == or != between a node attribute and a value).
+	// Optional.
+	Constraints []string `json:"constraints,omitempty"`
+	// Preferences are Swarm placement preferences, such as {spread: node.labels.zone}.
+	// Optional.
+	Preferences []PlacementPreference `json:"preferences,omitempty"`
+}
+
+// PlacementPreference is a Swarm placement preference.
+type PlacementPreference struct {
+	// Spread spreads tasks evenly over the values of a node descriptor, such as
+	// node.labels.zone. Required.
+	Spread string `json:"spread"`
 }
 
 // MarkerEnv is the environment variable that carries the marker to Marker.Write and Marker.Read.

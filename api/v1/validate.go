@@ -83,7 +83,27 @@ func (r *RecipeTest) Validate() FieldErrors {
 	}
 	validatePositive(&errs, "spec.timeout", s.Timeout)
 	validateMarker(&errs, s.Marker)
+	validatePlacement(&errs, s.Placement)
 	return errs
+}
+
+// placementConstraint is Swarm's constraint syntax: a node attribute, == or !=, a value.
+var placementConstraint = regexp.MustCompile(`^\s*(node|engine)\.[A-Za-z0-9_.-]+\s*(==|!=)\s*\S+\s*$`)
+
+func validatePlacement(errs *FieldErrors, p *Placement) {
+	if p == nil {
+		return
+	}
+	for i, c := range p.Constraints {
+		if !placementConstraint.MatchString(c) {
+			errs.add(fmt.Sprintf("spec.placement.constraints[%d]", i), "%q is not a Swarm placement constraint (valid: e.g. node.hostname==mn3 or node.labels.ccci.test==true)", c)
+		}
+	}
+	for i, pr := range p.Preferences {
+		if !strings.HasPrefix(pr.Spread, "node.") && !strings.HasPrefix(pr.Spread, "engine.") {
+			errs.add(fmt.Sprintf("spec.placement.preferences[%d].spread", i), "%q is not a node descriptor (valid: e.g. node.labels.zone)", pr.Spread)
+		}
+	}
 }
 
 // composeServiceName matches a compose service key as the compose schema allows it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,12 +30,20 @@ type controllerOptions struct {
 	Labels []string
 	// Notify are the webhook notifications (--notify-url, surface.go).
 	Notify notifyOptions
+	// NodeEndpoints are the Engine endpoints of the swarm's nodes (--node-endpoint NODE=URL,
+	// repeatable; env CCCI_NODE_ENDPOINTS, comma-separated).
+	NodeEndpoints []string
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 1, "test runs at once")
 	o.Notify.addFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Labels, "label", nil, "extra label KEY=VALUE on every stack, service, secret and config deployed; garbage collection removes only leftover test stacks carrying all of them (repeatable)")
+	var fromEnv []string
+	if v := os.Getenv("CCCI_NODE_ENDPOINTS"); v != "" {
+		fromEnv = []string{v}
+	}
+	cmd.Flags().StringArrayVar(&o.NodeEndpoints, "node-endpoint", fromEnv, "Engine endpoint NODE=URL of a swarm node (the hostname docker node ls shows; unix://, tcp:// or ssh://), where exec, copy and file checks of its tasks go; repeatable (env CCCI_NODE_ENDPOINTS=NODE=URL,NODE=URL); DOCKER_HOST stays the manager's")
 }
 
 func (o *controllerOptions) labels() (map[string]string, error) {
@@ -76,6 +85,13 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("connect to Docker: %w", err)
+	}
+	endpoints, err := swarm.ParseNodeEndpoints(o.NodeEndpoints)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--node-endpoint: %w", err))
+	}
+	if err := sw.SetNodeEndpoints(endpoints); err != nil {
+		return nil, usageError(fmt.Errorf("--node-endpoint: %w", err))
 	}
 	c := &controller{store: st, objects: &controllers.Dir{Root: g.Resources}, swarm: sw}
 	c.recipes = &controllers.RecipeSources{Options: recipe.Options{CacheDir: filepath.Join(st.Dir(), "cache")}}

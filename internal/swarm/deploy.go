@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/docker/cli/cli/compose/convert"
 	composetypes "github.com/docker/cli/cli/compose/types"
@@ -34,6 +35,40 @@ type DeployOptions struct {
 	// Labels are extra labels put on every object the deploy creates (a test suite's id, say).
 	// Optional.
 	Labels map[string]string
+	// Placement is added to every service's placement (a RecipeTest's spec.placement, so test
+	// stacks stay on the nodes meant for them). Optional.
+	Placement Placement
+}
+
+// Placement is extra Swarm placement for every service of a stack.
+type Placement struct {
+	// Constraints in Swarm's syntax, such as node.labels.ccci.test==true.
+	Constraints []string
+	// Spread lists the descriptors of spread preferences, such as node.labels.zone.
+	Spread []string
+}
+
+// apply adds p to a service's task placement.
+func (p Placement) apply(spec *swarm.ServiceSpec) {
+	if len(p.Constraints) == 0 && len(p.Spread) == 0 {
+		return
+	}
+	if spec.TaskTemplate.Placement == nil {
+		spec.TaskTemplate.Placement = &swarm.Placement{}
+	}
+	// A copy: the converter's slices may share arrays with the loaded compose config.
+	cp := *spec.TaskTemplate.Placement
+	cp.Constraints, cp.Preferences = slices.Clone(cp.Constraints), slices.Clone(cp.Preferences)
+	spec.TaskTemplate.Placement = &cp
+	pl := &cp
+	for _, c := range p.Constraints {
+		if !slices.Contains(pl.Constraints, c) {
+			pl.Constraints = append(pl.Constraints, c)
+		}
+	}
+	for _, d := range p.Spread {
+		pl.Preferences = append(pl.Preferences, swarm.PlacementPreference{Spread: &swarm.SpreadOver{SpreadDescriptor: d}})
+	}
 }
 
 // SecretPolicy says how a missing external secret is generated.
@@ -77,7 +112,7 @@ func (c *Client) Deploy(ctx context.Context, s *Stack, opts DeployOptions) (Depl
 	if err := c.createObjects(ctx, s, objects, opts); err != nil {
 		return DeployResult{}, err
 	}
-	desired, err := c.convertServices(ctx, s, ns, opts.Version)
+	desired, err := c.convertServices(ctx, s, ns, opts.Version, opts.Placement)
 	if err != nil {
 		return DeployResult{}, err
 	}
@@ -117,13 +152,14 @@ func (c *Client) Deploy(ctx context.Context, s *Stack, opts DeployOptions) (Depl
 
 // convertServices runs the CLI's converter and adds abra's version label. The converter reads
 // secret and config ids from the daemon, so it runs after those objects exist.
-func (c *Client) convertServices(ctx context.Context, s *Stack, ns convert.Namespace, version string) (map[string]desiredService, error) {
+func (c *Client) convertServices(ctx context.Context, s *Stack, ns convert.Namespace, version string, placement Placement) (map[string]desiredService, error) {
 	specs, err := convert.Services(ctx, ns, isolatedLabels(s.Config), c.docker)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: convert services: %w", s.Name, err)
 	}
 	out := make(map[string]desiredService, len(specs))
 	for key, spec := range specs {
+		placement.apply(&spec)
 		want := spec
 		if version != "" {
 			want.Labels = withLabels(spec.Labels, map[string]string{v1.VersionLabel(s.Name): version})

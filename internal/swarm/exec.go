@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
@@ -31,12 +32,12 @@ type ExecResult struct {
 // container's environment. A non-zero exit is reported in ExitCode, not as an error.
 func (c *Client) Exec(ctx context.Context, stack, service string, cmd []string, env ...string) (ExecResult, error) {
 	var res ExecResult
-	err := c.withContainer(ctx, stack, service, func(id string) error {
-		exec, err := c.docker.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true})
+	err := c.withContainer(ctx, stack, service, func(engine *client.Client, id string) error {
+		exec, err := engine.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true})
 		if err != nil {
 			return err
 		}
-		attach, err := c.docker.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+		attach, err := engine.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
 		if err != nil {
 			return err
 		}
@@ -45,7 +46,7 @@ func (c *Client) Exec(ctx context.Context, stack, service string, cmd []string, 
 		if _, err := stdcopy.StdCopy(&stdout, &stderr, attach.Reader); err != nil {
 			return fmt.Errorf("read output: %w", err)
 		}
-		inspect, err := c.docker.ContainerExecInspect(ctx, exec.ID)
+		inspect, err := engine.ContainerExecInspect(ctx, exec.ID)
 		if err != nil {
 			return err
 		}
@@ -62,9 +63,9 @@ func (c *Client) Exec(ctx context.Context, stack, service string, cmd []string, 
 // caller closes it.
 func (c *Client) CopyFrom(ctx context.Context, stack, service, path string) (io.ReadCloser, error) {
 	var rc io.ReadCloser
-	err := c.withContainer(ctx, stack, service, func(id string) error {
+	err := c.withContainer(ctx, stack, service, func(engine *client.Client, id string) error {
 		var err error
-		rc, _, err = c.docker.CopyFromContainer(ctx, id, path)
+		rc, _, err = engine.CopyFromContainer(ctx, id, path)
 		return err
 	})
 	if err != nil {
@@ -77,8 +78,8 @@ func (c *Client) CopyFrom(ctx context.Context, stack, service, path string) (io.
 // nothing in the image (a scratch image has no test or sh): the Engine stats the path itself.
 func (c *Client) HasFile(ctx context.Context, stack, service, path string) (bool, error) {
 	found := false
-	err := c.withContainer(ctx, stack, service, func(id string) error {
-		_, err := c.docker.ContainerStatPath(ctx, id, path)
+	err := c.withContainer(ctx, stack, service, func(engine *client.Client, id string) error {
+		_, err := engine.ContainerStatPath(ctx, id, path)
 		if errdefs.IsNotFound(err) {
 			return nil
 		}
@@ -94,9 +95,9 @@ func (c *Client) HasFile(ctx context.Context, stack, service, path string) (bool
 // CopyTo extracts the tar stream into dstDir of a running container of the stack's service.
 // The stream is read once, so a container that stops midway is an error, not a retry.
 func (c *Client) CopyTo(ctx context.Context, stack, service, dstDir string, tar io.Reader) error {
-	id, err := c.runningContainer(ctx, stack, service)
+	engine, id, err := c.runningContainer(ctx, stack, service)
 	if err == nil {
-		err = c.docker.CopyToContainer(ctx, id, dstDir, tar, container.CopyToContainerOptions{})
+		err = engine.CopyToContainer(ctx, id, dstDir, tar, container.CopyToContainerOptions{})
 	}
 	if err != nil {
 		return fmt.Errorf("copy to %s in %s_%s: %w", dstDir, stack, service, err)
@@ -106,15 +107,15 @@ func (c *Client) CopyTo(ctx context.Context, stack, service, dstDir string, tar 
 
 // withContainer runs fn against a running container of the service, retrying while the
 // container is starting or restarting: the Engine answers 409 Conflict then.
-func (c *Client) withContainer(ctx context.Context, stack, service string, fn func(id string) error) error {
+func (c *Client) withContainer(ctx context.Context, stack, service string, fn func(engine *client.Client, id string) error) error {
 	ctx, cancel := context.WithTimeout(ctx, containerWait)
 	defer cancel()
 	for {
-		id, err := c.runningContainer(ctx, stack, service)
+		engine, id, err := c.runningContainer(ctx, stack, service)
 		if err != nil {
 			return err
 		}
-		err = fn(id)
+		err = fn(engine, id)
 		if err == nil || !errdefs.IsConflict(err) {
 			return err
 		}
@@ -126,9 +127,9 @@ func (c *Client) withContainer(ctx context.Context, stack, service string, fn fu
 	}
 }
 
-// runningContainer waits for a task of the service that Swarm reports running and returns its
-// container id. Tasks run on this node: the controller drives a single-node swarm.
-func (c *Client) runningContainer(ctx context.Context, stack, service string) (string, error) {
+// runningContainer waits for a task of the service that Swarm reports running and returns the
+// engine of the node that runs it (see SetNodeEndpoints) and its container id.
+func (c *Client) runningContainer(ctx context.Context, stack, service string) (*client.Client, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, containerWait)
 	defer cancel()
 	name := stack + "_" + service
@@ -136,16 +137,20 @@ func (c *Client) runningContainer(ctx context.Context, stack, service string) (s
 	for {
 		tasks, err := c.docker.TaskList(ctx, swarm.TaskListOptions{Filters: f})
 		if err != nil && ctx.Err() == nil {
-			return "", fmt.Errorf("list tasks of %s: %w", name, err)
+			return nil, "", fmt.Errorf("list tasks of %s: %w", name, err)
 		}
 		for _, t := range tasks {
 			if t.Status.State == swarm.TaskStateRunning && t.Status.ContainerStatus != nil && t.Status.ContainerStatus.ContainerID != "" {
-				return t.Status.ContainerStatus.ContainerID, nil
+				engine, _, err := c.engineFor(ctx, t.NodeID)
+				if err != nil {
+					return nil, "", fmt.Errorf("service %s: %w", name, err)
+				}
+				return engine, t.Status.ContainerStatus.ContainerID, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("no running task of service %s after %s", name, containerWait)
+			return nil, "", fmt.Errorf("no running task of service %s after %s", name, containerWait)
 		case <-time.After(pollInterval):
 		}
 	}

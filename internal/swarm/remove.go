@@ -54,11 +54,7 @@ func (c *Client) Remove(ctx context.Context, stack string, withVolumes bool) err
 		}
 	}
 	if withVolumes {
-		vols, err := c.docker.VolumeList(ctx, volume.ListOptions{Filters: f})
-		errs = append(errs, wrap(err, "list volumes of stack %s", stack))
-		for _, vol := range vols.Volumes {
-			errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.VolumeRemove(ctx, vol.Name, false) }, "remove volume %q", vol.Name))
-		}
+		errs = append(errs, c.removeVolumes(ctx, stack))
 	}
 	return errors.Join(errs...)
 }
@@ -70,13 +66,22 @@ func (c *Client) RemoveData(ctx context.Context, stack string) error {
 	if err := c.RemoveServices(ctx, stack); err != nil {
 		return err
 	}
-	vols, err := c.docker.VolumeList(ctx, volume.ListOptions{Filters: stackFilter(stack)})
-	if err != nil {
-		return fmt.Errorf("list volumes of stack %s: %w", stack, err)
-	}
+	return c.removeVolumes(ctx, stack)
+}
+
+// removeVolumes removes the stack's volumes on every node's engine: volumes are node-local, and
+// each node that ran a task of the stack has its own.
+func (c *Client) removeVolumes(ctx context.Context, stack string) error {
 	var errs []error
-	for _, vol := range vols.Volumes {
-		errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.VolumeRemove(ctx, vol.Name, false) }, "remove volume %q", vol.Name))
+	for _, engine := range c.engines() {
+		vols, err := engine.VolumeList(ctx, volume.ListOptions{Filters: stackFilter(stack)})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list volumes of stack %s: %w", stack, err))
+			continue
+		}
+		for _, vol := range vols.Volumes {
+			errs = append(errs, c.retryInUse(ctx, func() error { return engine.VolumeRemove(ctx, vol.Name, false) }, "remove volume %q", vol.Name))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -103,7 +108,16 @@ func (c *Client) waitContainersGone(ctx context.Context, stack string) error {
 	ctx, cancel := context.WithTimeout(ctx, removeWait)
 	defer cancel()
 	for {
-		ctrs, err := c.docker.ContainerList(ctx, container.ListOptions{All: true, Filters: stackFilter(stack)})
+		// Every node's engine: a task's container lives on the node that ran it.
+		var ctrs []container.Summary
+		var err error
+		for _, engine := range c.engines() {
+			var some []container.Summary
+			if some, err = engine.ContainerList(ctx, container.ListOptions{All: true, Filters: stackFilter(stack)}); err != nil {
+				break
+			}
+			ctrs = append(ctrs, some...)
+		}
 		if err == nil && len(ctrs) == 0 {
 			return nil
 		}

@@ -33,7 +33,7 @@ func (x *execution) deploy(ctx context.Context, l *tierLog, t *tree, role StackR
 	l.Printf("deploying stack %s at %s (compose files %s)", name, t.label(), strings.Join(t.contents.ComposeFiles, ":"))
 	res, err := x.r.swarm.Deploy(ctx, st, swarm.DeployOptions{
 		Version: t.tag, Role: v1.RoleTest, RunID: x.req.RunID, CreateMissingNetworks: true,
-		Secrets: secrets, Labels: x.r.opts.Labels,
+		Secrets: secrets, Labels: x.r.opts.Labels, Placement: placementOf(x.req.Spec.Placement),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s to stack %s: %w", t.label(), name, err)
@@ -91,4 +91,16 @@ func expectedVersion(t *tree, st *swarm.Stack) string {
 		return services[i].Labels[v1.VersionLabel(st.Name)]
 	}
 	return ""
+}
+
+// placementOf turns spec.placement into the deploy's placement.
+func placementOf(p *v1.Placement) swarm.Placement {
+	if p == nil {
+		return swarm.Placement{}
+	}
+	out := swarm.Placement{Constraints: p.Constraints}
+	for _, pr := range p.Preferences {
+		out.Spread = append(out.Spread, pr.Spread)
+	}
+	return out
 }
