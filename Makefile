@@ -67,6 +67,11 @@ clean: ## Remove build output (not the demo state in .state)
 test: check-go ensure-swarm ## Run every test, unit and integration, as CI does (needs root on a fresh machine)
 	$(GO) test -tags integration -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory test-enginefault
+	$(MAKE) --no-print-directory test-multinode
+
+.PHONY: test-multinode
+test-multinode: check-go ensure-swarm ## Run the suite on a real 3-node swarm built from ../shared/multinode (torn down afterwards)
+	$(GO) test -tags multinode -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/multinode/
 
 .PHONY: test-enginefault
 test-enginefault: check-go ensure-swarm ## Restart the Docker daemon under a test run (runs alone: it stops the machine's daemon)
@@ -95,6 +100,7 @@ lint: check-go ## Check formatting (gofmt), go vet (with and without the integra
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 	$(GO) vet -tags enginefault ./test/enginefault/
+	$(GO) vet -tags multinode ./test/multinode/
 	$(GO) run ./cmd/ccci-controller validate $(RESOURCES_DIR) config/examples
 
 .PHONY: validate

@@ -20,7 +20,8 @@ func IsEngineFailure(err error) bool {
 	if err == nil {
 		return false
 	}
-	return client.IsErrConnectionFailed(err) || errdefs.IsUnavailable(err) ||
+	var down *NodeDownError
+	return errors.As(err, &down) || client.IsErrConnectionFailed(err) || errdefs.IsUnavailable(err) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

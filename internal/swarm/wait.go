@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/docker/docker/api/types/swarm"
 )
 
 // maxTaskFailures is how many tasks of the current spec may end before a service is judged
@@ -37,6 +39,9 @@ func (c *Client) WaitConverged(ctx context.Context, stack string, timeout time.D
 				return nil
 			}
 			if err := cannotConverge(st); err != nil {
+				return err
+			}
+			if err := c.nodeDown(ctx, stack); err != nil {
 				return err
 			}
 		case ctx.Err() == nil:
@@ -100,4 +105,47 @@ func describe(st StackState) string {
 		return "no observation"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// NodeDownError says a node that ran a task of the stack is Down: the stack cannot converge
+// there until the node is back, and it is the infrastructure that failed, not the stack.
+type NodeDownError struct {
+	// Node is the node's hostname; Stack the stack whose task it ran.
+	Node, Stack string
+}
+
+func (e *NodeDownError) Error() string {
+	return fmt.Sprintf("node %s, which runs a task of stack %s, is down", e.Node, e.Stack)
+}
+
+// nodeDown returns a *NodeDownError when a node that ran a task of the stack is Down. It asks
+// only on a multi-node swarm (node endpoints set) and only while the stack is not converged,
+// so a healthy observation keeps its two calls.
+func (c *Client) nodeDown(ctx context.Context, stack string) error {
+	if c.nodes == nil {
+		return nil
+	}
+	nodes, err := c.docker.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return fmt.Errorf("list nodes: %w", err)
+	}
+	down := map[string]string{}
+	for _, n := range nodes {
+		if n.Status.State == swarm.NodeStateDown {
+			down[n.ID] = n.Description.Hostname
+		}
+	}
+	if len(down) == 0 {
+		return nil
+	}
+	tasks, err := c.docker.TaskList(ctx, swarm.TaskListOptions{Filters: stackFilter(stack)})
+	if err != nil {
+		return fmt.Errorf("list tasks: %w", err)
+	}
+	for _, t := range tasks {
+		if host, ok := down[t.NodeID]; ok {
+			return &NodeDownError{Node: host, Stack: stack}
+		}
+	}
+	return nil
 }

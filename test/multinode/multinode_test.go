@@ -1,0 +1,270 @@
+//go:build multinode
+
+package multinode
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/test/fixtures"
+)
+
+func TestMultinode(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Multi-node Suite")
+}
+
+var (
+	rig      string // shared/multinode
+	manager  *client.Client
+	binary   string
+	suiteID  string
+	testNode = "mn3" // the node labelled for tests
+)
+
+func endpoint(node string) string { return "unix:///run/" + node + ".sock" }
+
+// rigCmd runs one of the rig's scripts.
+func rigCmd(ctx context.Context, script string, args ...string) {
+	cmd := exec.CommandContext(ctx, filepath.Join(rig, script), args...)
+	cmd.Env = append(os.Environ(), "MN_HEARTBEAT=1s", "MN_IMAGES="+strings.Join(sampleImages(), " "))
+	out, err := cmd.CombinedOutput()
+	GinkgoWriter.Printf("$ %s %v\n%s", script, args, out)
+	Expect(err).NotTo(HaveOccurred(), "%s %v: %s", script, args, out)
+}
+
+func sampleImages() []string {
+	var out []string
+	for _, v := range fixtures.SampleImageVersions {
+		out = append(out, fixtures.SampleImage(v))
+	}
+	return out
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	rig = os.Getenv("CCCI_MULTINODE")
+	if rig == "" {
+		rig = filepath.Join(fixtures.RepoRoot(), "..", "shared", "multinode")
+	}
+	_, err := os.Stat(filepath.Join(rig, "make-swarm.sh"))
+	Expect(err).NotTo(HaveOccurred(), "the multi-node rig is missing at %s (set CCCI_MULTINODE)", rig)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	suiteID = hex.EncodeToString(b)
+
+	By("building the images, the controller and the 3-node rig")
+	Expect(fixtures.BuildSampleImages(ctx)).To(Succeed())
+	binary = filepath.Join(GinkgoT().TempDir(), "ccci-controller")
+	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/ccci-controller")
+	build.Dir = fixtures.RepoRoot()
+	out, err := build.CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), string(out))
+	rigCmd(ctx, "teardown.sh")
+	DeferCleanup(func(ctx SpecContext) { rigCmd(ctx, "teardown.sh") }, NodeTimeout(2*time.Minute))
+	rigCmd(ctx, "make-swarm.sh", "3")
+	manager, err = client.NewClientWithOpts(client.WithHost(endpoint("mn1")), client.WithAPIVersionNegotiation())
+	Expect(err).NotTo(HaveOccurred())
+
+	By("labelling mn3 for tests and draining the manager, mn1")
+	for _, n := range []struct{ node, arg string }{{testNode, "--label-add=ccci.test=true"}, {"mn1", "--availability=drain"}} {
+		cmd := exec.CommandContext(ctx, "docker", "-H", endpoint("mn1"), "node", "update", n.arg, n.node)
+		out, err := cmd.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+	}
+}, NodeTimeout(8*time.Minute))
+
+// world is one spec's resources and state, against the rig's manager with every endpoint.
+type world struct{ dir, stack string }
+
+func newWorld(tiers string) *world {
+	w := &world{dir: GinkgoT().TempDir(), stack: "warm_mn_" + suiteID}
+	repo, err := fixtures.SampleRecipe(filepath.Join(w.dir, "recipe"))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(os.MkdirAll(filepath.Join(w.dir, "resources"), 0o755)).To(Succeed())
+	Expect(os.WriteFile(filepath.Join(w.dir, "resources", "mn.yaml"), []byte(fmt.Sprintf(`apiVersion: ccci.commoninternet.net/v1
+kind: RecipeTest
+metadata:
+  name: mn
+spec:
+  recipe: mn
+  source:
+    git: %s
+  env:
+    DOMAIN: "{{ .Stack }}.test.example.org"
+  tiers:
+%s
+  placement:
+    constraints: ["node.labels.ccci.test==true"]
+  timeout: 10m
+---
+apiVersion: ccci.commoninternet.net/v1
+kind: WarmCanonical
+metadata:
+  name: mn
+spec:
+  version: "1.1.0+1.1"
+  stack: %s
+  timeout: 3m
+`, repo, tiers, w.stack)), 0o644)).To(Succeed())
+	DeferCleanup(func(ctx SpecContext) {
+		cmd := exec.CommandContext(ctx, "docker", "-H", endpoint("mn1"), "stack", "rm", w.stack)
+		_, _ = cmd.CombinedOutput()
+	}, NodeTimeout(2*time.Minute))
+	return w
+}
+
+// ccci runs a command against the rig's manager, with every node's endpoint.
+func (w *world) ccci(ctx context.Context, args ...string) (string, string, int) {
+	full := []string{"--resources", filepath.Join(w.dir, "resources"), "--state", filepath.Join(w.dir, "state"), args[0]}
+	if args[0] != "plan" {
+		full = append(full, "--label", v1.LabelTestSuite+"="+suiteID)
+		for _, n := range []string{"mn1", "mn2", "mn3"} {
+			full = append(full, "--node-endpoint", n+"="+endpoint(n))
+		}
+	}
+	cmd := exec.CommandContext(ctx, binary, append(full, args[1:]...)...)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+endpoint("mn1"))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		Expect(err).NotTo(HaveOccurred())
+	}
+	GinkgoWriter.Printf("$ ccci %s -> %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
+	return out.String(), errOut.String(), code
+}
+
+// placementWatch records, from the manager, the node of every task of the suite's test runs
+// while it runs.
+type placementWatch struct {
+	mu    sync.Mutex
+	nodes map[string]bool
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+func watchTestTasks(ctx context.Context) *placementWatch {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &placementWatch{nodes: map[string]bool{}, stop: cancel, done: make(chan struct{})}
+	hostnames := map[string]string{}
+	go func() {
+		defer close(p.done)
+		for ctx.Err() == nil {
+			tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelRun))})
+			if err == nil {
+				for _, t := range tasks {
+					if t.NodeID == "" {
+						continue
+					}
+					if _, ok := hostnames[t.NodeID]; !ok {
+						if n, _, err := manager.NodeInspectWithRaw(ctx, t.NodeID); err == nil {
+							hostnames[t.NodeID] = n.Description.Hostname
+						}
+					}
+					p.mu.Lock()
+					p.nodes[hostnames[t.NodeID]] = true
+					p.mu.Unlock()
+				}
+			}
+			time.Sleep(200 * time.Millisecond) // a sampling period, not a synchronisation
+		}
+	}()
+	return p
+}
+
+func (p *placementWatch) seen() []string {
+	p.stop()
+	<-p.done
+	var out []string
+	for n := range p.nodes {
+		out = append(out, n)
+	}
+	return out
+}
+
+var _ = Describe("the controller on a 3-node swarm with the manager drained", Ordered, func() {
+	It("tests through the worker's endpoint, backup and restore included, keeps tests on their node, and promotes", func(ctx SpecContext) {
+		w := newWorld("    - name: install\n    - name: upgrade\n      from: previous\n    - name: backup\n    - name: restore")
+		watch := watchTestTasks(ctx)
+		out, errOut, code := w.ccci(ctx, "sweep")
+		Expect(code).To(Equal(0), out+errOut)
+		Expect(out).To(MatchRegexp(`(?m)^mn\s.*PROMOTED`))
+		Expect(watch.seen()).To(ConsistOf(testNode), "every test task ran on the node labelled ccci.test")
+
+		By("reading Swarm: the warm app runs 1.1.0+1.1 on a worker")
+		svc, _, err := manager.ServiceInspectWithRaw(ctx, w.stack+"_app", swarm.ServiceInspectOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(svc.Spec.Labels[v1.VersionLabel(w.stack)]).To(Equal("1.1.0+1.1"))
+		Expect(svc.Spec.TaskTemplate.Placement).To(SatisfyAny(BeNil(), HaveField("Constraints", BeEmpty())), "spec.placement is for test stacks only")
+	}, NodeTimeout(10*time.Minute))
+
+	It("aborts a run whose node crashed, and passes the same ref once the node is back", func(ctx SpecContext) {
+		w := newWorld("    - name: install\n    - name: backup\n    - name: restore")
+		type result struct {
+			stderr string
+			code   int
+		}
+		done := make(chan result, 1)
+		go func() {
+			defer GinkgoRecover()
+			_, errOut, code := w.ccci(ctx, "trigger", "recipetest/mn", "--ref", "1.1.0+1.1")
+			done <- result{errOut, code}
+		}()
+		By("crashing mn3 once the run's task is running there")
+		Eventually(func() int {
+			tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelRun), filters.Arg("desired-state", "running"))})
+			if err != nil {
+				return 0
+			}
+			running := 0
+			for _, t := range tasks {
+				if t.Status.State == swarm.TaskStateRunning {
+					running++
+				}
+			}
+			return running
+		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(200 * time.Millisecond).Should(BeNumerically(">", 0))
+		rigCmd(ctx, "node-ctl.sh", "crash", "3")
+		var r result
+		Eventually(done).WithContext(ctx).WithTimeout(5 * time.Minute).Should(Receive(&r))
+		Expect(r.code).To(Equal(1))
+		Expect(r.stderr).To(ContainSubstring("was aborted, not judged"))
+
+		By("starting mn3 again: the same ref passes")
+		rigCmd(ctx, "node-ctl.sh", "start", "3")
+		Eventually(func() swarm.NodeState {
+			nodes, err := manager.NodeList(ctx, swarm.NodeListOptions{})
+			if err != nil {
+				return ""
+			}
+			for _, n := range nodes {
+				if n.Description.Hostname == testNode {
+					return n.Status.State
+				}
+			}
+			return ""
+		}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal(swarm.NodeStateReady))
+		out, errOut, code := w.ccci(ctx, "trigger", "recipetest/mn", "--ref", "1.1.0+1.1")
+		Expect(code).To(Equal(0), out+errOut)
+	}, NodeTimeout(12*time.Minute))
+})
