@@ -52,14 +52,48 @@ type SweepLine struct {
 	Err error
 }
 
-// Sweep converges every WarmCanonical in turn, calling each as soon as its line is known, and
+// DependencyOrder orders WarmCanonical names so that each comes after the ones its
+// spec.dependsOn names (a fresh host's chain converges in one pass); otherwise by name. Names
+// on a cycle (invalid, Stalled) keep their place.
+func DependencyOrder(objects Objects, names []string) []string {
+	deps := map[string][]string{}
+	for _, n := range names {
+		if obj, err := objects.Get(kindWarmCanonical, n); err == nil {
+			if wc, ok := obj.(*v1.WarmCanonical); ok && wc != nil {
+				deps[n] = wc.Spec.DependsOn
+			}
+		}
+	}
+	var out []string
+	state := map[string]int{}
+	var visit func(string)
+	visit = func(n string) {
+		if state[n] != 0 {
+			return
+		}
+		state[n] = 1
+		for _, d := range deps[n] {
+			if _, known := deps[d]; known {
+				visit(d)
+			}
+		}
+		state[n] = 2
+		out = append(out, n)
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return out
+}
+
+// Sweep converges every WarmCanonical in turn, in dependency order, calling each as soon as its line is known, and
 // reports whether any failed.
 func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine)) (failed bool, err error) {
 	names, err := r.Objects.List(kindWarmCanonical)
 	if err != nil {
 		return true, err
 	}
-	for _, n := range names {
+	for _, n := range DependencyOrder(r.Objects, names) {
 		start := time.Now()
 		out, err := r.Converge(ctx, n, false)
 		l := SweepLine{Outcome: out, Duration: time.Since(start), Err: err}

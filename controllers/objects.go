@@ -157,3 +157,47 @@ func GatedBy(objects Objects, recipeTest string) []string {
 	}
 	return out
 }
+
+// dependencyNotReady says which WarmCanonical of wc's spec.dependsOn is not Ready=True, and
+// why, reading each one's stored status; "" when all are.
+func (r *WarmCanonicalReconciler) dependencyNotReady(wc *v1.WarmCanonical) string {
+	for _, d := range wc.Spec.DependsOn {
+		var st v1.WarmCanonicalStatus
+		found, err := r.Store.Get(v1.KindWarmCanonical, d, &st)
+		if err != nil || !found {
+			return fmt.Sprintf("dependency %s is not Ready: it has no status yet", d)
+		}
+		ready, ok := st.Conditions.Get(v1.ConditionReady)
+		if !ok || ready.Status != v1.ConditionTrue {
+			return fmt.Sprintf("dependency %s is not Ready (%s: %s)", d, ready.Reason, ready.Message)
+		}
+	}
+	return ""
+}
+
+// Dependents returns the names of the WarmCanonicals whose spec.dependsOn names name, sorted.
+func Dependents(objects Objects, name string) []string {
+	names, err := objects.List(v1.KindWarmCanonical)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		obj, err := objects.Get(v1.KindWarmCanonical, n)
+		wc, ok := obj.(*v1.WarmCanonical)
+		if err == nil && ok && wc != nil && slices.Contains(wc.Spec.DependsOn, name) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// wakeDependents enqueues the dependents of name: its Ready changed, so theirs may.
+func (r *WarmCanonicalReconciler) wakeDependents(name string) {
+	if r.Wake == nil {
+		return
+	}
+	for _, d := range Dependents(r.Objects, name) {
+		r.Wake(reconcile.Request{Kind: v1.KindWarmCanonical, Name: d})
+	}
+}

@@ -106,6 +106,9 @@ type PlanInput struct {
 	Force bool
 	// Gate is the test gate of Desired.
 	Gate Gate
+	// Dependency says which WarmCanonical of spec.dependsOn is not Ready, and why; empty when
+	// every one is.
+	Dependency string
 }
 
 // Plan is the decision for one WarmCanonical.
@@ -188,6 +191,9 @@ func Decide(in PlanInput) Plan {
 			reason = ready.Reason
 		}
 		return p.with(ActionConverged, reason, fmt.Sprintf("%s runs %s and is converged", "the warm app", in.Desired))
+	case in.Dependency != "":
+		// Step 5b: something must be deployed, and a dependency is not Ready.
+		return p.with(ActionHeld, v1.ReasonDependencyNotReady, in.Dependency)
 	case in.Observed.Version == in.Desired && st.LastAttemptedVersion == in.Desired && promoting(st):
 		// A promotion was interrupted before convergence: deploying again is a no-op on
 		// Swarm when nothing changed, and waiting resumes it.

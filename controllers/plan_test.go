@@ -170,6 +170,19 @@ var _ = Describe("Decide", func() {
 	)
 })
 
+var _ = Describe("Decide with dependencies", func() {
+	It("holds a deploy while a dependency is not Ready, and leaves a converged app alone", func() {
+		held := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Dependency: "dependency proxy is not Ready (TestsFailed: red)",
+			Gate: controllers.Gate{State: controllers.GatePassed, RunID: "r"}})
+		Expect(held.Action).To(Equal(controllers.ActionHeld))
+		Expect(held.Reason).To(Equal(v1.ReasonDependencyNotReady))
+		Expect(held.Message).To(Equal("dependency proxy is not Ready (TestsFailed: red)"))
+		converged := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Dependency: "dependency proxy is not Ready",
+			Observed: controllers.Observed{Version: v11, Services: 1, Converged: true}})
+		Expect(converged.Action).To(Equal(controllers.ActionConverged))
+	})
+})
+
 var _ = Describe("GateFor", func() {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { t := t0.Add(d); return &t }

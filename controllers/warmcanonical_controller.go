@@ -31,6 +31,9 @@ type WarmCanonicalReconciler struct {
 	Runs *RunPool
 	// Now is the clock. Optional. Defaults to time.Now.
 	Now func() time.Time
+	// Wake enqueues an object; a WarmCanonical whose Ready changed wakes its dependents
+	// (spec.dependsOn) through it. Optional: one-shot commands sweep in dependency order.
+	Wake func(reconcile.Request)
 
 	forced   sync.Map // name → struct{}: the next reconcile of name is forced
 	acks     acks     // triggers to acknowledge in status (acknowledge.go)
@@ -58,6 +61,8 @@ type Outcome struct {
 	RequeueAfter time.Duration
 	// Acknowledged lists the trigger tokens this reconcile handled (see Acknowledge).
 	Acknowledged []string
+	// ReadyChanged is true when the reconcile changed the Ready condition's status or reason.
+	ReadyChanged bool
 }
 
 // Force makes the next reconcile of name retry a failed version.
@@ -69,6 +74,9 @@ func (r *WarmCanonicalReconciler) Reconcile(ctx context.Context, req reconcile.R
 	out, err := r.ReconcileOnce(ctx, req.Name, force)
 	// Settled: anything but a wait for a run; a wait without a run is the pause after an
 	// aborted run, which a waiting trigger hears about now rather than minutes later.
+	if out.ReadyChanged {
+		r.wakeDependents(req.Name)
+	}
 	r.outcomes.handled(req.Name, out.Acknowledged)
 	if out.Result != ResultTesting || out.RunID == "" {
 		r.outcomes.settle(req.Name, out, err)
@@ -96,6 +104,7 @@ func (r *WarmCanonicalReconciler) ReconcileOnce(ctx context.Context, name string
 		logr.FromContextOrDiscard(ctx).Error(gerr, "Unreadable status, starting afresh")
 	}
 	saved := cloneStatus(st)
+	before := cloneStatus(st)
 	acked := r.acks.apply(name, &st.LastHandledReconcileAt)
 	// Status is patched in one place on the way out, whatever path the reconcile took.
 	defer func() {
@@ -103,6 +112,9 @@ func (r *WarmCanonicalReconciler) ReconcileOnce(ctx context.Context, name string
 			err = errors.Join(err, perr)
 		}
 		out.Desired, out.Deployed, out.Acknowledged = st.DesiredVersion, st.DeployedVersion, acked
+		was, _ := before.Conditions.Get(v1.ConditionReady)
+		is, _ := st.Conditions.Get(v1.ConditionReady)
+		out.ReadyChanged = was.Status != is.Status || was.Reason != is.Reason
 	}()
 	return r.reconcile(ctx, name, force, &st, &saved)
 }
@@ -183,6 +195,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		Rollback: wc.Spec.RollbackEnabled(),
 		Desired:  desired, Observed: obs, Status: *st, Force: force,
 		EnvChanged: envChanged(rec, recorded, obs.Version, wc.Spec.Env),
+		Dependency: r.dependencyNotReady(wc),
 	}
 	if in.Gate, err = r.gate(rt, desired, commit, *st); err != nil {
 		out.Result, out.Message = ResultError, err.Error()

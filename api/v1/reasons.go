@@ -38,6 +38,9 @@ const (
 	ReasonDeployFailed = "DeployFailed"
 	// ReasonProgressing: a reconcile is in progress.
 	ReasonProgressing = "Progressing"
+	// ReasonDependencyNotReady: a WarmCanonical of spec.dependsOn is not Ready, so nothing is
+	// deployed or promoted.
+	ReasonDependencyNotReady = "DependencyNotReady"
 	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
 	ReasonDataMode = "DataMode"
 )

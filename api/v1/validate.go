@@ -148,6 +148,19 @@ func (w *WarmCanonical) Validate() FieldErrors {
 	}
 	validatePositive(&errs, "spec.interval", s.Interval)
 	validatePositive(&errs, "spec.timeout", s.Timeout)
+	seen := map[string]bool{}
+	for i, d := range s.DependsOn {
+		p := fmt.Sprintf("spec.dependsOn[%d]", i)
+		switch {
+		case !IsDNS1123Label(d):
+			errs.add(p, "%q is not a WarmCanonical name (%s)", d, validName)
+		case d == w.Metadata.Name:
+			errs.add(p, "%q is the object itself (valid: the name of another WarmCanonical)", d)
+		case seen[d]:
+			errs.add(p, "%q is listed twice (valid: each dependency once)", d)
+		}
+		seen[d] = true
+	}
 	return errs
 }
 

@@ -58,6 +58,11 @@ type WarmCanonicalSpec struct {
 	// Suspend stops reconciling this app (reason Suspended) until set back to false.
 	// Optional. Defaults to `false`.
 	Suspend bool `json:"suspend,omitempty"`
+	// DependsOn names WarmCanonicals that must be Ready before this app is deployed or
+	// promoted (traefik before every web app, keycloak before an SSO app); until then it is
+	// Ready=False, reason DependencyNotReady. An app already converged at its version is left
+	// alone. A missing name or a cycle is a validation error. Optional.
+	DependsOn []string `json:"dependsOn,omitempty"`
 }
 
 // WarmCanonicalStatus is the observed state of a WarmCanonical, kept in the state directory.

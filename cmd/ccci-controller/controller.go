@@ -115,7 +115,7 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 
 // finishWait bounds how long a command waits at exit for the test stacks of finished runs to
 // be removed; what is left then is collected at the next start.
-const finishWait = 3 * time.Minute
+const finishWait = time.Minute
 
 // finish waits for the background teardowns of finished runs, on a context of its own: an
 // interrupted command still cleans up what it can.
@@ -127,7 +127,7 @@ func (c *controller) finish() {
 
 // wake sets where finished runs and RecipeTest reconciles send the objects to reconcile.
 func (c *controller) wake(f func(reconcile.Request)) {
-	c.pool.Wake, c.rt.Wake = f, f
+	c.pool.Wake, c.rt.Wake, c.wc.Wake = f, f, f
 }
 
 // collectGarbage removes the throw-away stacks a killed process left behind.

@@ -2,6 +2,9 @@ package resources
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
@@ -28,7 +31,7 @@ func Load(paths ...string) (*Set, []error) {
 			errs = append(errs, e)
 		}
 	}
-	return set, errs
+	return set, append(errs, set.checkDependencies()...)
 }
 
 // add records one document and returns its problems.
@@ -75,4 +78,65 @@ func Digests(file string, data []byte) map[v1.Key]string {
 		}
 	}
 	return out
+}
+
+// checkDependencies reports every WarmCanonical whose spec.dependsOn names no WarmCanonical, and
+// every one on a cycle, naming the whole cycle; those objects are marked invalid (Stalled), as
+// an order that cannot be met is the operator's to fix.
+func (s *Set) checkDependencies() []error {
+	var errs []error
+	wcs := map[string]*v1.WarmCanonical{}
+	for _, w := range s.WarmCanonicals() {
+		wcs[w.Metadata.Name] = w
+	}
+	fail := func(name, field, format string, args ...any) {
+		k := v1.Key{Kind: v1.KindWarmCanonical, Name: name}
+		o := s.origins[k]
+		e := &v1.Error{File: o.File, Line: o.Line, Kind: v1.KindWarmCanonical, Name: name, Field: field, Detail: fmt.Sprintf(format, args...)}
+		errs = append(errs, e)
+		delete(s.objects, k)
+		s.markInvalid(k, e)
+	}
+	names := slices.Sorted(maps.Keys(wcs))
+	for _, n := range names {
+		for i, d := range wcs[n].Spec.DependsOn {
+			if _, ok := wcs[d]; !ok && !s.isInvalid(v1.Key{Kind: v1.KindWarmCanonical, Name: d}) {
+				fail(n, fmt.Sprintf("spec.dependsOn[%d]", i), "%q names no WarmCanonical (valid: one of %s)", d, strings.Join(names, ", "))
+			}
+		}
+	}
+	// Depth-first search; a back edge closes a cycle, reported on each of its members.
+	state := map[string]int{} // 0 new, 1 on the path, 2 done
+	var path []string
+	var visit func(string)
+	reported := map[string]bool{}
+	visit = func(n string) {
+		state[n] = 1
+		path = append(path, n)
+		for _, d := range wcs[n].Spec.DependsOn {
+			if _, ok := wcs[d]; !ok {
+				continue
+			}
+			switch state[d] {
+			case 0:
+				visit(d)
+			case 1:
+				cycle := append(slices.Clone(path[slices.Index(path, d):]), d)
+				for _, m := range cycle[:len(cycle)-1] {
+					if !reported[m] {
+						reported[m] = true
+						fail(m, "spec.dependsOn", "dependency cycle %s (valid: dependencies that end in an app depending on none)", strings.Join(cycle, " → "))
+					}
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		state[n] = 2
+	}
+	for _, n := range names {
+		if state[n] == 0 {
+			visit(n)
+		}
+	}
+	return errs
 }

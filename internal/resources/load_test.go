@@ -133,3 +133,26 @@ var _ = Describe("Digests", func() {
 		Expect(resources.Digests("f.yaml", []byte{0, 1, 2})).To(BeEmpty())
 	})
 })
+
+var _ = Describe("Load with dependsOn", func() {
+	It("rejects a missing dependency and a cycle, naming every object in it, and keeps the rest", func() {
+		dir := GinkgoT().TempDir()
+		doc := func(name, deps string) string {
+			return "apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: " + name + "\nspec:\n  dependsOn: " + deps + "\n"
+		}
+		Expect(os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(doc("app", "[proxy, sso]")), 0o644)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(dir, "b.yaml"), []byte(doc("proxy", "[edge]")), 0o644)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(doc("edge", "[proxy]")), 0o644)).To(Succeed())
+		Expect(os.WriteFile(filepath.Join(dir, "d.yaml"), []byte(doc("web", "[app]")), 0o644)).To(Succeed())
+		set, errs := resources.Load(dir)
+		Expect(messages(errs)).To(ConsistOf(
+			ContainSubstring(`a.yaml:1: WarmCanonical "app": spec.dependsOn[1]: "sso" names no WarmCanonical (valid: one of app, edge, proxy, web)`),
+			ContainSubstring(`b.yaml:1: WarmCanonical "proxy": spec.dependsOn: dependency cycle proxy → edge → proxy`),
+			ContainSubstring(`c.yaml:1: WarmCanonical "edge": spec.dependsOn: dependency cycle proxy → edge → proxy`),
+		))
+		_, ok := set.WarmCanonical("web")
+		Expect(ok).To(BeTrue(), "an app depending on an invalid one is itself valid: its reconcile says the dependency is not Ready")
+		_, ok = set.WarmCanonical("edge")
+		Expect(ok).To(BeFalse())
+	})
+})

@@ -120,3 +120,9 @@ func cmpString(a, b string) int {
 	}
 	return 0
 }
+
+// isInvalid reports whether a file defines key but its document is invalid.
+func (s *Set) isInvalid(key v1.Key) bool {
+	_, ok := s.invalid[key]
+	return ok
+}
