@@ -179,3 +179,8 @@ func (c *SwarmCluster) RemoveServices(ctx context.Context, stack string) error {
 	c.touch(stack)
 	return c.Client.RemoveServices(ctx, stack)
 }
+
+// NodeNames returns the hostname of every node by id; see swarm.Client.NodeNames.
+func (c *SwarmCluster) NodeNames(ctx context.Context) (map[string]string, error) {
+	return c.Client.NodeNames(ctx)
+}

@@ -230,3 +230,7 @@ func (t *fakeTester) Run(ctx context.Context, req tiers.Request) (v1.Run, error)
 	}
 	return run, nil
 }
+
+func (c *fakeCluster) NodeNames(context.Context) (map[string]string, error) {
+	return map[string]string{}, nil
+}

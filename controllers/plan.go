@@ -7,6 +7,7 @@ import (
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 // Action is what the next reconcile of a WarmCanonical does.
@@ -280,4 +281,33 @@ func major(from, to string) bool {
 		return false
 	}
 	return recipe.IsMajorBump(f, t)
+}
+
+// Move is a stateful service whose task landed on another node than before: its node-local
+// volumes stayed behind, so it runs on empty data.
+type Move struct {
+	// Service is the stack-scoped service; Volumes its named volumes.
+	Service string
+	Volumes []string
+	// From and To are the node ids before and after.
+	From, To string
+}
+
+// LocalityMoves compares a stack before and after a deploy: every service with named volumes
+// whose single task ran on one node and now runs on another. Services without volumes, with
+// several tasks, or new ones are free to move.
+func LocalityMoves(before, after swarm.StackState) []Move {
+	was := map[string]swarm.ServiceState{}
+	for _, s := range before.Services {
+		was[s.Name] = s
+	}
+	var out []Move
+	for _, s := range after.Services {
+		b, ok := was[s.Name]
+		if !ok || len(b.Volumes) == 0 || len(b.Nodes) != 1 || len(s.Nodes) != 1 || b.Nodes[0] == s.Nodes[0] {
+			continue
+		}
+		out = append(out, Move{Service: s.Name, Volumes: b.Volumes, From: b.Nodes[0], To: s.Nodes[0]})
+	}
+	return out
 }

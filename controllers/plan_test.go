@@ -8,6 +8,7 @@ import (
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 const (
@@ -262,4 +263,22 @@ var _ = Describe("GateFor", func() {
 		Expect(p.RunID).To(BeEmpty())
 		Expect(p.RetryAfter).To(Equal(time.Minute))
 	})
+})
+
+var _ = Describe("LocalityMoves", func() {
+	svc := func(name string, volumes []string, nodes ...string) swarm.ServiceState {
+		return swarm.ServiceState{Name: name, Volumes: volumes, Nodes: nodes}
+	}
+	stack := func(services ...swarm.ServiceState) swarm.StackState { return swarm.StackState{Services: services} }
+	DescribeTable("finds the stateful tasks that landed on another node",
+		func(before, after swarm.StackState, want []controllers.Move) {
+			Expect(controllers.LocalityMoves(before, after)).To(Equal(want))
+		},
+		Entry("a database moved", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"}, "n3")),
+			[]controllers.Move{{Service: "w_db", Volumes: []string{"w_db"}, From: "n2", To: "n3"}}),
+		Entry("a stateless service moved", stack(svc("w_app", nil, "n2")), stack(svc("w_app", nil, "n3")), nil),
+		Entry("it stayed", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"}, "n2")), nil),
+		Entry("a new service", stack(), stack(svc("w_db", []string{"w_db"}, "n3")), nil),
+		Entry("several tasks", stack(svc("w_db", []string{"w_db"}, "n1", "n2")), stack(svc("w_db", []string{"w_db"}, "n2", "n3")), nil),
+	)
 })

@@ -34,6 +34,8 @@ type Cluster interface {
 	WaitConverged(ctx context.Context, stack string, timeout time.Duration) error
 	// RemoveServices removes the services of stack, keeping its volumes (mode: data).
 	RemoveServices(ctx context.Context, stack string) error
+	// NodeNames returns the hostname of every swarm node by id.
+	NodeNames(ctx context.Context) (map[string]string, error)
 }
 
 // WarmApp is what Cluster.Deploy needs to deploy a warm app.

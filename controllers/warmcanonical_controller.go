@@ -12,6 +12,7 @@ import (
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
 
@@ -207,7 +208,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		out.Plan, out.Message = p, p.Message
 		return out, nil
 	}
-	x := &execution{wc: wc, rt: rt, saved: saved, name: name, recorded: recorded && rec.Version == obs.Version && obs.Version != ""}
+	x := &execution{wc: wc, rt: rt, saved: saved, name: name, observed: state, recorded: recorded && rec.Version == obs.Version && obs.Version != ""}
 	return r.finish(ctx, out, st, x, p)
 }
 
@@ -219,6 +220,8 @@ type execution struct {
 	saved *v1.WarmCanonicalStatus
 	// recorded is true when the known-good record is of the version observed running.
 	recorded bool
+	// observed is the warm stack as step 4 saw it, before any write.
+	observed swarm.StackState
 }
 
 // finish executes p and records its outcome in st.

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/go-logr/logr"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
-	"coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 // errNotFound marks a WarmCanonical that no file defines.
@@ -193,6 +194,9 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		return out, err
 	}
 	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
+	if werr == nil {
+		werr = r.checkLocality(ctx, x, stack)
+	}
 	if werr == nil {
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
 		msg := fmt.Sprintf("promoted from %s to %s", orNone(p.From), p.To)
@@ -391,4 +395,29 @@ func orNone(v string) string {
 		return "(none)"
 	}
 	return v
+}
+
+// checkLocality fails a promotion that moved a stateful task to another node than the one
+// holding its volumes (volumes are node-local: the task now runs on empty data).
+func (r *WarmCanonicalReconciler) checkLocality(ctx context.Context, x *execution, stack string) error {
+	after, err := r.Cluster.ObserveStack(ctx, stack)
+	if err != nil {
+		return fmt.Errorf("observe stack %s after the promotion: %w", stack, err)
+	}
+	moves := LocalityMoves(x.observed, after)
+	if len(moves) == 0 {
+		return nil
+	}
+	names, _ := r.Cluster.NodeNames(ctx)
+	name := func(id string) string {
+		if n := names[id]; n != "" {
+			return n
+		}
+		return id
+	}
+	var parts []string
+	for _, m := range moves {
+		parts = append(parts, fmt.Sprintf("service %s with volume %s moved from node %s to node %s, where that volume is not", m.Service, strings.Join(m.Volumes, ", "), name(m.From), name(m.To)))
+	}
+	return fmt.Errorf("data locality: %s (pin the service with a placement constraint)", strings.Join(parts, "; "))
 }

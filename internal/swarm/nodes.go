@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/docker/cli/cli/connhelper"
+	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 )
 
@@ -126,4 +127,17 @@ func (c *Client) engines() []*client.Client {
 		}
 	}
 	return out
+}
+
+// NodeNames returns the hostname of every node by id, in one call.
+func (c *Client) NodeNames(ctx context.Context) (map[string]string, error) {
+	nodes, err := c.docker.NodeList(ctx, swarm.NodeListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	out := make(map[string]string, len(nodes))
+	for _, n := range nodes {
+		out[n.ID] = n.Description.Hostname
+	}
+	return out, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -53,6 +55,11 @@ type ServiceState struct {
 	Labels map[string]string
 	// VersionIndex is the service object's version, which changes on every write.
 	VersionIndex uint64
+	// Nodes are the ids of the nodes running the service's tasks, sorted.
+	Nodes []string
+	// Volumes are the named volumes the service mounts (node-local: a task on another node
+	// finds another, empty one), sorted.
+	Volumes []string
 }
 
 // Converged reports whether every service runs its desired number of tasks and no update is in
@@ -183,6 +190,14 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 		s.UpdateMessage = svc.UpdateStatus.Message
 	}
 	cs := svc.Spec.TaskTemplate.ContainerSpec
+	if cs != nil {
+		for _, m := range cs.Mounts {
+			if m.Type == mount.TypeVolume && m.Source != "" && !slices.Contains(s.Volumes, m.Source) {
+				s.Volumes = append(s.Volumes, m.Source)
+			}
+		}
+		slices.Sort(s.Volumes)
+	}
 	healthchecked := cs != nil && cs.Healthcheck != nil && len(cs.Healthcheck.Test) > 0 && cs.Healthcheck.Test[0] != "NONE"
 	job := svc.Spec.Mode.ReplicatedJob != nil || svc.Spec.Mode.GlobalJob != nil
 	sort.Slice(tasks, func(i, j int) bool { return tasks[i].Status.Timestamp.After(tasks[j].Status.Timestamp) })
@@ -197,6 +212,9 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 			case swarm.TaskStateRunning:
 				s.Running++
 				s.Healthy++
+				if t.NodeID != "" && !slices.Contains(s.Nodes, t.NodeID) {
+					s.Nodes = append(s.Nodes, t.NodeID)
+				}
 			case swarm.TaskStateNew, swarm.TaskStatePending, swarm.TaskStateAssigned, swarm.TaskStateAccepted,
 				swarm.TaskStatePreparing, swarm.TaskStateReady, swarm.TaskStateStarting:
 				s.Starting++
@@ -213,6 +231,7 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 			s.Errors = append(s.Errors, msg)
 		}
 	}
+	slices.Sort(s.Nodes)
 	return s
 }
 
