@@ -3,11 +3,15 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/internal/tiers"
 )
@@ -74,6 +78,9 @@ type SwarmCluster struct {
 	Recipes Recipes
 	// Labels are put on every object a deploy creates (a test suite's id). Optional.
 	Labels map[string]string
+	// Secrets reads spec.secrets values (age identities). Optional: without it only file
+	// values can be read.
+	Secrets *secrets.Resolver
 	// Fresh is how long a snapshot answers ObserveStack. Optional. Defaults to 30s.
 	Fresh time.Duration
 
@@ -159,11 +166,12 @@ func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) 
 	if err != nil {
 		return err
 	}
-	// A warm app's missing secrets are generated like abra's `secret generate`; existing ones
-	// are never touched (Swarm secrets are immutable and versioned by name).
-	secrets := map[string]swarm.SecretPolicy{}
-	for key, s := range contents.Secrets {
-		secrets[key] = swarm.SecretPolicy{Length: s.Length, Charset: s.Charset, Generate: true}
+	// A warm app's missing secrets are generated like abra's `secret generate`, or inserted
+	// from spec.secrets (generate=false ones must be); existing ones are never touched (Swarm
+	// secrets are immutable and versioned by name).
+	secrets, err := SecretPolicies(c.Secrets, contents.Secrets, app.Secrets, fmt.Sprintf("WarmCanonical %q", app.Name))
+	if err != nil {
+		return err
 	}
 	_, err = c.Client.Deploy(ctx, st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels})
 	return err
@@ -183,4 +191,31 @@ func (c *SwarmCluster) RemoveServices(ctx context.Context, stack string) error {
 // NodeNames returns the hostname of every node by id; see swarm.Client.NodeNames.
 func (c *SwarmCluster) NodeNames(ctx context.Context) (map[string]string, error) {
 	return c.Client.NodeNames(ctx)
+}
+
+// SecretPolicies says how each secret the recipe declares is made on a deploy: inserted from
+// given (spec.secrets; an undecryptable value is an error naming the field, never the content),
+// else generated, unless .env.sample marks it generate=false: then a missing one fails naming
+// the field to set.
+func SecretPolicies(r *secrets.Resolver, declared map[string]recipe.SecretSpec, given map[string]v1.SecretValue, object string) (map[string]swarm.SecretPolicy, error) {
+	out := map[string]swarm.SecretPolicy{}
+	for key, s := range declared {
+		p := swarm.SecretPolicy{Length: s.Length, Charset: s.Charset, Generate: s.Generate}
+		if v, ok := given[key]; ok {
+			value, err := r.Value(object+": spec.secrets."+key, v)
+			if err != nil {
+				return nil, err
+			}
+			p.Value = value
+		} else if !p.Generate {
+			p.Missing = fmt.Sprintf("%s: set spec.secrets.%s to {file: PATH} or {age: <age -a output>} (%s is generate=false in .env.sample)", object, key, s.EnvVar)
+		}
+		out[key] = p
+	}
+	for key := range given {
+		if _, ok := declared[key]; !ok {
+			return nil, fmt.Errorf("%s: spec.secrets.%s: the recipe declares no such secret (valid: %s)", object, key, strings.Join(slices.Sorted(maps.Keys(declared)), ", "))
+		}
+	}
+	return out, nil
 }

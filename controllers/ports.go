@@ -51,6 +51,8 @@ type WarmApp struct {
 	// Commit is the commit to deploy: the one the promotion's passed run tested. Empty deploys
 	// the commit the version's tag names now (rollback, apply).
 	Commit string
+	// Secrets are the WarmCanonical's spec.secrets: values of generate=false secrets.
+	Secrets map[string]v1.SecretValue
 }
 
 // Recipes opens recipe sources.

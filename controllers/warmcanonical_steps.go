@@ -360,7 +360,7 @@ func (r *WarmCanonicalReconciler) undeploy(ctx context.Context, out Outcome, st 
 }
 
 func (r *WarmCanonicalReconciler) app(x *execution) WarmApp {
-	return WarmApp{Name: x.name, Stack: x.wc.Spec.Stack, Env: x.wc.Spec.Env, RecipeTest: x.rt}
+	return WarmApp{Name: x.name, Stack: x.wc.Spec.Stack, Env: x.wc.Spec.Env, RecipeTest: x.rt, Secrets: x.wc.Spec.Secrets}
 }
 
 func (r *WarmCanonicalReconciler) setReady(st *v1.WarmCanonicalStatus, ok bool, reason, msg string) {

@@ -25,6 +25,19 @@ let
     LoadCredential = "token:${cfg.tokenFile}";
   };
 
+  # The daemon also gets the age identity that decrypts spec.secrets, the same way.
+  ageArgs = lib.optionals (cfg.ageIdentityFile != null) [
+    "--age-identity"
+    "%d/age-identity"
+  ];
+  daemonCredentials =
+    (if cfg.tokenFile != null then [ "token:${cfg.tokenFile}" ] else [ ])
+    ++ (if cfg.ageIdentityFile != null then [ "age-identity:${cfg.ageIdentityFile}" ] else [ ]);
+  daemonCredential = lib.optionalAttrs (daemonCredentials != [ ]) {
+    LoadCredential =
+      if builtins.length daemonCredentials == 1 then builtins.head daemonCredentials else daemonCredentials;
+  };
+
   daemonCommand = [
     (lib.getExe cfg.package)
     "run"
@@ -42,6 +55,7 @@ let
     "${node}=${cfg.nodeEndpoints.${node}}"
   ]) (builtins.attrNames cfg.nodeEndpoints)
   ++ tokenArgs
+  ++ ageArgs
   ++ cfg.extraArgs;
 
   sweepCommand = [
@@ -153,6 +167,17 @@ in
       description = "How many test runs may run at once (each deploys throw-away stacks).";
     };
 
+    ageIdentityFile = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "/run/keys/ccci-age-identity";
+      description = ''
+        File of age identities (age-keygen's output) that decrypt the {age: ...} values of
+        spec.secrets, passed to the daemon as a systemd credential. A string, not a path, so the
+        key never enters the Nix store. Optional.
+      '';
+    };
+
     nodeEndpoints = lib.mkOption {
       type = lib.types.attrsOf lib.types.str;
       default = { };
@@ -239,7 +264,7 @@ in
       environment.HOME = cfg.stateDir;
       serviceConfig =
         hardening
-        // tokenCredential
+        // daemonCredential
         // {
           Type = "simple";
           ExecStart = lib.escapeShellArgs daemonCommand;

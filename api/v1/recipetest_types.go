@@ -47,6 +47,10 @@ type RecipeTestSpec struct {
 	// takes only a dump file from a volume. Optional. When unset, a marker file is written into
 	// the data the backup plan takes (the first whole volume it backs up).
 	Marker *Marker `json:"marker,omitempty"`
+	// Secrets gives test values of secrets the recipe marks generate=false, by compose secret
+	// name, as WarmCanonical.spec.secrets does for warm apps; other secrets of test stacks are
+	// generated. Optional.
+	Secrets map[string]SecretValue `json:"secrets,omitempty"`
 	// Placement is added to the placement of every service of the run's test stacks, in
 	// Swarm's syntax, so that tests stay on the nodes meant for them (and off the warm apps').
 	// Optional.

@@ -2,7 +2,9 @@ package v1
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -84,7 +86,31 @@ func (r *RecipeTest) Validate() FieldErrors {
 	validatePositive(&errs, "spec.timeout", s.Timeout)
 	validateMarker(&errs, s.Marker)
 	validatePlacement(&errs, s.Placement)
+	validateSecrets(&errs, s.Secrets)
 	return errs
+}
+
+// ageArmorHeader starts an ASCII-armored age file.
+const ageArmorHeader = "-----BEGIN AGE ENCRYPTED FILE-----"
+
+func validateSecrets(errs *FieldErrors, secrets map[string]SecretValue) {
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
+		v, p := secrets[k], "spec.secrets."+k
+		if !composeServiceName.MatchString(k) {
+			errs.add(p, "%q is not a compose secret name (valid: the name under the recipe's secrets:, e.g. smtp_password)", k)
+		}
+		switch {
+		case v.File != "" && v.Age != "":
+			errs.add(p, "both file and age are set (valid: exactly one)")
+		case v.File == "" && v.Age == "":
+			errs.add(p, "neither file nor age is set (valid: {file: /run/keys/NAME} or {age: <age -a output>})")
+		case v.File != "" && !filepath.IsAbs(v.File):
+			errs.add(p+".file", "%q is not an absolute path (valid: e.g. /run/keys/smtp)", v.File)
+		case v.Age != "" && !strings.HasPrefix(strings.TrimSpace(v.Age), ageArmorHeader):
+			// Never quote the value: it is ciphertext, but it may be a pasted plaintext.
+			errs.add(p+".age", "is not ASCII-armored age ciphertext (valid: the output of age -a, starting %s)", ageArmorHeader)
+		}
+	}
 }
 
 // placementConstraint is Swarm's constraint syntax: a node attribute, == or !=, a value.
@@ -161,6 +187,7 @@ func (w *WarmCanonical) Validate() FieldErrors {
 		}
 		seen[d] = true
 	}
+	validateSecrets(&errs, s.Secrets)
 	return errs
 }
 

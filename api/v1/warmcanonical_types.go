@@ -63,6 +63,21 @@ type WarmCanonicalSpec struct {
 	// Ready=False, reason DependencyNotReady. An app already converged at its version is left
 	// alone. A missing name or a cycle is a validation error. Optional.
 	DependsOn []string `json:"dependsOn,omitempty"`
+	// Secrets gives the values of secrets the recipe marks generate=false (an SMTP password,
+	// an OAuth client secret), by compose secret name: each is inserted under the recipe's
+	// versioned Swarm name before the deploy, when that name does not exist yet. Values are
+	// read in memory only and never logged or shown. Optional.
+	Secrets map[string]SecretValue `json:"secrets,omitempty"`
+}
+
+// SecretValue is an operator-provided secret value: exactly one of File and Age.
+type SecretValue struct {
+	// File is an absolute path on the controller's host whose content is the value (a trailing
+	// newline is dropped). Optional.
+	File string `json:"file,omitempty"`
+	// Age is the value encrypted with age to the controller's identity (--age-identity), in
+	// the ASCII-armored form of `age -a` ("-----BEGIN AGE ENCRYPTED FILE-----"). Optional.
+	Age string `json:"age,omitempty"`
 }
 
 // WarmCanonicalStatus is the observed state of a WarmCanonical, kept in the state directory.

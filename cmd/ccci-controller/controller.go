@@ -16,6 +16,7 @@ import (
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
 	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/store"
 	"coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/internal/tiers"
@@ -30,6 +31,9 @@ type controllerOptions struct {
 	Labels []string
 	// Notify are the webhook notifications (--notify-url, surface.go).
 	Notify notifyOptions
+	// AgeIdentity is the file of age identities that decrypt spec.secrets values
+	// (--age-identity; env CCCI_AGE_IDENTITY).
+	AgeIdentity string
 	// NodeEndpoints are the Engine endpoints of the swarm's nodes (--node-endpoint NODE=URL,
 	// repeatable; env CCCI_NODE_ENDPOINTS, comma-separated).
 	NodeEndpoints []string
@@ -39,6 +43,7 @@ func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 1, "test runs at once")
 	o.Notify.addFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Labels, "label", nil, "extra label KEY=VALUE on every stack, service, secret and config deployed; garbage collection removes only leftover test stacks carrying all of them (repeatable)")
+	cmd.Flags().StringVar(&o.AgeIdentity, "age-identity", os.Getenv("CCCI_AGE_IDENTITY"), "file of age identities (age-keygen's output) that decrypt {age: ...} values of spec.secrets (env CCCI_AGE_IDENTITY); values are read in memory only")
 	var fromEnv []string
 	if v := os.Getenv("CCCI_NODE_ENDPOINTS"); v != "" {
 		fromEnv = []string{v}
@@ -93,10 +98,14 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	if err := sw.SetNodeEndpoints(endpoints); err != nil {
 		return nil, usageError(fmt.Errorf("--node-endpoint: %w", err))
 	}
+	resolver, err := secrets.Load(o.AgeIdentity)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--age-identity: %w", err))
+	}
 	c := &controller{store: st, objects: &controllers.Dir{Root: g.Resources}, swarm: sw}
 	c.recipes = &controllers.RecipeSources{Options: recipe.Options{CacheDir: filepath.Join(st.Dir(), "cache")}}
-	c.cluster = &controllers.SwarmCluster{Client: sw, Recipes: c.recipes, Labels: labels}
-	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: labels})
+	c.cluster = &controllers.SwarmCluster{Client: sw, Recipes: c.recipes, Labels: labels, Secrets: resolver}
+	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: labels, Secrets: resolver})
 	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: o.MaxRuns, Context: ctx}
 	c.wc = &controllers.WarmCanonicalReconciler{Objects: c.objects, Store: st, Cluster: c.cluster, Recipes: c.recipes, Runs: c.pool}
 	c.rt = &controllers.RecipeTestReconciler{Objects: c.objects, Store: st, Runs: c.pool}

@@ -81,6 +81,12 @@ type SecretPolicy struct {
 	// Generate allows generating the secret when it is missing; false makes a missing secret an
 	// error (the operator inserts it by hand).
 	Generate bool
+	// Value, when set, is inserted as the missing secret's content instead of generating one
+	// (an operator-provided value). It is never logged, returned or put in an error.
+	Value []byte
+	// Missing is added to the error for a missing secret that is neither given nor generated:
+	// what the operator should set. Optional.
+	Missing string
 }
 
 // DeployResult says what a deploy changed.

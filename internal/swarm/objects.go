@@ -39,6 +39,7 @@ type generatedSecret struct {
 	key, name string
 	length    int
 	charset   string
+	value     []byte // an operator-provided value; nil: generated
 }
 
 // writes reports whether executing the plan writes anything.
@@ -234,11 +235,15 @@ func (c *Client) planSecrets(ctx context.Context, s *Stack, ns convert.Namespace
 		if !ok {
 			policy = SecretPolicy{Length: defaultSecretLength, Generate: true}
 		}
-		if !policy.Generate {
-			missing = append(missing, fmt.Errorf("stack %s: external secret %q (%s) does not exist and is not generated; insert it (abra app secret insert) before deploying", s.Name, key, sec.Name))
+		if policy.Value == nil && !policy.Generate {
+			hint := policy.Missing
+			if hint == "" {
+				hint = "insert it (abra app secret insert) before deploying"
+			}
+			missing = append(missing, fmt.Errorf("stack %s: external secret %q (%s) does not exist and is not generated; %s", s.Name, key, sec.Name, hint))
 			continue
 		}
-		generate = append(generate, generatedSecret{key: key, name: sec.Name, length: policy.Length, charset: policy.Charset})
+		generate = append(generate, generatedSecret{key: key, name: sec.Name, length: policy.Length, charset: policy.Charset, value: policy.Value})
 	}
 	if len(missing) > 0 {
 		return nil, nil, nil, errors.Join(missing...)
@@ -304,9 +309,12 @@ func (c *Client) createObjects(ctx context.Context, s *Stack, p objectPlan, opts
 // generateSecret creates one missing external secret with random content. The value lives only
 // in this function and in the request body; it is never logged or returned.
 func (c *Client) generateSecret(ctx context.Context, s *Stack, g generatedSecret, opts DeployOptions) error {
-	data, err := generateSecret(g.length, g.charset)
-	if err != nil {
-		return err
+	data := g.value
+	if data == nil {
+		var err error
+		if data, err = generateSecret(g.length, g.charset); err != nil {
+			return err
+		}
 	}
 	labels := withLabels(map[string]string{v1.LabelSecretOf: s.Name}, bookkeepingLabels(opts))
 	spec := swarm.SecretSpec{Annotations: swarm.Annotations{Name: g.name, Labels: labels}, Data: data}

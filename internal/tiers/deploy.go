@@ -21,11 +21,19 @@ func (x *execution) deploy(ctx context.Context, l *tierLog, t *tree, role StackR
 	for _, w := range st.Warnings {
 		l.Printf("warning: %s", w)
 	}
-	// Test apps get fresh secrets whatever .env.sample says about generating them: nobody is
-	// there to insert them by hand.
+	// Test apps get fresh secrets whatever .env.sample says about generating them (nobody is
+	// there to insert them by hand), unless spec.secrets gives a test value.
 	secrets := map[string]swarm.SecretPolicy{}
 	for key, s := range t.contents.Secrets {
-		secrets[key] = swarm.SecretPolicy{Length: s.Length, Charset: s.Charset, Generate: true}
+		p := swarm.SecretPolicy{Length: s.Length, Charset: s.Charset, Generate: true}
+		if v, ok := x.req.Spec.Secrets[key]; ok {
+			value, err := x.r.opts.Secrets.Value("RecipeTest spec.secrets."+key, v)
+			if err != nil {
+				return nil, err
+			}
+			p.Value = value
+		}
+		secrets[key] = p
 	}
 	x.mu.Lock()
 	x.touched[name] = true

@@ -10,6 +10,7 @@ import (
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/recipe"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	// TeardownTimeout bounds the removal of a run's stacks, which runs on a context of its own
 	// so that a cancelled or timed-out run still cleans up. Optional. Defaults to 2m.
 	TeardownTimeout time.Duration
+	// Secrets reads spec.secrets values (age identities). Optional: without it only file
+	// values can be read.
+	Secrets *secrets.Resolver
 	// TeardownRetryFor bounds how long a failing teardown is retried before the stacks are
 	// left to the next garbage collection. Optional. Defaults to 10m.
 	TeardownRetryFor time.Duration

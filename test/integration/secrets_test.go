@@ -1,0 +1,105 @@
+//go:build integration
+
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// readSecretInApp reads a secret from inside the warm app's running container, with docker
+// exec: what the app itself sees.
+func (w *world) readSecretInApp(ctx context.Context, name string) string {
+	out, err := exec.CommandContext(ctx, "docker", "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+w.stack+"_app").Output()
+	Expect(err).NotTo(HaveOccurred())
+	id := strings.TrimSpace(strings.Split(string(out), "\n")[0])
+	Expect(id).NotTo(BeEmpty(), "no running container of %s_app", w.stack)
+	got, err := exec.CommandContext(ctx, "docker", "exec", id, "/app", "cat", "/run/secrets/"+name).CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), string(got))
+	return string(got)
+}
+
+// leaks lists the files of the state directory that hold plaintext.
+func (w *world) leaks(plaintext string) []string {
+	var found []string
+	_ = filepath.Walk(w.state, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			if data, err := os.ReadFile(p); err == nil && bytes.Contains(data, []byte(plaintext)) {
+				found = append(found, p)
+			}
+		}
+		return nil
+	})
+	return found
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+var _ = Describe("operator-provided secrets", func() {
+	It("inserts an age-encrypted value and a file value, which the app reads, and leaks neither", func(ctx SpecContext) {
+		id, err := age.GenerateX25519Identity()
+		Expect(err).NotTo(HaveOccurred())
+		plaintext := "pw-" + randomID() + "-never-logged"
+		var buf bytes.Buffer
+		aw := armor.NewWriter(&buf)
+		enc, err := age.Encrypt(aw, id.Recipient())
+		Expect(err).NotTo(HaveOccurred())
+		_, _ = enc.Write([]byte(plaintext))
+		Expect(enc.Close()).To(Succeed())
+		Expect(aw.Close()).To(Succeed())
+
+		w := newWorld()
+		w.writeRecipeTest()
+		key := filepath.Join(w.dir, "age-key.txt")
+		Expect(os.WriteFile(key, []byte(id.String()+"\n"), 0o600)).To(Succeed())
+
+		By("an age value")
+		w.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  secrets:\n    db_password:\n      age: |\n%s\n", w.name, tag11, w.stack, indent(buf.String(), "        ")))
+		out, errOut, code := w.ccci(ctx, "sweep", "--age-identity", key)
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("PROMOTED"))
+		Expect(w.readSecretInApp(ctx, "db_password")).To(Equal(plaintext))
+		Expect(out + errOut).NotTo(ContainSubstring(plaintext))
+		Expect(w.leaks(plaintext)).To(BeEmpty())
+
+		By("a file value, on another warm app")
+		w2 := newWorld()
+		w2.writeRecipeTest()
+		file := filepath.Join(w2.dir, "db_password")
+		Expect(os.WriteFile(file, []byte(plaintext+"-file\n"), 0o600)).To(Succeed())
+		w2.writeWarmCanonical(tag11, "secrets: {db_password: {file: "+file+"}}")
+		out, errOut, code = w2.ccci(ctx, "sweep")
+		Expect(code).To(Equal(0))
+		Expect(w2.readSecretInApp(ctx, "db_password")).To(Equal(plaintext + "-file"))
+		Expect(out + errOut).NotTo(ContainSubstring(plaintext))
+		Expect(w2.leaks(plaintext)).To(BeEmpty())
+
+		By("an undecryptable value: a clear error naming the field, never the content")
+		w3 := newWorld()
+		w3.writeRecipeTest()
+		other, err := age.GenerateX25519Identity()
+		Expect(err).NotTo(HaveOccurred())
+		otherKey := filepath.Join(w3.dir, "other.txt")
+		Expect(os.WriteFile(otherKey, []byte(other.String()+"\n"), 0o600)).To(Succeed())
+		w3.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  secrets:\n    db_password:\n      age: |\n%s\n", w3.name, tag11, w3.stack, indent(buf.String(), "        ")))
+		out, errOut, code = w3.ccci(ctx, "sweep", "--age-identity", otherKey)
+		Expect(code).NotTo(Equal(0))
+		Expect(out + errOut).To(ContainSubstring("spec.secrets.db_password.age: not encrypted to any identity of " + otherKey))
+		Expect(out + errOut).NotTo(ContainSubstring(plaintext))
+		Expect(w3.leaks(plaintext)).To(BeEmpty())
+		Expect(w3.deployedVersion(ctx)).To(BeEmpty())
+	}, NodeTimeout(6*time.Minute))
+})
