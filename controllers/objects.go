@@ -139,6 +139,12 @@ func invalid(key v1.Key, errs v1.FieldErrors) *InvalidError {
 // recipeTest, sorted: the one place that knows which warm apps a RecipeTest gates. Invalid
 // objects are left out.
 func GatedBy(objects Objects, recipeTest string) []string {
+	return warmCanonicalsWhere(objects, func(wc *v1.WarmCanonical) bool { return wc.Spec.RecipeTest == recipeTest })
+}
+
+// warmCanonicalsWhere returns the names of the valid, defaulted WarmCanonicals for which keep
+// holds, sorted.
+func warmCanonicalsWhere(objects Objects, keep func(*v1.WarmCanonical) bool) []string {
 	names, err := objects.List(v1.KindWarmCanonical)
 	if err != nil {
 		return nil
@@ -151,7 +157,7 @@ func GatedBy(objects Objects, recipeTest string) []string {
 			continue
 		}
 		wc.Default()
-		if wc.Spec.RecipeTest == recipeTest {
+		if keep(wc) {
 			out = append(out, n)
 		}
 	}
@@ -177,19 +183,7 @@ func (r *WarmCanonicalReconciler) dependencyNotReady(wc *v1.WarmCanonical) strin
 
 // Dependents returns the names of the WarmCanonicals whose spec.dependsOn names name, sorted.
 func Dependents(objects Objects, name string) []string {
-	names, err := objects.List(v1.KindWarmCanonical)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, n := range names {
-		obj, err := objects.Get(v1.KindWarmCanonical, n)
-		wc, ok := obj.(*v1.WarmCanonical)
-		if err == nil && ok && wc != nil && slices.Contains(wc.Spec.DependsOn, name) {
-			out = append(out, n)
-		}
-	}
-	return out
+	return warmCanonicalsWhere(objects, func(wc *v1.WarmCanonical) bool { return slices.Contains(wc.Spec.DependsOn, name) })
 }
 
 // wakeDependents enqueues the dependents of name: its Ready changed, so theirs may.

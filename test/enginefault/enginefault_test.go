@@ -46,11 +46,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	docker, err = client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	Expect(err).NotTo(HaveOccurred())
 	Expect(fixtures.BuildSampleImages(ctx)).To(Succeed())
-	binary = filepath.Join(GinkgoT().TempDir(), "ccci-controller")
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/ccci-controller")
-	build.Dir = fixtures.RepoRoot()
-	out, err := build.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), string(out))
+	binary, err = fixtures.BuildController(ctx, GinkgoT().TempDir())
+	Expect(err).NotTo(HaveOccurred())
 }, NodeTimeout(5*time.Minute))
 
 // The daemon must be back whatever happened, for whoever uses the machine next.

@@ -50,13 +50,7 @@ func ccciBinary() string {
 			binaryErr = err
 			return
 		}
-		binaryPath = filepath.Join(dir, "ccci-controller")
-		cmd := exec.Command("go", "build", "-o", binaryPath, "./cmd/ccci-controller")
-		cmd.Dir = fixtures.RepoRoot()
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			binaryErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
+		binaryPath, binaryErr = fixtures.BuildController(context.Background(), dir)
 	})
 	Expect(binaryErr).NotTo(HaveOccurred())
 	return binaryPath

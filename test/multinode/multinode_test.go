@@ -71,11 +71,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 
 	By("building the images, the controller and the 3-node rig")
 	Expect(fixtures.BuildSampleImages(ctx)).To(Succeed())
-	binary = filepath.Join(GinkgoT().TempDir(), "ccci-controller")
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/ccci-controller")
-	build.Dir = fixtures.RepoRoot()
-	out, err := build.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), string(out))
+	binary, err = fixtures.BuildController(ctx, GinkgoT().TempDir())
+	Expect(err).NotTo(HaveOccurred())
 	rigCmd(ctx, "teardown.sh")
 	DeferCleanup(func(ctx SpecContext) { rigCmd(ctx, "teardown.sh") }, NodeTimeout(2*time.Minute))
 	rigCmd(ctx, "make-swarm.sh", "3")
