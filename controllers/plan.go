@@ -30,6 +30,9 @@ const (
 	ActionApply Action = "APPLY"
 	// ActionHeld does nothing: a MAJOR bump waits for spec.allowMajor.
 	ActionHeld Action = "HELD"
+	// ActionDegraded does nothing: the known-good, desired version runs but is unhealthy, and no
+	// rollback would help (nothing changed its version).
+	ActionDegraded Action = "DEGRADED"
 	// ActionFailed does nothing: the desired version failed under this spec and is not retried.
 	ActionFailed Action = "FAILED"
 	// ActionRollback deploys the known-good version back after a failed promotion, or the same
@@ -80,6 +83,8 @@ type Observed struct {
 	Version string
 	// Services counts the stack's services.
 	Services int
+	// Problem says what is wrong when not converged (the first service's task error).
+	Problem string
 	// Converged is true when every service runs all its tasks and no update is in progress.
 	Converged bool
 }
@@ -192,6 +197,11 @@ func Decide(in PlanInput) Plan {
 			reason = ready.Reason
 		}
 		return p.with(ActionConverged, reason, fmt.Sprintf("%s runs %s and is converged", "the warm app", in.Desired))
+	case in.Observed.Version == in.Desired && in.Observed.Services > 0 && !in.Observed.Converged &&
+		st.KnownGoodVersion == in.Desired && !promoting(st) && !in.EnvChanged:
+		// It converged and soaked at this version before, and then tasks failed: report it,
+		// write nothing (a redeploy then rollback would loop).
+		return p.with(ActionDegraded, v1.ReasonDegraded, fmt.Sprintf("%s runs the known-good %s but is not healthy: %s", "the warm app", in.Desired, in.Observed.Problem))
 	case in.Dependency != "":
 		// Step 5b: something must be deployed, and a dependency is not Ready.
 		return p.with(ActionHeld, v1.ReasonDependencyNotReady, in.Dependency)

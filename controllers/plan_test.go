@@ -184,6 +184,24 @@ var _ = Describe("Decide with dependencies", func() {
 	})
 })
 
+var _ = Describe("Decide for a degraded warm app", func() {
+	It("reports Degraded and writes nothing when the known-good, desired version turns unhealthy", func() {
+		st := v1.WarmCanonicalStatus{KnownGoodVersion: v11, DeployedVersion: v11}
+		p := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Status: st,
+			Observed: controllers.Observed{Version: v11, Services: 1, Converged: false, Problem: "service w_app runs 0/1 tasks: task: non-zero exit (1)"},
+			Gate:     controllers.Gate{State: controllers.GatePassed, RunID: "r"}})
+		Expect(p.Action).To(Equal(controllers.ActionDegraded))
+		Expect(p.Reason).To(Equal(v1.ReasonDegraded))
+		Expect(p.Message).To(ContainSubstring("task: non-zero exit (1)"))
+	})
+
+	It("still promotes a version that never converged here", func() {
+		p := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Status: v1.WarmCanonicalStatus{KnownGoodVersion: v10},
+			Observed: controllers.Observed{Version: v11, Services: 1}, Gate: controllers.Gate{State: controllers.GatePassed, RunID: "r"}})
+		Expect(p.Action).To(Equal(controllers.ActionPromote))
+	})
+})
+
 var _ = Describe("GateFor", func() {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { t := t0.Add(d); return &t }

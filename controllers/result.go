@@ -18,6 +18,9 @@ const (
 	ResultUndeployed Result = "UNDEPLOYED"
 	// ResultHeld: a MAJOR bump waits for a person.
 	ResultHeld Result = "HELD"
+	// ResultDegraded: the known-good, desired version runs but is not healthy; nothing was
+	// written (a failure: sweep exits 1).
+	ResultDegraded Result = "DEGRADED"
 	// ResultTesting: a test run is in progress; the daemon is woken when it ends.
 	ResultTesting Result = "TESTING"
 	// ResultFailed: the desired version failed its tests or its promotion, or the object cannot

@@ -173,7 +173,7 @@ func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, fo
 		out.Result, out.Message = ResultError, err.Error()
 		return out, fmt.Errorf("observe stack %q: %w", wc.Spec.Stack, err)
 	}
-	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged()}
+	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged(), Problem: problemOf(state)}
 	if obs.Services > 0 {
 		st.DeployedVersion = obs.Version
 		if st.KnownGoodVersion == "" && obs.Converged && obs.Version != "" {
@@ -250,8 +250,11 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 		r.setReconciling(st, false, p.Reason, p.Message)
 	case ActionUndeploy:
 		return r.undeploy(ctx, out, st, x, p)
-	case ActionHeld:
+	case ActionHeld, ActionDegraded:
 		out.Result = ResultHeld
+		if p.Action == ActionDegraded {
+			out.Result = ResultDegraded
+		}
 		r.setReady(st, false, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)
 	case ActionFailed:
@@ -273,4 +276,20 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 	}
 	out.Message = p.Message
 	return out, nil
+}
+
+// problemOf says what keeps a stack from converging: the first unconverged service and its
+// latest task error.
+func problemOf(st swarm.StackState) string {
+	for _, s := range st.Services {
+		if s.Running == s.Desired && s.Healthy == s.Desired && (s.UpdateState == "" || s.UpdateState == "completed") {
+			continue
+		}
+		msg := fmt.Sprintf("service %s runs %d/%d tasks", s.Name, s.Running, s.Desired)
+		if len(s.Errors) > 0 {
+			msg += ": " + s.Errors[0]
+		}
+		return msg
+	}
+	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 
@@ -196,6 +197,14 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
 	if werr == nil {
 		werr = r.checkLocality(ctx, x, stack)
+	}
+	if werr == nil && x.wc.Spec.Soak.Duration > 0 {
+		r.setReconciling(st, true, v1.ReasonPromoting, fmt.Sprintf("%s converged on stack %s; soaking for %s before it counts as known-good", p.To, stack, x.wc.Spec.Soak.Duration))
+		if err := r.persist(x.name, x.saved, st); err != nil {
+			out.Result = ResultError
+			return out, err
+		}
+		werr = r.soak(ctx, stack, x.wc.Spec.Soak.Duration)
 	}
 	if werr == nil {
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
@@ -420,4 +429,57 @@ func (r *WarmCanonicalReconciler) checkLocality(ctx context.Context, x *executio
 		parts = append(parts, fmt.Sprintf("service %s with volume %s moved from node %s to node %s, where that volume is not", m.Service, strings.Join(m.Volumes, ", "), name(m.From), name(m.To)))
 	}
 	return fmt.Errorf("data locality: %s (pin the service with a placement constraint)", strings.Join(parts, "; "))
+}
+
+// soakPoll is how often the soak looks at the stack.
+const soakPoll = time.Second
+
+// soak watches a converged stack for d: every task must stay running and healthy (no task of
+// the new spec may fail). The first observation that says otherwise fails the promotion.
+func (r *WarmCanonicalReconciler) soak(ctx context.Context, stack string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	t := time.NewTicker(soakPoll)
+	defer t.Stop()
+	baseline := -1 // tasks that failed before convergence (a first start waiting for its db)
+	for {
+		st, err := r.Cluster.ObserveStack(ctx, stack)
+		if err != nil {
+			return fmt.Errorf("observe stack %s during the soak: %w", stack, err)
+		}
+		if baseline < 0 {
+			baseline = failures(st)
+		}
+		if !st.Converged() || failures(st) > baseline {
+			return fmt.Errorf("not healthy during the %s soak: %s", d, orNone(problemOf(st)+failedTasks(st)))
+		}
+		if !time.Now().Before(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func failures(st swarm.StackState) int {
+	n := 0
+	for _, s := range st.Services {
+		n += s.Failures
+	}
+	return n
+}
+
+func failedTasks(st swarm.StackState) string {
+	for _, s := range st.Services {
+		if s.Failures > 0 {
+			msg := fmt.Sprintf("service %s: %d tasks failed", s.Name, s.Failures)
+			if len(s.Errors) > 0 {
+				msg += ": " + s.Errors[0]
+			}
+			return msg
+		}
+	}
+	return ""
 }

@@ -41,6 +41,9 @@ const (
 	// ReasonDependencyNotReady: a WarmCanonical of spec.dependsOn is not Ready, so nothing is
 	// deployed or promoted.
 	ReasonDependencyNotReady = "DependencyNotReady"
+	// ReasonDegraded: the warm app runs its known-good, desired version, but tasks fail or are
+	// unhealthy; nothing changed its version, so nothing is rolled back.
+	ReasonDegraded = "Degraded"
 	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
 	ReasonDataMode = "DataMode"
 )

@@ -55,6 +55,11 @@ type WarmCanonicalSpec struct {
 	// Timeout bounds the convergence of a promotion. A duration such as 15m. Optional.
 	// Defaults to `15m`.
 	Timeout Duration `json:"timeout,omitzero"`
+	// Soak is how long a promoted version must keep every task running and healthy after it
+	// converged before it counts as known-good; a task that fails or turns unhealthy in that
+	// window fails the promotion (rolled back, the version marked failed). A duration such as
+	// 5m. Optional. Defaults to `0s` (known-good at convergence).
+	Soak Duration `json:"soak,omitzero"`
 	// Suspend stops reconciling this app (reason Suspended) until set back to false.
 	// Optional. Defaults to `false`.
 	Suspend bool `json:"suspend,omitempty"`

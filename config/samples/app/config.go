@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // config is what the app reads from its environment.
@@ -15,6 +16,9 @@ type config struct {
 	DataDir string
 	// MOTDFile is served on /motd, env MOTD_FILE, default /etc/motd (the recipe's config).
 	MOTDFile string
+	// CrashAfter makes the server exit with an error that long after it started, env
+	// SAMPLE_CRASH_AFTER (a Go duration such as 10s); zero never.
+	CrashAfter time.Duration
 }
 
 func configFromEnv() config {
@@ -23,6 +27,8 @@ func configFromEnv() config {
 		Unhealthy: os.Getenv("SAMPLE_UNHEALTHY") == "true",
 		DataDir:   envOr("SAMPLE_DATA_DIR", "/data"),
 		MOTDFile:  envOr("MOTD_FILE", "/etc/motd"),
+		// An unparsable value is no crash: the sample must not fail on a typo of its own.
+		CrashAfter: func() time.Duration { d, _ := time.ParseDuration(os.Getenv("SAMPLE_CRASH_AFTER")); return d }(),
 	}
 }
 

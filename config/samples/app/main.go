@@ -61,9 +61,16 @@ func serve(cfg config) error {
 	srv := &http.Server{Addr: listenAddr, Handler: newServer(cfg), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	// SAMPLE_CRASH_AFTER makes a release that converges, then crashes: what a soak must catch.
+	var crash <-chan time.Time
+	if cfg.CrashAfter > 0 {
+		crash = time.After(cfg.CrashAfter)
+	}
 	select {
 	case err := <-errc:
 		return err
+	case <-crash:
+		return fmt.Errorf("crashing after %s (SAMPLE_CRASH_AFTER)", cfg.CrashAfter)
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
