@@ -134,6 +134,28 @@ func (c *SwarmCluster) touch(stack string) {
 // env, with abra's version label on every service.
 func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) error {
 	c.touch(app.Stack)
+	return c.withStack(ctx, app, version, func(st *swarm.Stack, opts swarm.DeployOptions) error {
+		_, err := c.Client.Deploy(ctx, st, opts)
+		return err
+	})
+}
+
+// Drift compares the warm stack with what a deploy of app at version would send, writing
+// nothing; see swarm.Client.Drift.
+func (c *SwarmCluster) Drift(ctx context.Context, app WarmApp, version string) ([]swarm.Drift, error) {
+	var drift []swarm.Drift
+	err := c.withStack(ctx, app, version, func(st *swarm.Stack, opts swarm.DeployOptions) error {
+		var err error
+		drift, err = c.Client.Drift(ctx, st, opts)
+		return err
+	})
+	return drift, err
+}
+
+// withStack checks out version (the app's pinned commit when set), loads it as the warm app's
+// stack and calls fn with the deploy's options; the checkout stays until fn returns, as
+// configs are read from it.
+func (c *SwarmCluster) withStack(ctx context.Context, app WarmApp, version string, fn func(*swarm.Stack, swarm.DeployOptions) error) error {
 	rt := app.RecipeTest
 	src, err := c.Recipes.Source(ctx, rt)
 	if err != nil {
@@ -149,7 +171,6 @@ func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) 
 	if err != nil {
 		return fmt.Errorf("check out %s: %w", version, err)
 	}
-	// The checkout stays until the deploy is done: configs are read from it.
 	defer co.Release()
 	contents, err := recipe.ReadContents(co.Dir, rt.Spec.ComposeFiles, version)
 	if err != nil {
@@ -173,8 +194,7 @@ func (c *SwarmCluster) Deploy(ctx context.Context, app WarmApp, version string) 
 	if err != nil {
 		return err
 	}
-	_, err = c.Client.Deploy(ctx, st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels})
-	return err
+	return fn(st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels, CorrectDrift: app.CorrectDrift})
 }
 
 // WaitConverged waits for stack; see swarm.Client.WaitConverged.

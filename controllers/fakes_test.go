@@ -234,3 +234,7 @@ func (t *fakeTester) Run(ctx context.Context, req tiers.Request) (v1.Run, error)
 func (c *fakeCluster) NodeNames(context.Context) (map[string]string, error) {
 	return map[string]string{}, nil
 }
+
+func (c *fakeCluster) Drift(context.Context, controllers.WarmApp, string) ([]swarm.Drift, error) {
+	return nil, nil
+}

@@ -36,6 +36,9 @@ type Cluster interface {
 	RemoveServices(ctx context.Context, stack string) error
 	// NodeNames returns the hostname of every swarm node by id.
 	NodeNames(ctx context.Context) (map[string]string, error)
+	// Drift lists the services of app's stack whose live spec differs from what a deploy of
+	// version would send, writing nothing.
+	Drift(ctx context.Context, app WarmApp, version string) ([]swarm.Drift, error)
 }
 
 // WarmApp is what Cluster.Deploy needs to deploy a warm app.
@@ -53,6 +56,9 @@ type WarmApp struct {
 	Commit string
 	// Secrets are the WarmCanonical's spec.secrets: values of generate=false secrets.
 	Secrets map[string]v1.SecretValue
+	// CorrectDrift makes a deploy update the services whose live spec drifted (spec.drift:
+	// correct).
+	CorrectDrift bool
 }
 
 // Recipes opens recipe sources.

@@ -39,6 +39,8 @@ type WarmCanonicalReconciler struct {
 	forced   sync.Map // name → struct{}: the next reconcile of name is forced
 	acks     acks     // triggers to acknowledge in status (acknowledge.go)
 	outcomes outcomes // settled outcomes for waiting triggers (await.go)
+	// driftChecked holds, per object, the service version indexes of the last drift check.
+	driftChecked sync.Map
 }
 
 // Outcome is what one reconcile of a WarmCanonical did.
@@ -248,6 +250,7 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 		st.KnownGoodVersion = p.To
 		r.setReady(st, true, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)
+		r.checkDrift(ctx, &out, st, x, p.To)
 	case ActionUndeploy:
 		return r.undeploy(ctx, out, st, x, p)
 	case ActionHeld, ActionDegraded:

@@ -483,3 +483,60 @@ func failedTasks(st swarm.StackState) string {
 	}
 	return ""
 }
+
+// checkDrift compares a converged warm app with what was applied (step 12): a hand edit sets
+// Drifted=True naming the changed fields per service; with spec.drift: correct the applied
+// spec is deployed again (an update of the drifted services only) and waited for. An error
+// reading the drift leaves the condition as it was: drift is a report, never a reason to fail
+// a converged app.
+func (r *WarmCanonicalReconciler) checkDrift(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, x *execution, version string) {
+	log := logr.FromContextOrDiscard(ctx)
+	// Any write to a service bumps its version index: while the indexes are the ones last
+	// checked, nothing can have drifted, and a no-op sweep stays at its two Engine API calls.
+	sig := indexSignature(x.observed)
+	if prev, ok := r.driftChecked.Load(x.name); ok && prev.(string) == sig {
+		return
+	}
+	drift, err := r.Cluster.Drift(ctx, r.app(x), version)
+	if err != nil {
+		log.V(1).Info("Drift check failed", "stack", x.wc.Spec.Stack, "error", err.Error())
+		return
+	}
+	if len(drift) == 0 {
+		r.driftChecked.Store(x.name, sig)
+		r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "the live stack runs as applied")
+		return
+	}
+	var parts []string
+	for _, d := range drift {
+		parts = append(parts, d.String())
+	}
+	msg := "live services differ from the applied spec: " + strings.Join(parts, "; ")
+	if x.wc.Spec.Drift != v1.DriftCorrect {
+		r.driftChecked.Store(x.name, sig)
+		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, msg)
+		return
+	}
+	log.Info("Correcting drift of warm app", "stack", x.wc.Spec.Stack, "version", version)
+	app := r.app(x)
+	app.CorrectDrift = true
+	if err := r.Cluster.Deploy(ctx, app, version); err != nil {
+		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, msg+"; correcting it failed: "+err.Error())
+		return
+	}
+	if err := r.Cluster.WaitConverged(ctx, x.wc.Spec.Stack, x.wc.Spec.Timeout.Duration); err != nil {
+		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, msg+"; the corrected stack did not converge: "+err.Error())
+		return
+	}
+	r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "corrected: "+strings.Join(parts, "; "))
+	out.Message = "corrected drift: " + strings.Join(parts, "; ")
+}
+
+// indexSignature is the services of a stack with their version indexes, as one string.
+func indexSignature(st swarm.StackState) string {
+	var b strings.Builder
+	for _, s := range st.Services {
+		fmt.Fprintf(&b, "%s@%d;", s.Name, s.VersionIndex)
+	}
+	return b.String()
+}

@@ -12,6 +12,9 @@ const (
 	// ConditionStalled is True when progress needs a human: an invalid spec, a missing
 	// RecipeTest. Nothing is retried until the spec changes.
 	ConditionStalled = "Stalled"
+	// ConditionDrifted is True when the live stack differs from what was last applied (a hand
+	// edit); see WarmCanonicalSpec.Drift.
+	ConditionDrifted = "Drifted"
 )
 
 // ConditionStatus is the status of a condition.

@@ -89,6 +89,9 @@ func (w *WarmCanonical) Default() {
 	if s.Interval.Duration == 0 {
 		s.Interval = Duration{DefaultInterval}
 	}
+	if s.Drift == "" {
+		s.Drift = DriftReport
+	}
 	if s.Timeout.Duration == 0 {
 		s.Timeout = Duration{DefaultWarmTimeout}
 	}

@@ -44,6 +44,10 @@ const (
 	// ReasonDegraded: the warm app runs its known-good, desired version, but tasks fail or are
 	// unhealthy; nothing changed its version, so nothing is rolled back.
 	ReasonDegraded = "Degraded"
+	// ReasonSpecDrift: a service of the live stack differs from its applied spec.
+	ReasonSpecDrift = "SpecDrift"
+	// ReasonNoDrift: the live stack runs as applied.
+	ReasonNoDrift = "NoDrift"
 	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
 	ReasonDataMode = "DataMode"
 )

@@ -174,6 +174,9 @@ func (w *WarmCanonical) Validate() FieldErrors {
 	}
 	validatePositive(&errs, "spec.interval", s.Interval)
 	validatePositive(&errs, "spec.timeout", s.Timeout)
+	if s.Drift != "" && s.Drift != DriftReport && s.Drift != DriftCorrect {
+		errs.add("spec.drift", "%q is not a drift policy (valid: report, correct)", s.Drift)
+	}
 	if s.Soak.Duration < 0 {
 		errs.add("spec.soak", "%s is negative (valid: a duration such as 5m, or 0s for none)", s.Soak.Duration)
 	}

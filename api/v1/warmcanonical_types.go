@@ -60,6 +60,12 @@ type WarmCanonicalSpec struct {
 	// window fails the promotion (rolled back, the version marked failed). A duration such as
 	// 5m. Optional. Defaults to `0s` (known-good at convergence).
 	Soak Duration `json:"soak,omitzero"`
+	// Drift says what a hand edit of the live stack (docker service update, a scale, another
+	// image, a removed service) gets: report sets the condition Drifted=True, reason
+	// SpecDrift, naming the changed fields per service, and changes nothing; correct deploys
+	// the recorded spec again, updating only the drifted services. Checked at every reconcile
+	// of a converged app. Optional. Defaults to `report`.
+	Drift DriftPolicy `json:"drift,omitempty"`
 	// Suspend stops reconciling this app (reason Suspended) until set back to false.
 	// Optional. Defaults to `false`.
 	Suspend bool `json:"suspend,omitempty"`
@@ -74,6 +80,17 @@ type WarmCanonicalSpec struct {
 	// read in memory only and never logged or shown. Optional.
 	Secrets map[string]SecretValue `json:"secrets,omitempty"`
 }
+
+// DriftPolicy is what a WarmCanonical does about a live stack that differs from its spec.
+type DriftPolicy string
+
+// The drift policies.
+const (
+	// DriftReport reports drift in the Drifted condition and changes nothing.
+	DriftReport DriftPolicy = "report"
+	// DriftCorrect deploys the recorded spec again, one update per drifted service.
+	DriftCorrect DriftPolicy = "correct"
+)
 
 // SecretValue is an operator-provided secret value: exactly one of File and Age.
 type SecretValue struct {

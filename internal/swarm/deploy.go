@@ -35,6 +35,9 @@ type DeployOptions struct {
 	// Labels are extra labels put on every object the deploy creates (a test suite's id, say).
 	// Optional.
 	Labels map[string]string
+	// CorrectDrift updates a service we deployed whose live spec was changed by hand since
+	// (see Drift); otherwise a service that carries our spec hash is left as it is. Optional.
+	CorrectDrift bool
 	// Placement is added to every service's placement (a RecipeTest's spec.placement, so test
 	// stacks stay on the nodes meant for them). Optional.
 	Placement Placement
@@ -128,6 +131,9 @@ func (c *Client) Deploy(ctx context.Context, s *Stack, opts DeployOptions) (Depl
 	}
 
 	networkNames, err := c.networkNames(ctx, existing)
+	if err == nil && opts.CorrectDrift {
+		networkNames, err = c.allNetworkNames(ctx)
+	}
 	if err != nil {
 		return DeployResult{}, err
 	}

@@ -59,7 +59,8 @@ func planServices(stack string, desired map[string]desiredService, existing []sw
 		switch {
 		case !ok:
 			steps = append(steps, serviceStep{name: name, action: actionCreate, spec: send})
-		case cur.Spec.Labels[v1.LabelSpecHash] == hash && cur.Spec.Labels[versionKey] == d.want.Labels[versionKey]:
+		case cur.Spec.Labels[v1.LabelSpecHash] == hash && cur.Spec.Labels[versionKey] == d.want.Labels[versionKey] &&
+			!(opts.CorrectDrift && len(specDiff(cur.Spec, d.want, ignore, networkNames)) > 0):
 			steps = append(steps, serviceStep{name: name, action: actionKeep, existing: cur})
 		case adoptable(cur.Spec, d, ignore, networkNames, versionKey, stackVersion, opts.Version):
 			steps = append(steps, serviceStep{name: name, action: actionAdopt, existing: cur})

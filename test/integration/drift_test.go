@@ -1,0 +1,68 @@
+//go:build integration
+
+package integration
+
+import (
+	"os/exec"
+	"slices"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+)
+
+var _ = Describe("drift of a warm app", func() {
+	It("reports a hand edit, then corrects it with one update of the drifted service", func(ctx SpecContext) {
+		w := newWorld()
+		w.writeRecipeTest()
+		w.writeWarmCanonical(tag11)
+		action, code := w.sweepAction(ctx)
+		Expect(action).To(Equal("PROMOTED"))
+		Expect(code).To(Equal(0))
+
+		By("a reconcile of the untouched app finding no drift")
+		action, _ = w.sweepAction(ctx)
+		Expect(action).To(Equal("CONVERGED"))
+		clean, ok := w.status().Conditions.Get(v1.ConditionDrifted)
+		Expect(ok).To(BeTrue())
+		Expect(clean.Status).To(Equal(v1.ConditionFalse), clean.Message)
+
+		By("editing the app service by hand")
+		out, err := exec.CommandContext(ctx, "docker", "service", "update", "--detach", "--env-add", "HAND_EDIT=1", w.stack+"_app").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Eventually(stackConverged).WithContext(ctx).WithArguments(w.stack).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
+
+		By("a reconcile reporting it, and writing nothing")
+		before := w.serviceIndexes(ctx)
+		action, _ = w.sweepAction(ctx)
+		Expect(action).To(Equal("CONVERGED"))
+		Expect(w.serviceIndexes(ctx)).To(Equal(before))
+		drifted, ok := w.status().Conditions.Get(v1.ConditionDrifted)
+		Expect(ok).To(BeTrue())
+		Expect(drifted.Status).To(Equal(v1.ConditionTrue))
+		Expect(drifted.Reason).To(Equal(v1.ReasonSpecDrift))
+		Expect(drifted.Message).To(ContainSubstring(w.stack + "_app: [TaskTemplate.ContainerSpec.Env]"))
+
+		By("drift: correct putting the applied spec back, one update of that service only")
+		w.writeWarmCanonical(tag11, "drift: correct")
+		action, code = w.sweepAction(ctx)
+		Expect(code).To(Equal(0))
+		Expect(action).To(Equal("CONVERGED"))
+		after := w.serviceIndexes(ctx)
+		for name, idx := range before {
+			if name == w.stack+"_app" {
+				Expect(after[name]).To(BeNumerically(">", idx), "the drifted service was updated")
+			} else {
+				Expect(after[name]).To(Equal(idx), "service %s did not drift and was not touched", name)
+			}
+		}
+		svc, _, err := docker.ServiceInspectWithRaw(ctx, w.stack+"_app", swarm.ServiceInspectOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(slices.Contains(svc.Spec.TaskTemplate.ContainerSpec.Env, "HAND_EDIT=1")).To(BeFalse())
+		drifted, _ = w.status().Conditions.Get(v1.ConditionDrifted)
+		Expect(drifted.Status).To(Equal(v1.ConditionFalse))
+	}, NodeTimeout(6*time.Minute))
+})
