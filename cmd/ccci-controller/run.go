@@ -89,6 +89,9 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 	mgr.Register(v1.KindWarmCanonical, c.wc)
 	mgr.Register(v1.KindRecipeTest, c.rt)
 	mgr.AddSource(&reconcile.DirWatch{Dir: g.Resources, Parse: controllers.ParseKeys})
+	// Docker's events: a hand edit or a failing task is seen within seconds, not at the next
+	// interval.
+	mgr.AddSource(controllers.Events{Client: c.swarm, Objects: c.objects})
 	mgr.AddSource(reconcile.Ticker{Interval: d.SweepInterval, Jitter: 0.1, List: func(ctx context.Context) ([]reconcile.Request, error) {
 		if err := c.cluster.Snapshot(ctx); err != nil {
 			log.Error(err, "Snapshot for the sweep failed")

@@ -65,4 +65,25 @@ var _ = Describe("drift of a warm app", func() {
 		drifted, _ = w.status().Conditions.Get(v1.ConditionDrifted)
 		Expect(drifted.Status).To(Equal(v1.ConditionFalse))
 	}, NodeTimeout(6*time.Minute))
+
+	It("sees a hand edit from Docker's events within seconds, with an interval of an hour, and an idle daemon writes nothing", func(ctx SpecContext) {
+		w := newWorld()
+		w.writeRecipeTest()
+		w.writeWarmCanonical(tag11, "interval: 1h")
+		w.startDaemon(ctx)
+		Eventually(w.ready).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).
+			Should(Equal("True/" + v1.ReasonPromoted))
+
+		By("watching the idle daemon: no write to Swarm")
+		before := w.serviceIndexes(ctx)
+		Consistently(w.serviceIndexes).WithContext(ctx).WithTimeout(15 * time.Second).WithPolling(time.Second).Should(Equal(before))
+
+		By("editing the app by hand: the events bring the reconcile that reports it")
+		out, err := exec.CommandContext(ctx, "docker", "service", "update", "--detach", "--env-add", "HAND_EDIT=1", w.stack+"_app").CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Eventually(func() string {
+			c, _ := w.status().Conditions.Get(v1.ConditionDrifted)
+			return string(c.Status) + "/" + c.Reason
+		}).WithContext(ctx).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal("True/" + v1.ReasonSpecDrift))
+	}, NodeTimeout(5*time.Minute))
 })
