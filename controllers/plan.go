@@ -197,7 +197,7 @@ func Decide(in PlanInput) Plan {
 			reason = ready.Reason
 		}
 		return p.with(ActionConverged, reason, fmt.Sprintf("%s runs %s and is converged", "the warm app", in.Desired))
-	case in.Observed.Version == in.Desired && in.Observed.Services > 0 && !in.Observed.Converged &&
+	case in.Observed.Version == in.Desired && in.Observed.Services > 0 && !in.Observed.Converged && in.Observed.Problem != "" &&
 		st.KnownGoodVersion == in.Desired && !promoting(st) && !in.EnvChanged:
 		// It converged and soaked at this version before, and then tasks failed: report it,
 		// write nothing (a redeploy then rollback would loop).

@@ -281,11 +281,11 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 	return out, nil
 }
 
-// problemOf says what keeps a stack from converging: the first unconverged service and its
-// latest task error.
+// problemOf says what keeps a stack from converging, other than an update in progress: the
+// first such service and its latest task error; "" when there is none.
 func problemOf(st swarm.StackState) string {
 	for _, s := range st.Services {
-		if s.Running == s.Desired && s.Healthy == s.Desired && (s.UpdateState == "" || s.UpdateState == "completed") {
+		if s.UpdateState == "updating" || s.Running == s.Desired && s.Healthy == s.Desired && (s.UpdateState == "" || s.UpdateState == "completed") {
 			continue
 		}
 		msg := fmt.Sprintf("service %s runs %d/%d tasks", s.Name, s.Running, s.Desired)
