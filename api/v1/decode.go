@@ -114,6 +114,8 @@ func (d *decoder) value(n *yaml.Node, t reflect.Type, field string) (v any, ok b
 		return d.object(n, t, field)
 	case t.Kind() == reflect.Slice:
 		return d.list(n, t, field)
+	case t.Kind() == reflect.Map && t.Elem().Kind() != reflect.String:
+		return d.objectMap(n, t, field)
 	case t.Kind() == reflect.Map:
 		return d.stringMap(n, field)
 	case t.Kind() == reflect.Bool:
@@ -229,6 +231,43 @@ func (d *decoder) stringMap(n *yaml.Node, field string) (any, bool) {
 		}
 	}
 	return out, true
+}
+
+// objectMap decodes a map of names to values of t's element type (spec.secrets).
+func (d *decoder) objectMap(n *yaml.Node, t reflect.Type, field string) (any, bool) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, field, "got %s (valid: a map of names to %s)", describe(n), t.Elem().Name())
+		return nil, false
+	}
+	out := map[string]any{}
+	ok := true
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := d.resolve(n.Content[i], field)
+		v := d.resolve(n.Content[i+1], field)
+		if k == nil || v == nil {
+			return nil, false
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, field, "got %s as a key (valid: a name)", describe(k))
+			ok = false
+			continue
+		}
+		p := join(field, k.Value)
+		d.lines[p] = d.line(k)
+		if v.Kind == yaml.ScalarNode && t.Elem().Kind() == reflect.Struct {
+			// Never echo it: a plain value here is likely a pasted secret.
+			d.fail(v, p, "got a plain value, which is not shown (valid: a map with the fields %s)", fieldList(jsonFieldNames(t.Elem())))
+			ok = false
+			continue
+		}
+		val, good := d.value(v, t.Elem(), p)
+		if !good {
+			ok = false
+			continue
+		}
+		out[k.Value] = val
+	}
+	return out, ok
 }
 
 func (d *decoder) duration(n *yaml.Node, field string) (any, bool) {

@@ -58,7 +58,7 @@ type WarmCanonicalSpec struct {
 	// Soak is how long a promoted version must keep every task running and healthy after it
 	// converged before it counts as known-good; a task that fails or turns unhealthy in that
 	// window fails the promotion (rolled back, the version marked failed). A duration such as
-	// 5m. Optional. Defaults to `0s` (known-good at convergence).
+	// 5m. Optional; when unset a version is known-good as soon as it converged.
 	Soak Duration `json:"soak,omitzero"`
 	// Drift says what a hand edit of the live stack (docker service update, a scale, another
 	// image, a removed service) gets: report sets the condition Drifted=True, reason
