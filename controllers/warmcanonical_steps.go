@@ -499,7 +499,10 @@ func (r *WarmCanonicalReconciler) checkDrift(ctx context.Context, out *Outcome, 
 	}
 	drift, err := r.Cluster.Drift(ctx, r.app(x), version)
 	if err != nil {
-		log.V(1).Info("Drift check failed", "stack", x.wc.Spec.Stack, "error", err.Error())
+		// Not retried until a service changes: a check that cannot run must not cost every
+		// sweep a checkout and a conversion per object.
+		r.driftChecked.Store(x.name, sig)
+		log.Info("Drift check failed", "stack", x.wc.Spec.Stack, "error", err.Error())
 		return
 	}
 	if len(drift) == 0 {
