@@ -8,8 +8,6 @@ import (
 
 	"github.com/docker/cli/cli/compose/convert"
 	composetypes "github.com/docker/cli/cli/compose/types"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
 
@@ -206,13 +204,5 @@ func (c *Client) networkNames(ctx context.Context, existing []swarm.Service) (ma
 	if !needed {
 		return nil, nil
 	}
-	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("scope", "swarm"))})
-	if err != nil {
-		return nil, fmt.Errorf("list networks: %w", err)
-	}
-	names := make(map[string]string, len(nets))
-	for _, n := range nets {
-		names[n.ID] = n.Name
-	}
-	return names, nil
+	return c.allNetworkNames(ctx)
 }

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,24 @@ import (
 // maintainerGit is the git of a recipe maintainer, identity and all.
 var maintainerGit = []string{"-c", "user.name=maintainer", "-c", "user.email=m@example.org", "-c", "tag.gpgSign=false", "-c", "commit.gpgSign=false"}
 
+// publish releases tag as a maintainer would: a commit on top of base whose compose.yml is
+// edit's result, tagged and pushed to the recipe's origin (force-moving tag when it exists). It
+// returns the new commit.
+func (w *world) publish(ctx context.Context, base, tag string, edit func(compose string) string) string {
+	work := filepath.Join(w.dir, "maintainer-"+tag)
+	gitIn(ctx, w.dir, "clone", "-q", "--branch", base, w.recipe, work)
+	compose := filepath.Join(work, "compose.yml")
+	data, err := os.ReadFile(compose)
+	Expect(err).NotTo(HaveOccurred())
+	edited := edit(string(data))
+	Expect(edited).NotTo(Equal(string(data)), "the release changes compose.yml")
+	Expect(os.WriteFile(compose, []byte(edited), 0o644)).To(Succeed())
+	gitIn(ctx, work, append(maintainerGit, "commit", "-qam", "chore: publish "+tag+" release")...)
+	gitIn(ctx, work, append(maintainerGit, "tag", "-f", "-a", "-m", "release", tag)...)
+	gitIn(ctx, work, "push", "-q", "--force", "origin", "refs/tags/"+tag)
+	return gitIn(ctx, w.recipe, "rev-parse", tag+"^{commit}")
+}
+
 var _ = Describe("a tag moved after it was tested", func() {
 	It("is tested again at its new commit, and only that commit is promoted", func(ctx SpecContext) {
 		w := newWorld()
@@ -32,17 +51,9 @@ var _ = Describe("a tag moved after it was tested", func() {
 		oldCommit := first[0].Commit
 
 		By("moving the tag to a new commit that runs another image, as a maintainer force-pushing a tag")
-		work := filepath.Join(w.dir, "maintainer")
-		gitIn(ctx, w.dir, "clone", "-q", "--branch", tag11, w.recipe, work)
-		compose := filepath.Join(work, "compose.yml")
-		data, err := os.ReadFile(compose)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(string(data)).To(ContainSubstring("image: " + fixtures.SampleImage("1.1")))
-		Expect(os.WriteFile(compose, []byte(strings.Replace(string(data), "image: "+fixtures.SampleImage("1.1"), "image: "+fixtures.SampleImage("1.0"), 1)), 0o644)).To(Succeed())
-		gitIn(ctx, work, append(maintainerGit, "commit", "-qam", "chore: rebuild 1.1.0+1.1")...)
-		gitIn(ctx, work, append(maintainerGit, "tag", "-f", "-a", "-m", "re-release", tag11)...)
-		gitIn(ctx, work, "push", "-q", "--force", "origin", "refs/tags/"+tag11)
-		newCommit := gitIn(ctx, w.recipe, "rev-parse", tag11+"^{commit}")
+		newCommit := w.publish(ctx, tag11, tag11, func(c string) string {
+			return strings.Replace(c, "image: "+fixtures.SampleImage("1.1"), "image: "+fixtures.SampleImage("1.0"), 1)
+		})
 		Expect(newCommit).NotTo(Equal(oldCommit))
 
 		By("asking for 1.1.0+1.1 a moment later: the sweep fetches afresh and tests the new commit")

@@ -3,9 +3,7 @@
 package integration
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -30,15 +28,7 @@ var _ = Describe("a sweep --server whose client is killed mid-promotion", func()
 		Expect(w.deployedVersion(ctx)).To(Equal(tag20))
 
 		By("releasing 2.1.0+2.0, which only a sweep notices (the timer is an hour away)")
-		work := filepath.Join(w.dir, "maintainer")
-		gitIn(ctx, w.dir, "clone", "-q", "--branch", tag20, w.recipe, work)
-		compose := filepath.Join(work, "compose.yml")
-		data, err := os.ReadFile(compose)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(os.WriteFile(compose, []byte(strings.Replace(string(data), "version="+tag20, "version="+tag21, 1)), 0o644)).To(Succeed())
-		gitIn(ctx, work, append(maintainerGit, "commit", "-qam", "chore: publish "+tag21+" release")...)
-		gitIn(ctx, work, append(maintainerGit, "tag", "-a", "-m", "release", tag21)...)
-		gitIn(ctx, work, "push", "-q", "origin", "refs/tags/"+tag21)
+		w.publish(ctx, tag20, tag21, func(c string) string { return strings.Replace(c, "version="+tag20, "version="+tag21, 1) })
 
 		By("asking for a sweep over HTTP and killing the client while the gating run is under way")
 		client := exec.Command(ccciBinary(), w.args("sweep", "--server", d.url)...)

@@ -3,8 +3,6 @@
 package integration
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,18 +24,12 @@ var _ = Describe("a soak window before known-good", func() {
 		Expect(code).To(Equal(0))
 
 		By("releasing 1.1.1+1.1, whose app exits twenty seconds after it starts")
-		work := filepath.Join(w.dir, "maintainer")
-		gitIn(ctx, w.dir, "clone", "-q", "--branch", tag11, w.recipe, work)
-		compose := filepath.Join(work, "compose.yml")
-		data, err := os.ReadFile(compose)
-		Expect(err).NotTo(HaveOccurred())
-		edited := strings.Replace(string(data), "version="+tag11, "version="+tag111, 1)
-		edited = strings.Replace(edited, "      - SAMPLE_UNHEALTHY=${SAMPLE_UNHEALTHY}\n", "      - SAMPLE_UNHEALTHY=${SAMPLE_UNHEALTHY}\n      - SAMPLE_CRASH_AFTER=20s\n", 1)
-		Expect(edited).To(ContainSubstring("SAMPLE_CRASH_AFTER=20s"))
-		Expect(os.WriteFile(compose, []byte(edited), 0o644)).To(Succeed())
-		gitIn(ctx, work, append(maintainerGit, "commit", "-qam", "chore: publish "+tag111+" release")...)
-		gitIn(ctx, work, append(maintainerGit, "tag", "-a", "-m", "release", tag111)...)
-		gitIn(ctx, work, "push", "-q", "origin", "refs/tags/"+tag111)
+		w.publish(ctx, tag11, tag111, func(c string) string {
+			c = strings.Replace(c, "version="+tag11, "version="+tag111, 1)
+			c = strings.Replace(c, "      - SAMPLE_UNHEALTHY=${SAMPLE_UNHEALTHY}\n", "      - SAMPLE_UNHEALTHY=${SAMPLE_UNHEALTHY}\n      - SAMPLE_CRASH_AFTER=20s\n", 1)
+			Expect(c).To(ContainSubstring("SAMPLE_CRASH_AFTER=20s"))
+			return c
+		})
 
 		By("asking for it with a 30s soak: it converges, crashes in the soak, and is rolled back")
 		w.writeWarmCanonical(tag111, "soak: 30s")
