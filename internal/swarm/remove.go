@@ -139,7 +139,9 @@ func (c *Client) retryInUse(ctx context.Context, remove func() error, format str
 	defer cancel()
 	for {
 		err := remove()
-		if err == nil || errdefs.IsNotFound(err) {
+		// A 20.10 daemon answers 500 "network ... not found" for a network whose removal (by
+		// another client, or a moment ago) is still in progress: it is gone all the same.
+		if err == nil || errdefs.IsNotFound(err) || strings.Contains(err.Error(), " not found") {
 			return nil
 		}
 		if !errdefs.IsConflict(err) && !isInUse(err) {
