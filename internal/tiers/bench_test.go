@@ -31,25 +31,7 @@ func (c *countingSwarm) Deploy(ctx context.Context, s *swarm.Stack, opts swarm.D
 // per run and per tier (s/<tier>), and deploys per run. Run it with -benchtime=1x: one run
 // takes tens of seconds.
 func BenchmarkRun(b *testing.B) {
-	ctx := context.Background()
-	if err := fixtures.BuildSampleImages(ctx); err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	repoPath, err := fixtures.SampleRecipe(filepath.Join(dir, "recipe"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := recipe.Open(ctx, "sample", repoPath, recipe.Options{CacheDir: filepath.Join(dir, "cache")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	client, err := swarm.NewClient()
-	if err != nil {
-		b.Fatal(err)
-	}
-	sw := &countingSwarm{Client: client}
-	r := tiers.NewRunner(sw, tiers.Options{Labels: map[string]string{v1.LabelTestSuite: "bench-" + tiers.NewRunID()}})
+	repoPath, src, r, sw := benchSetup(b, "sample", fixtures.SampleRecipe)
 	rt := v1.RecipeTest{Metadata: v1.ObjectMeta{Name: "sample"}, Spec: v1.RecipeTestSpec{
 		Source: v1.Source{Git: repoPath}, Timeout: v1.Minutes(5),
 		Tiers: []v1.Tier{
@@ -66,28 +48,10 @@ func BenchmarkRun(b *testing.B) {
 // PostgreSQL 15, a row as the marker: wall time per run and per tier (s/<tier>), and deploys
 // per run.
 func BenchmarkRunPostgres(b *testing.B) {
-	ctx := context.Background()
-	if err := fixtures.BuildSampleImages(ctx); err != nil {
+	if err := fixtures.BuildPostgresImage(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	if err := fixtures.BuildPostgresImage(ctx); err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	repoPath, err := fixtures.PostgresRecipe(filepath.Join(dir, "recipe"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	src, err := recipe.Open(ctx, "pg", repoPath, recipe.Options{CacheDir: filepath.Join(dir, "cache")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	client, err := swarm.NewClient()
-	if err != nil {
-		b.Fatal(err)
-	}
-	sw := &countingSwarm{Client: client}
-	r := tiers.NewRunner(sw, tiers.Options{Labels: map[string]string{v1.LabelTestSuite: "bench-" + tiers.NewRunID()}})
+	repoPath, src, r, sw := benchSetup(b, "pg", fixtures.PostgresRecipe)
 	rt := v1.RecipeTest{Metadata: v1.ObjectMeta{Name: "pg"}, Spec: v1.RecipeTestSpec{
 		Source: v1.Source{Git: repoPath}, Timeout: v1.Minutes(10), Marker: pgMarker,
 		Tiers: []v1.Tier{
@@ -131,4 +95,28 @@ func benchRuns(b *testing.B, r *tiers.Runner, sw *countingSwarm, req tiers.Reque
 	for name, d := range perTier {
 		b.ReportMetric(d.Seconds()/n, "s/"+string(name))
 	}
+}
+
+// benchSetup builds the sample images, writes a recipe repository with makeRepo and returns it
+// with its source and a runner counting deploys, labelled for this bench.
+func benchSetup(b *testing.B, name string, makeRepo func(dir string) (string, error)) (string, *recipe.Source, *tiers.Runner, *countingSwarm) {
+	ctx := context.Background()
+	if err := fixtures.BuildSampleImages(ctx); err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	repoPath, err := makeRepo(filepath.Join(dir, "recipe"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := recipe.Open(ctx, name, repoPath, recipe.Options{CacheDir: filepath.Join(dir, "cache")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := swarm.NewClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw := &countingSwarm{Client: client}
+	return repoPath, src, tiers.NewRunner(sw, tiers.Options{Labels: map[string]string{v1.LabelTestSuite: "bench-" + tiers.NewRunID()}}), sw
 }

@@ -3,10 +3,10 @@
 package enginefault
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -80,17 +80,31 @@ func stopDocker(ctx context.Context) {
 // ccci runs a one-shot command scoped to the suite and returns stdout, stderr and exit code.
 func ccci(ctx context.Context, dir string, args ...string) (string, string, int) {
 	cmd := exec.CommandContext(ctx, binary, append([]string{"--resources", filepath.Join(dir, "resources"), "--state", filepath.Join(dir, "state"), args[0], "--label", v1.LabelTestSuite + "=" + suiteID}, args[1:]...)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		Expect(err).NotTo(HaveOccurred())
+	out, errOut, code, err := fixtures.RunCLI(cmd)
+	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Printf("$ ccci %s -> %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	return out, errOut, code
+}
+
+// runVerdict is the verdict of the newest run record of the suite's RecipeTest, as the trigger
+// process stored it ("" while there is none).
+func runVerdict(dir string) string {
+	files, _ := filepath.Glob(filepath.Join(dir, "state", "runs", "ef", "*", "run.json"))
+	var verdict string
+	newest := ""
+	for _, f := range files {
+		if f < newest {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		var rec struct {
+			Verdict string `json:"verdict"`
+		}
+		if err == nil && json.Unmarshal(data, &rec) == nil {
+			newest, verdict = f, rec.Verdict
+		}
 	}
-	GinkgoWriter.Printf("$ ccci %s -> %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
-	return out.String(), errOut.String(), code
+	return verdict
 }
 
 // runObjects lists what Swarm still holds of the suite's test runs: services by the run label,
@@ -175,7 +189,9 @@ spec:
 		}()
 		Eventually(runObjects).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).ShouldNot(BeEmpty())
 		stopDocker(ctx)
-		time.Sleep(6 * time.Second) // the outage itself: six seconds without an engine, as in the report
+		By("starting the daemon again once the run has judged itself, without it")
+		Eventually(runVerdict).WithContext(ctx).WithArguments(dir).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).
+			Should(Equal(string(v1.VerdictAborted)))
 		ensureSwarm(ctx)
 
 		By("reading the verdict: Aborted, with the cause, not a red recipe")

@@ -3,7 +3,6 @@
 package multinode
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -138,17 +137,10 @@ func (w *world) ccci(ctx context.Context, args ...string) (string, string, int) 
 	}
 	cmd := exec.CommandContext(ctx, binary, append(full, args[1:]...)...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+endpoint("mn1"))
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		Expect(err).NotTo(HaveOccurred())
-	}
-	GinkgoWriter.Printf("$ ccci %s -> %d\n%s%s", strings.Join(args, " "), code, out.String(), errOut.String())
-	return out.String(), errOut.String(), code
+	out, errOut, code, err := fixtures.RunCLI(cmd)
+	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Printf("$ ccci %s -> %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	return out, errOut, code
 }
 
 // placementWatch records, from the manager, the node of every task of the suite's test runs
@@ -166,6 +158,9 @@ func watchTestTasks(ctx context.Context) *placementWatch {
 	hostnames := map[string]string{}
 	go func() {
 		defer close(p.done)
+		// Sampled every 200 ms: a task lives for seconds, so none is missed.
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
 		for ctx.Err() == nil {
 			tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelRun))})
 			if err == nil {
@@ -183,7 +178,10 @@ func watchTestTasks(ctx context.Context) *placementWatch {
 					p.mu.Unlock()
 				}
 			}
-			time.Sleep(200 * time.Millisecond) // a sampling period, not a synchronisation
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+			}
 		}
 	}()
 	return p
