@@ -86,6 +86,8 @@ type fakeCluster struct {
 	// waitBlocks makes WaitConverged block until ctx ends (a crash mid-promotion).
 	waitBlocks bool
 	blocked    chan struct{} // receives once each time WaitConverged starts blocking
+	// waitErr, when set, is what WaitConverged returns (an engine that went away).
+	waitErr error
 }
 
 type fakeStack struct {
@@ -139,7 +141,11 @@ func (c *fakeCluster) WaitConverged(ctx context.Context, stack string, _ time.Du
 	c.mu.Lock()
 	block := c.waitBlocks
 	s := c.stacks[stack]
+	werr := c.waitErr
 	c.mu.Unlock()
+	if werr != nil {
+		return werr
+	}
 	if block {
 		// Tell a spec that waits for it that the wait now blocks (no sleep to guess when).
 		select {

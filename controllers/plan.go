@@ -92,11 +92,14 @@ type Observed struct {
 // PlanInput is everything Decide needs. Callers fill it from the defaulted spec, the resolved
 // version, the observed stack, the stored status and the gate.
 type PlanInput struct {
-	// Suspend, Mode, AllowMajor and Rollback are the defaulted spec fields.
-	Suspend    bool
-	Mode       v1.Mode
-	AllowMajor bool
-	Rollback   bool
+	// Suspend is true when spec.suspend or an operator's override (ccci-controller suspend)
+	// says so; SuspendReason says which, and why. Mode, AllowMajor and Rollback are the
+	// defaulted spec fields.
+	Suspend       bool
+	SuspendReason string
+	Mode          v1.Mode
+	AllowMajor    bool
+	Rollback      bool
 	// Desired is the resolved desired version.
 	Desired string
 	// Observed is the warm stack as Swarm shows it.
@@ -181,6 +184,8 @@ func Decide(in PlanInput) Plan {
 	}
 	p := Plan{From: from, To: in.Desired}
 	switch {
+	case in.Suspend && in.SuspendReason != "":
+		return p.with(ActionSkip, v1.ReasonSuspended, in.SuspendReason)
 	case in.Suspend:
 		return p.with(ActionSkip, v1.ReasonSuspended, "spec.suspend is true")
 	case in.Mode == v1.ModeData && in.Observed.Services > 0:

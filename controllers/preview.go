@@ -23,7 +23,16 @@ func (r *WarmCanonicalReconciler) Plan(ctx context.Context, name string, force b
 	if _, err := r.Store.Get(v1.KindWarmCanonical, name, &st); err != nil {
 		logr.FromContextOrDiscard(ctx).Error(err, "Unreadable status, planning afresh")
 	}
-	out, err := r.reconcile(ctx, name, force, &st, nil)
+	out := Outcome{Name: name}
+	o, err := r.observe(ctx, name, force, &st)
+	if o != nil {
+		out.RecipeTest = o.wc.Spec.RecipeTest
+	}
+	if err == nil {
+		out.Plan = Decide(o.in)
+		out.Message = out.Plan.Message
+	}
+	out, err = settle(out, err)
 	out.Desired, out.Deployed = st.DesiredVersion, st.DeployedVersion
 	if err != nil {
 		return out, fmt.Errorf("plan WarmCanonical %q: %w", name, err)

@@ -97,8 +97,7 @@ func (r *WarmCanonicalReconciler) ReconcileOnce(ctx context.Context, name string
 	out = Outcome{Name: name}
 	unlock, err := r.Store.Lock(ctx, v1.KindWarmCanonical, name)
 	if err != nil {
-		out.Result = ResultError
-		return out, fmt.Errorf("lock WarmCanonical %q: %w", name, err)
+		return settle(out, fmt.Errorf("lock WarmCanonical %q: %w", name, err))
 	}
 	defer func() { _ = unlock() }()
 
@@ -134,91 +133,32 @@ func (r *WarmCanonicalReconciler) persist(name string, saved *v1.WarmCanonicalSt
 	return nil
 }
 
-// reconcile is the table of contents: each step either ends the reconcile or hands on. A nil
-// saved makes it a plan (see Plan): the decision is returned, not executed.
+// reconcile is the table of contents: observe (steps 1 to 4), decide (Decide, steps 2 and 5
+// to 10), execute; the outcome is derived from the error in one place (settle).
 func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, force bool, st *v1.WarmCanonicalStatus, saved *v1.WarmCanonicalStatus) (Outcome, error) {
 	out := Outcome{Name: name}
-	// 1. Load, default, validate.
-	wc, err := r.loadWarmCanonical(name, st)
-	if err != nil || wc == nil {
-		return r.stalled(out, st, err)
+	o, err := r.observe(ctx, name, force, st)
+	if o != nil {
+		out.RecipeTest, out.RequeueAfter = o.wc.Spec.RecipeTest, o.wc.Spec.Interval.Duration
 	}
-	if h := wc.SpecHash(); st.ObservedGeneration != h {
-		// A new spec forgets the versions that failed under the old one.
-		st.ObservedGeneration, st.FailedVersions = h, nil
-	}
-	interval := wc.Spec.Interval.Duration
-	out.RequeueAfter = interval
-	// 2. Suspend.
-	if suspended, msg := r.suspended(wc); suspended {
-		return r.finish(ctx, out, st, nil, Plan{Action: ActionSkip, Reason: v1.ReasonSuspended, Message: msg})
-	}
-	out.RecipeTest = wc.Spec.RecipeTest
-	rt, err := r.loadRecipeTest(wc, st)
 	if err != nil {
-		out.Result, out.Message = ResultFailed, err.Error()
-		return out, nil
+		return settle(out, err)
 	}
-	// 3. Resolve the desired version.
-	desired, commit, err := r.resolve(ctx, wc, rt, st)
-	if err != nil {
-		out.Result, out.Message = ResultFailed, err.Error()
-		if errors.Is(err, recipe.ErrVersionNotFound) {
-			return out, nil
-		}
-		out.Result = ResultError
-		return out, err
-	}
-	// 4. Observe the stack.
-	state, err := r.Cluster.ObserveStack(ctx, wc.Spec.Stack)
-	if err != nil {
-		out.Result, out.Message = ResultError, err.Error()
-		return out, fmt.Errorf("observe stack %q: %w", wc.Spec.Stack, err)
-	}
-	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged(), Problem: problemOf(state)}
-	if obs.Services > 0 {
-		st.DeployedVersion = obs.Version
-		if st.KnownGoodVersion == "" && obs.Converged && obs.Version != "" {
-			// A warm app found running healthy (deployed before this controller, or by hand)
-			// is the best rollback target there is.
-			st.KnownGoodVersion = obs.Version
-		}
-	} else {
-		st.DeployedVersion = ""
-	}
-	// The env the running version last converged with, to tell an edited spec.env.
-	rec, recorded, err := r.knownGood(name)
-	if err != nil {
-		out.Result, out.Message = ResultError, err.Error()
-		return out, err
-	}
-	// 5-10. Decide.
-	in := PlanInput{
-		Suspend: wc.Spec.Suspend, Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor,
-		Rollback: wc.Spec.RollbackEnabled(),
-		Desired:  desired, Observed: obs, Status: *st, Force: force,
-		EnvChanged: envChanged(rec, recorded, obs.Version, wc.Spec.Env),
-		Dependency: r.dependencyNotReady(wc),
-	}
-	if in.Gate, err = r.gate(rt, desired, commit, *st); err != nil {
-		out.Result, out.Message = ResultError, err.Error()
-		return out, err
-	}
-	p := Decide(in)
-	logr.FromContextOrDiscard(ctx).V(1).Info("Planned", "action", p.Action, "version", desired, "stack", wc.Spec.Stack)
-	if saved == nil {
-		out.Plan, out.Message = p, p.Message
-		return out, nil
-	}
-	x := &execution{wc: wc, rt: rt, saved: saved, name: name, observed: state, recorded: recorded && rec.Version == obs.Version && obs.Version != ""}
-	return r.finish(ctx, out, st, x, p)
+	p := Decide(o.in)
+	logr.FromContextOrDiscard(ctx).V(1).Info("Planned", "action", p.Action, "version", o.in.Desired, "stack", o.wc.Spec.Stack)
+	o.saved = saved
+	out, err = r.execute(ctx, out, st, o, p)
+	return settle(out, err)
 }
 
-// execution carries what executing a plan needs.
-type execution struct {
-	name  string
-	wc    *v1.WarmCanonical
-	rt    *v1.RecipeTest
+// observation is what steps 1 to 4 found: the input of Decide and what executing its plan
+// needs.
+type observation struct {
+	name string
+	wc   *v1.WarmCanonical
+	rt   *v1.RecipeTest
+	in   PlanInput
+	// saved is the status last written, for the steps that persist before touching Swarm.
 	saved *v1.WarmCanonicalStatus
 	// recorded is true when the known-good record is of the version observed running.
 	recorded bool
@@ -226,8 +166,100 @@ type execution struct {
 	observed swarm.StackState
 }
 
-// finish executes p and records its outcome in st.
-func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+// observe is steps 1 to 4 and the gate: load, resolve, observe the stack, read the records.
+// It writes nothing to Swarm; what it learns about the object goes into st. A suspended object
+// is observed no further: nothing else changes what Decide makes of it.
+func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, force bool, st *v1.WarmCanonicalStatus) (*observation, error) {
+	// 1. Load, default, validate.
+	wc, err := r.loadWarmCanonical(name, st)
+	if err != nil {
+		return nil, err
+	}
+	if h := wc.SpecHash(); st.ObservedGeneration != h {
+		// A new spec forgets the versions that failed under the old one.
+		st.ObservedGeneration, st.FailedVersions = h, nil
+	}
+	o := &observation{name: name, wc: wc}
+	o.in = PlanInput{Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor, Rollback: wc.Spec.RollbackEnabled(), Force: force}
+	// 2. Suspend.
+	if o.in.Suspend, o.in.SuspendReason = r.suspended(wc); o.in.Suspend {
+		o.in.Status = *st
+		return o, nil
+	}
+	if o.rt, err = r.loadRecipeTest(wc, st); err != nil {
+		return o, blocked(err)
+	}
+	// 3. Resolve the desired version.
+	desired, commit, err := r.resolve(ctx, wc, o.rt, st)
+	if err != nil {
+		return o, err
+	}
+	// 4. Observe the stack.
+	if o.observed, err = r.Cluster.ObserveStack(ctx, wc.Spec.Stack); err != nil {
+		return o, fmt.Errorf("observe stack %q: %w", wc.Spec.Stack, err)
+	}
+	state := o.observed
+	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged(), Problem: problemOf(state)}
+	st.DeployedVersion = obs.Version
+	if obs.Services > 0 && st.KnownGoodVersion == "" && obs.Converged && obs.Version != "" {
+		// A warm app found running healthy (deployed before this controller, or by hand) is
+		// the best rollback target there is.
+		st.KnownGoodVersion = obs.Version
+	}
+	// The env the running version last converged with, to tell an edited spec.env.
+	rec, recorded, err := r.knownGood(name)
+	if err != nil {
+		return o, err
+	}
+	o.recorded = recorded && rec.Version == obs.Version && obs.Version != ""
+	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
+	o.in.EnvChanged = envChanged(rec, recorded, obs.Version, wc.Spec.Env)
+	o.in.Dependency = r.dependencyNotReady(wc)
+	if o.in.Gate, err = r.gate(o.rt, desired, commit, *st); err != nil {
+		return o, err
+	}
+	o.in.Status = *st
+	return o, nil
+}
+
+// blockedError is an error no retry mends (a missing or invalid RecipeTest): the object is
+// reported FAILED and woken when the cause changes, not retried by the queue.
+type blockedError struct{ err error }
+
+func (e *blockedError) Error() string { return e.err.Error() }
+func (e *blockedError) Unwrap() error { return e.err }
+
+func blocked(err error) error { return &blockedError{err: err} }
+
+// settle derives the outcome of a reconcile from its error, the one place that does: no error
+// keeps what the step said; a deleted object is skipped; an invalid one is Invalid (terminal
+// for the queue); a missing RecipeTest or version is Failed and not retried; anything else is
+// an Error the queue retries with backoff.
+func settle(out Outcome, err error) (Outcome, error) {
+	if err == nil {
+		return out, nil
+	}
+	out.Message = err.Error()
+	var inv *InvalidError
+	var blk *blockedError
+	switch {
+	case errors.Is(err, errNotFound):
+		// Deleted from the files: its stack is left alone; status stays for get/describe.
+		out.Result = ResultSkip
+		return out, nil
+	case errors.As(err, &inv):
+		out.Result = ResultInvalid
+		return out, err
+	case errors.As(err, &blk), errors.Is(err, recipe.ErrVersionNotFound):
+		out.Result = ResultFailed
+		return out, nil
+	}
+	out.Result = ResultError
+	return out, err
+}
+
+// execute carries out p, the one place that writes to Swarm, and records its outcome in st.
+func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, o *observation, p Plan) (Outcome, error) {
 	out.Plan = p
 	st.Conditions.Remove(v1.ConditionStalled)
 	switch p.Action {
@@ -239,20 +271,20 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 		}
 	case ActionConverged:
 		out.Result = ResultConverged
-		if st.KnownGoodVersion != p.To || !x.recorded {
+		if st.KnownGoodVersion != p.To || !o.recorded {
 			// Found converged at a version we did not promote (by hand, or a promotion that
 			// finished during a crash), or with no record of its env (recorded by an older
 			// release): the current env is the best record of its config.
-			if err := r.recordKnownGood(x.name, p.To, x.wc.Spec.Env); err != nil {
+			if err := r.recordKnownGood(o.name, p.To, o.wc.Spec.Env); err != nil {
 				return out, err
 			}
 		}
 		st.KnownGoodVersion = p.To
 		r.setReady(st, true, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)
-		r.checkDrift(ctx, &out, st, x, p.To)
+		r.checkDrift(ctx, &out, st, o, p.To)
 	case ActionUndeploy:
-		return r.undeploy(ctx, out, st, x, p)
+		return r.undeploy(ctx, out, st, o, p)
 	case ActionHeld, ActionDegraded:
 		out.Result = ResultHeld
 		if p.Action == ActionDegraded {
@@ -269,13 +301,13 @@ func (r *WarmCanonicalReconciler) finish(ctx context.Context, out Outcome, st *v
 		r.setReady(st, false, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)
 	case ActionTest, ActionWait:
-		return r.test(ctx, out, st, x, p)
+		return r.test(ctx, out, st, o, p)
 	case ActionPromote:
-		return r.promote(ctx, out, st, x, p)
+		return r.promote(ctx, out, st, o, p)
 	case ActionApply:
-		return r.apply(ctx, out, st, x, p)
+		return r.apply(ctx, out, st, o, p)
 	case ActionRollback:
-		return r.rollback(ctx, out, st, x, p, p.Message)
+		return r.rollback(ctx, out, st, o, p, p.Message)
 	}
 	out.Message = p.Message
 	return out, nil

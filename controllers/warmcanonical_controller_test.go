@@ -10,6 +10,7 @@ import (
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
 	"coopcloud.tech/ccci-controller/internal/store"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
 
@@ -269,6 +270,26 @@ var _ = Describe("WarmCanonicalReconciler", func() {
 			ps, err := controllers.Promotions(w.store, "app")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ps).To(HaveLen(1), "an apply is not a promotion")
+		}, NodeTimeout(10*time.Second))
+
+		It("does not fail the version when the engine goes away during the apply, and applies it once the engine is back", func(ctx SpecContext) {
+			withEnv(map[string]string{"DOMAIN": "new.example.org"})
+			w.cluster.mu.Lock()
+			w.cluster.waitErr = &swarm.NodeDownError{Node: "mn2", Stack: "warm_app"}
+			w.cluster.mu.Unlock()
+			out, err := w.r.Converge(ctx, "app", false)
+			Expect(err).To(HaveOccurred())
+			Expect(out.Result).To(Equal(controllers.ResultError))
+			Expect(out.Message).To(ContainSubstring("mn2"))
+			st := w.status("app")
+			Expect(st.FailedVersions).To(BeEmpty(), "an engine failure is no verdict on the env")
+			Expect(w.cluster.writes()).To(HaveLen(2), "no rollback for an engine failure")
+
+			By("the engine answering again")
+			w.cluster.mu.Lock()
+			w.cluster.waitErr = nil
+			w.cluster.mu.Unlock()
+			Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultApplied))
 		}, NodeTimeout(10*time.Second))
 
 		It("rolls a failed apply back to the previous env and does not retry it until the spec changes or a force", func(ctx SpecContext) {

@@ -20,14 +20,26 @@ import (
 // errNotFound marks a WarmCanonical that no file defines.
 var errNotFound = errors.New("not defined in any resource file")
 
-// loadWarmCanonical is step 1: the defaulted, valid object, or an error that stalls it.
+// loadWarmCanonical is step 1: the defaulted, valid object, or an error. An invalid object is
+// Stalled until a person edits its file.
 func (r *WarmCanonicalReconciler) loadWarmCanonical(name string, st *v1.WarmCanonicalStatus) (*v1.WarmCanonical, error) {
+	wc, err := r.getWarmCanonical(name)
+	if inv := (*InvalidError)(nil); errors.As(err, &inv) {
+		msg := err.Error()
+		r.setCondition(st, v1.ConditionStalled, true, v1.ReasonInvalidSpec, msg)
+		r.setReady(st, false, v1.ReasonInvalidSpec, msg)
+		r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
+	}
+	return wc, err
+}
+
+func (r *WarmCanonicalReconciler) getWarmCanonical(name string) (*v1.WarmCanonical, error) {
 	obj, err := r.Objects.Get(v1.KindWarmCanonical, name)
 	if err != nil {
 		return nil, err
 	}
 	if obj == nil {
-		return nil, errNotFound
+		return nil, fmt.Errorf("WarmCanonical %s is %w", name, errNotFound)
 	}
 	wc, ok := obj.(*v1.WarmCanonical)
 	if !ok {
@@ -38,26 +50,6 @@ func (r *WarmCanonicalReconciler) loadWarmCanonical(name string, st *v1.WarmCano
 		return nil, invalid(v1.Key{Kind: v1.KindWarmCanonical, Name: name}, errs)
 	}
 	return wc, nil
-}
-
-// stalled records an object that cannot be reconciled until it is edited.
-func (r *WarmCanonicalReconciler) stalled(out Outcome, st *v1.WarmCanonicalStatus, err error) (Outcome, error) {
-	if errors.Is(err, errNotFound) {
-		// Deleted from the files: its stack is left alone; status stays for get/describe.
-		out.Result, out.Message = ResultSkip, "WarmCanonical "+out.Name+" is "+err.Error()
-		return out, nil
-	}
-	var inv *InvalidError
-	if !errors.As(err, &inv) {
-		out.Result, out.Message = ResultError, err.Error()
-		return out, err
-	}
-	msg := err.Error()
-	r.setCondition(st, v1.ConditionStalled, true, v1.ReasonInvalidSpec, msg)
-	r.setReady(st, false, v1.ReasonInvalidSpec, msg)
-	r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
-	out.Result, out.Message = ResultInvalid, msg
-	return out, err
 }
 
 // loadRecipeTest loads the RecipeTest that gates promotions; a missing or invalid one leaves
@@ -139,7 +131,7 @@ func (r *WarmCanonicalReconciler) gate(rt *v1.RecipeTest, desired, commit string
 
 // test is step 8 when no passed run exists: start one (or join the running one) and return;
 // the run pool wakes this object when the run ends.
-func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, o *observation, p Plan) (Outcome, error) {
 	runID := p.RunID
 	if p.Action == ActionTest {
 		base := st.DeployedVersion
@@ -147,11 +139,10 @@ func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.
 			base = st.KnownGoodVersion
 		}
 		id, err := r.Runs.Start(RunRequest{
-			RecipeTest: x.rt.Metadata.Name, Ref: p.To, Version: p.To, Trigger: v1.TriggerPromotion,
-			KnownGood: base, Owner: x.name,
+			RecipeTest: o.rt.Metadata.Name, Ref: p.To, Version: p.To, Trigger: v1.TriggerPromotion,
+			KnownGood: base, Owner: o.name,
 		})
 		if err != nil {
-			out.Result, out.Message = ResultError, err.Error()
 			return out, fmt.Errorf("start test run of %s: %w", p.To, err)
 		}
 		runID = id
@@ -175,101 +166,100 @@ func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.
 }
 
 // promote is steps 9 and 10: deploy, wait, and move known-good only on success.
-func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, o *observation, p Plan) (Outcome, error) {
 	log := logr.FromContextOrDiscard(ctx)
-	stack := x.wc.Spec.Stack
+	stack := o.wc.Spec.Stack
 	st.LastAttemptedVersion = p.To
 	r.setReconciling(st, true, v1.ReasonPromoting, fmt.Sprintf("deploying %s to stack %s", p.To, stack))
 	// Persist before touching Swarm: after a crash, step 5 or the resumed promotion finds
 	// this mark and reports the promotion instead of starting another.
-	if err := r.persist(x.name, x.saved, st); err != nil {
-		out.Result = ResultError
+	if err := r.persist(o.name, o.saved, st); err != nil {
 		return out, err
 	}
-	if err := r.recordPromotion(x.name, p, PromotionStarted); err != nil {
-		out.Result = ResultError
+	if err := r.recordPromotion(o.name, p, PromotionStarted); err != nil {
 		return out, err
 	}
 	log.Info("Promoting warm app", "stack", stack, "from", p.From, "to", p.To, "commit", p.Commit)
-	if err := r.deployCommit(ctx, &out, st, x, p.To, p.Commit); err != nil {
+	app := r.app(o)
+	app.Commit = p.Commit
+	failed, err := r.deployAndWait(ctx, st, o, app, p.To, o.wc.Spec.Soak.Duration)
+	if swarm.IsEngineFailure(err) {
+		// The engine failed, not the version: keep the Promoting mark, so that once the engine
+		// is back the queue's retry resumes the promotion (step 5 reports it if it converged).
+		err = fmt.Errorf("the Docker engine failed during the promotion of %s to stack %s; resuming once it answers: %w", p.To, stack, err)
+		r.setReady(st, false, v1.ReasonPromoting, err.Error())
+	}
+	if err != nil {
 		return out, err
 	}
-	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
-	if werr == nil {
-		werr = r.checkLocality(ctx, x, stack)
-	}
-	if werr == nil && x.wc.Spec.Soak.Duration > 0 {
-		r.setReconciling(st, true, v1.ReasonPromoting, fmt.Sprintf("%s converged on stack %s; soaking for %s before it counts as known-good", p.To, stack, x.wc.Spec.Soak.Duration))
-		if err := r.persist(x.name, x.saved, st); err != nil {
-			out.Result = ResultError
-			return out, err
-		}
-		werr = r.soak(ctx, stack, x.wc.Spec.Soak.Duration)
-	}
-	if werr == nil {
+	if failed == nil {
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
 		msg := fmt.Sprintf("promoted from %s to %s", orNone(p.From), p.To)
 		r.setReady(st, true, v1.ReasonPromoted, msg)
 		r.setReconciling(st, false, v1.ReasonPromoted, msg)
 		out.Result, out.Message = ResultPromoted, msg
 		log.Info("Promoted warm app", "stack", stack, "from", p.From, "to", p.To)
-		return out, errors.Join(r.recordPromotion(x.name, p, PromotionSucceeded), r.recordKnownGood(x.name, p.To, x.wc.Spec.Env))
+		return out, errors.Join(r.recordPromotion(o.name, p, PromotionSucceeded), r.recordKnownGood(o.name, p.To, o.wc.Spec.Env))
 	}
-	if ctx.Err() != nil {
-		// Shut down mid-wait: leave the Promoting mark so the next start resumes.
-		out.Result, out.Message = ResultError, werr.Error()
-		return out, werr
-	}
-	if swarm.IsEngineFailure(werr) {
-		// The engine failed, not the version: keep the Promoting mark, so that once the engine
-		// is back the queue's retry resumes the promotion (step 5 reports it if it converged).
-		msg := fmt.Sprintf("the Docker engine failed during the promotion of %s to stack %s; resuming once it answers: %v", p.To, stack, werr)
-		r.setReady(st, false, v1.ReasonPromoting, msg)
-		out.Result, out.Message = ResultError, msg
-		return out, fmt.Errorf("promote %s: %w", p.To, werr)
-	}
-	st.DeployedVersion = p.To
-	if !slices.Contains(st.FailedVersions, p.To) {
-		st.FailedVersions = append(st.FailedVersions, p.To)
-	}
-	msg := fmt.Sprintf("%s did not converge on stack %s: %v", p.To, stack, werr)
-	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
-	r.setReconciling(st, false, v1.ReasonPromotionFailed, msg)
-	if err := r.persist(x.name, x.saved, st); err != nil {
-		out.Result = ResultError
+	msg := fmt.Sprintf("%s did not converge on stack %s: %v", p.To, stack, failed)
+	if err := r.failVersion(st, o, p.To, msg); err != nil {
 		return out, err
 	}
-	if err := r.recordPromotion(x.name, p, PromotionFailed); err != nil {
+	if err := r.recordPromotion(o.name, p, PromotionFailed); err != nil {
 		return out, err
 	}
-	log.Info("Promotion failed", "stack", stack, "version", p.To, "error", werr.Error())
+	log.Info("Promotion failed", "stack", stack, "version", p.To, "error", failed.Error())
 	kg := st.KnownGoodVersion
-	rollback := x.wc.Spec.RollbackEnabled()
-	if !rollback || kg == "" || kg == p.To {
+	if !o.wc.Spec.RollbackEnabled() || kg == "" || kg == p.To {
 		out.Result, out.Message = ResultFailed, msg
 		return out, nil
 	}
-	return r.rollback(ctx, out, st, x, Plan{Action: ActionRollback, From: p.To, To: kg}, msg)
+	return r.rollback(ctx, out, st, o, Plan{Action: ActionRollback, From: p.To, To: kg}, msg)
 }
 
-// deploy puts version on the warm stack with the spec's env, as promote and apply both do; a
-// refused deploy marks the app DeployFailed and goes back to the queue for a retry.
-func (r *WarmCanonicalReconciler) deploy(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, x *execution, version string) error {
-	return r.deployCommit(ctx, out, st, x, version, "")
-}
-
-// deployCommit is deploy pinned to commit: what a promotion deploys is exactly what passed.
-func (r *WarmCanonicalReconciler) deployCommit(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, x *execution, version, commit string) error {
-	stack := x.wc.Spec.Stack
-	app := r.app(x)
-	app.Commit = commit
-	if err := r.Cluster.Deploy(ctx, app, version); err != nil {
-		msg := fmt.Sprintf("deploy %s to stack %s: %v", version, stack, err)
-		r.setReady(st, false, v1.ReasonDeployFailed, msg)
-		out.Result, out.Message = ResultError, msg
-		return fmt.Errorf("deploy %s to stack %q: %w", version, stack, err)
+// failVersion records that version did not converge: it is deployed, failed (not retried
+// until the spec changes or a forced reconcile), and the status says why; persisted before
+// any rollback touches Swarm.
+func (r *WarmCanonicalReconciler) failVersion(st *v1.WarmCanonicalStatus, o *observation, version, msg string) error {
+	st.DeployedVersion = version
+	if !slices.Contains(st.FailedVersions, version) {
+		st.FailedVersions = append(st.FailedVersions, version)
 	}
-	return nil
+	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
+	r.setReconciling(st, false, v1.ReasonPromotionFailed, msg)
+	return r.persist(o.name, o.saved, st)
+}
+
+// deployAndWait is the one Swarm write of promote, apply and rollback: deploy app at version,
+// wait for the stack to converge with its stateful tasks on the nodes holding their volumes,
+// then, for a soak, watch it stay healthy. failed says the version did not converge (a verdict
+// on the version); err is anything else (Swarm refused the deploy, the engine failed, the
+// process is shutting down), which the queue retries and which moves no version.
+func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.WarmCanonicalStatus, o *observation, app WarmApp, version string, soak time.Duration) (failed, err error) {
+	stack := app.Stack
+	if err := r.Cluster.Deploy(ctx, app, version); err != nil {
+		err = fmt.Errorf("deploy %s to stack %s: %w", version, stack, err)
+		if !swarm.IsEngineFailure(err) {
+			r.setReady(st, false, v1.ReasonDeployFailed, err.Error())
+		}
+		return nil, err
+	}
+	werr := r.Cluster.WaitConverged(ctx, stack, o.wc.Spec.Timeout.Duration)
+	if werr == nil {
+		werr = r.checkLocality(ctx, o, stack)
+	}
+	if werr == nil && soak > 0 {
+		r.setReconciling(st, true, v1.ReasonPromoting, fmt.Sprintf("%s converged on stack %s; soaking for %s before it counts as known-good", version, stack, soak))
+		if err := r.persist(o.name, o.saved, st); err != nil {
+			return nil, err
+		}
+		werr = r.soak(ctx, stack, soak)
+	}
+	if ctx.Err() != nil || swarm.IsEngineFailure(werr) {
+		// Shut down mid-wait, or the engine failed: no verdict on the version.
+		return nil, werr
+	}
+	return werr, nil
 }
 
 // apply deploys the version the warm app runs again with the edited spec.env and waits. It
@@ -277,9 +267,9 @@ func (r *WarmCanonicalReconciler) deployCommit(ctx context.Context, out *Outcome
 // env; on failure the version joins failedVersions (cleared by the next edit of the spec, so
 // the same env is not retried until then or a forced reconcile) and, with rollback on, the
 // same version goes back with the env it last converged with.
-func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
+func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, o *observation, p Plan) (Outcome, error) {
 	log := logr.FromContextOrDiscard(ctx)
-	stack := x.wc.Spec.Stack
+	stack := o.wc.Spec.Stack
 	// A forced retry starts afresh: the version is no longer failed until this apply says so.
 	st.FailedVersions = slices.DeleteFunc(st.FailedVersions, func(v string) bool { return v == p.To })
 	// Notifications and describe name the version a failure is about by this field.
@@ -287,59 +277,48 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 	// Progressing, not Promoting: a crash mid-apply must not be resumed as a promotion; the
 	// next reconcile still sees the edited env and applies it again (a no-op deploy if done).
 	r.setReconciling(st, true, v1.ReasonProgressing, fmt.Sprintf("applying the edited spec.env to %s on stack %s", p.To, stack))
-	if err := r.persist(x.name, x.saved, st); err != nil {
-		out.Result = ResultError
+	if err := r.persist(o.name, o.saved, st); err != nil {
 		return out, err
 	}
 	log.Info("Applying edited env to warm app", "stack", stack, "version", p.To)
-	if err := r.deploy(ctx, &out, st, x, p.To); err != nil {
+	failed, err := r.deployAndWait(ctx, st, o, r.app(o), p.To, 0)
+	if err != nil {
 		return out, err
 	}
-	werr := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration)
-	if werr == nil {
+	if failed == nil {
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
 		msg := fmt.Sprintf("applied the edited spec.env to %s", p.To)
 		r.setReady(st, true, v1.ReasonApplied, msg)
 		r.setReconciling(st, false, v1.ReasonApplied, msg)
 		out.Result, out.Message = ResultApplied, msg
 		log.Info("Applied edited env to warm app", "stack", stack, "version", p.To)
-		return out, r.recordKnownGood(x.name, p.To, x.wc.Spec.Env)
+		return out, r.recordKnownGood(o.name, p.To, o.wc.Spec.Env)
 	}
-	if ctx.Err() != nil {
-		out.Result, out.Message = ResultError, werr.Error()
-		return out, werr
-	}
-	if !slices.Contains(st.FailedVersions, p.To) {
-		st.FailedVersions = append(st.FailedVersions, p.To)
-	}
-	msg := fmt.Sprintf("%s with the edited spec.env did not converge on stack %s: %v", p.To, stack, werr)
-	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
-	r.setReconciling(st, false, v1.ReasonPromotionFailed, msg)
-	if err := r.persist(x.name, x.saved, st); err != nil {
-		out.Result = ResultError
+	msg := fmt.Sprintf("%s with the edited spec.env did not converge on stack %s: %v", p.To, stack, failed)
+	if err := r.failVersion(st, o, p.To, msg); err != nil {
 		return out, err
 	}
-	log.Info("Apply failed", "stack", stack, "version", p.To, "error", werr.Error())
-	if !x.wc.Spec.RollbackEnabled() {
+	log.Info("Apply failed", "stack", stack, "version", p.To, "error", failed.Error())
+	if !o.wc.Spec.RollbackEnabled() {
 		out.Result, out.Message = ResultFailed, msg
 		return out, nil
 	}
-	return r.rollback(ctx, out, st, x, Plan{Action: ActionRollback, From: p.To, To: p.To}, msg)
+	return r.rollback(ctx, out, st, o, Plan{Action: ActionRollback, From: p.To, To: p.To}, msg)
 }
 
 // rollback deploys the known-good version back after a failed promotion, with the env it
 // converged with; after a failed apply that is the same version with its previous env.
-func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan, cause string) (Outcome, error) {
-	stack := x.wc.Spec.Stack
+func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, o *observation, p Plan, cause string) (Outcome, error) {
+	stack := o.wc.Spec.Stack
 	logr.FromContextOrDiscard(ctx).Info("Rolling back warm app", "stack", stack, "from", p.From, "to", p.To)
-	app := r.app(x)
-	app.Env = r.knownGoodEnv(x.name, p.To, app.Env)
-	if err := r.Cluster.Deploy(ctx, app, p.To); err != nil {
-		out.Result, out.Message = ResultError, err.Error()
-		return out, fmt.Errorf("roll back stack %q to %s: %w", stack, p.To, err)
+	app := r.app(o)
+	app.Env = r.knownGoodEnv(o.name, p.To, app.Env)
+	failed, err := r.deployAndWait(ctx, st, o, app, p.To, 0)
+	if err != nil {
+		return out, fmt.Errorf("roll back: %w", err)
 	}
-	if err := r.Cluster.WaitConverged(ctx, stack, x.wc.Spec.Timeout.Duration); err != nil {
-		msg := fmt.Sprintf("%s; rollback to %s did not converge either: %v", cause, p.To, err)
+	if failed != nil {
+		msg := fmt.Sprintf("%s; rollback to %s did not converge either: %v", cause, p.To, failed)
 		r.setReady(st, false, v1.ReasonPromotionFailed, msg)
 		out.Result, out.Message = ResultFailed, msg
 		return out, nil
@@ -356,10 +335,9 @@ func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st 
 }
 
 // undeploy removes the services of a data-mode app; its volumes stay.
-func (r *WarmCanonicalReconciler) undeploy(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, x *execution, p Plan) (Outcome, error) {
-	if err := r.Cluster.RemoveServices(ctx, x.wc.Spec.Stack); err != nil {
-		out.Result, out.Message = ResultError, err.Error()
-		return out, fmt.Errorf("remove services of stack %q: %w", x.wc.Spec.Stack, err)
+func (r *WarmCanonicalReconciler) undeploy(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, o *observation, p Plan) (Outcome, error) {
+	if err := r.Cluster.RemoveServices(ctx, o.wc.Spec.Stack); err != nil {
+		return out, fmt.Errorf("remove services of stack %q: %w", o.wc.Spec.Stack, err)
 	}
 	st.DeployedVersion = ""
 	r.setReady(st, true, v1.ReasonDataMode, p.Message)
@@ -368,8 +346,8 @@ func (r *WarmCanonicalReconciler) undeploy(ctx context.Context, out Outcome, st 
 	return out, nil
 }
 
-func (r *WarmCanonicalReconciler) app(x *execution) WarmApp {
-	return WarmApp{Name: x.name, Stack: x.wc.Spec.Stack, Env: x.wc.Spec.Env, RecipeTest: x.rt, Secrets: x.wc.Spec.Secrets}
+func (r *WarmCanonicalReconciler) app(o *observation) WarmApp {
+	return WarmApp{Name: o.name, Stack: o.wc.Spec.Stack, Env: o.wc.Spec.Env, RecipeTest: o.rt, Secrets: o.wc.Spec.Secrets}
 }
 
 func (r *WarmCanonicalReconciler) setReady(st *v1.WarmCanonicalStatus, ok bool, reason, msg string) {
@@ -408,12 +386,12 @@ func orNone(v string) string {
 
 // checkLocality fails a promotion that moved a stateful task to another node than the one
 // holding its volumes (volumes are node-local: the task now runs on empty data).
-func (r *WarmCanonicalReconciler) checkLocality(ctx context.Context, x *execution, stack string) error {
+func (r *WarmCanonicalReconciler) checkLocality(ctx context.Context, o *observation, stack string) error {
 	after, err := r.Cluster.ObserveStack(ctx, stack)
 	if err != nil {
 		return fmt.Errorf("observe stack %s after the promotion: %w", stack, err)
 	}
-	moves := LocalityMoves(x.observed, after)
+	moves := LocalityMoves(o.observed, after)
 	if len(moves) == 0 {
 		return nil
 	}
@@ -489,24 +467,24 @@ func failedTasks(st swarm.StackState) string {
 // spec is deployed again (an update of the drifted services only) and waited for. An error
 // reading the drift leaves the condition as it was: drift is a report, never a reason to fail
 // a converged app.
-func (r *WarmCanonicalReconciler) checkDrift(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, x *execution, version string) {
+func (r *WarmCanonicalReconciler) checkDrift(ctx context.Context, out *Outcome, st *v1.WarmCanonicalStatus, o *observation, version string) {
 	log := logr.FromContextOrDiscard(ctx)
 	// Any write to a service bumps its version index: while the indexes are the ones last
 	// checked, nothing can have drifted, and a no-op sweep stays at its two Engine API calls.
-	sig := indexSignature(x.observed)
-	if prev, ok := r.driftChecked.Load(x.name); ok && prev.(string) == sig {
+	sig := indexSignature(o.observed)
+	if prev, ok := r.driftChecked.Load(o.name); ok && prev.(string) == sig {
 		return
 	}
-	drift, err := r.Cluster.Drift(ctx, r.app(x), version)
+	drift, err := r.Cluster.Drift(ctx, r.app(o), version)
 	if err != nil {
 		// Not retried until a service changes: a check that cannot run must not cost every
 		// sweep a checkout and a conversion per object.
-		r.driftChecked.Store(x.name, sig)
-		log.Info("Drift check failed", "stack", x.wc.Spec.Stack, "error", err.Error())
+		r.driftChecked.Store(o.name, sig)
+		log.Info("Drift check failed", "stack", o.wc.Spec.Stack, "error", err.Error())
 		return
 	}
 	if len(drift) == 0 {
-		r.driftChecked.Store(x.name, sig)
+		r.driftChecked.Store(o.name, sig)
 		r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "the live stack runs as applied")
 		return
 	}
@@ -515,19 +493,19 @@ func (r *WarmCanonicalReconciler) checkDrift(ctx context.Context, out *Outcome, 
 		parts = append(parts, d.String())
 	}
 	msg := "live services differ from the applied spec: " + strings.Join(parts, "; ")
-	if x.wc.Spec.Drift != v1.DriftCorrect {
-		r.driftChecked.Store(x.name, sig)
+	if o.wc.Spec.Drift != v1.DriftCorrect {
+		r.driftChecked.Store(o.name, sig)
 		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, msg)
 		return
 	}
-	log.Info("Correcting drift of warm app", "stack", x.wc.Spec.Stack, "version", version)
-	app := r.app(x)
+	log.Info("Correcting drift of warm app", "stack", o.wc.Spec.Stack, "version", version)
+	app := r.app(o)
 	app.CorrectDrift = true
 	if err := r.Cluster.Deploy(ctx, app, version); err != nil {
 		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, msg+"; correcting it failed: "+err.Error())
 		return
 	}
-	if err := r.Cluster.WaitConverged(ctx, x.wc.Spec.Stack, x.wc.Spec.Timeout.Duration); err != nil {
+	if err := r.Cluster.WaitConverged(ctx, o.wc.Spec.Stack, o.wc.Spec.Timeout.Duration); err != nil {
 		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, msg+"; the corrected stack did not converge: "+err.Error())
 		return
 	}
