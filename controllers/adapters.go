@@ -208,9 +208,9 @@ func (c *SwarmCluster) RemoveServices(ctx context.Context, stack string) error {
 	return c.Client.RemoveServices(ctx, stack)
 }
 
-// NodeNames returns the hostname of every node by id; see swarm.Client.NodeNames.
-func (c *SwarmCluster) NodeNames(ctx context.Context) (map[string]string, error) {
-	return c.Client.NodeNames(ctx)
+// Nodes returns every node by id; see swarm.Client.Nodes.
+func (c *SwarmCluster) Nodes(ctx context.Context) (map[string]swarm.Node, error) {
+	return c.Client.Nodes(ctx)
 }
 
 // SecretPolicies says how each secret the recipe declares is made on a deploy: inserted from

@@ -237,8 +237,8 @@ func (t *fakeTester) Run(ctx context.Context, req tiers.Request) (v1.Run, error)
 	return run, nil
 }
 
-func (c *fakeCluster) NodeNames(context.Context) (map[string]string, error) {
-	return map[string]string{}, nil
+func (c *fakeCluster) Nodes(context.Context) (map[string]swarm.Node, error) {
+	return map[string]swarm.Node{}, nil
 }
 
 func (c *fakeCluster) Drift(context.Context, controllers.WarmApp, string) ([]swarm.Drift, error) {

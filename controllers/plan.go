@@ -33,6 +33,9 @@ const (
 	// ActionDegraded does nothing: the known-good, desired version runs but is unhealthy, and no
 	// rollback would help (nothing changed its version).
 	ActionDegraded Action = "DEGRADED"
+	// ActionStalled does nothing: a stateful task runs on another node than its data, and no
+	// deploy would bring it back; a person must move the task or the data.
+	ActionStalled Action = "STALLED"
 	// ActionFailed does nothing: the desired version failed under this spec and is not retried.
 	ActionFailed Action = "FAILED"
 	// ActionRollback deploys the known-good version back after a failed promotion, or the same
@@ -87,6 +90,9 @@ type Observed struct {
 	Problem string
 	// Converged is true when every service runs all its tasks and no update is in progress.
 	Converged bool
+	// DataMoved says which stateful services run on another node than the one holding their
+	// data (see WarmCanonicalStatus.DataNodes); empty when none does, or for a forced reconcile.
+	DataMoved string
 }
 
 // PlanInput is everything Decide needs. Callers fill it from the defaulted spec, the resolved
@@ -192,6 +198,9 @@ func Decide(in PlanInput) Plan {
 		return p.with(ActionUndeploy, v1.ReasonDataMode, "data mode: removing the services, keeping the volumes")
 	case in.Mode == v1.ModeData:
 		return p.with(ActionSkip, v1.ReasonDataMode, "data mode: no services run, volumes kept")
+	case in.Observed.DataMoved != "":
+		// Converged or not, a deploy now would write over an app running on empty data.
+		return p.with(ActionStalled, v1.ReasonDataNodeMoved, in.Observed.DataMoved)
 	case in.Observed.Version == in.Desired && in.Observed.Converged && !in.EnvChanged:
 		// Step 5: already there is converged, whoever deployed it. A promotion that finished
 		// before a crash lands here too and is reported as Promoted.
@@ -298,31 +307,44 @@ func major(from, to string) bool {
 	return recipe.IsMajorBump(f, t)
 }
 
-// Move is a stateful service whose task landed on another node than before: its node-local
-// volumes stayed behind, so it runs on empty data.
+// Move is a stateful service whose task is not where its node-local volumes are: it runs on
+// another node (To), or on none (To is empty).
 type Move struct {
 	// Service is the stack-scoped service; Volumes its named volumes.
 	Service string
 	Volumes []string
-	// From and To are the node ids before and after.
+	// From is the id of the node holding the data; To the node running the task now.
 	From, To string
 }
 
-// LocalityMoves compares a stack before and after a deploy: every service with named volumes
-// whose single task ran on one node and now runs on another. Services without volumes, with
-// several tasks, or new ones are free to move.
-func LocalityMoves(before, after swarm.StackState) []Move {
-	was := map[string]swarm.ServiceState{}
-	for _, s := range before.Services {
-		was[s.Name] = s
+// DataNodesOf returns, per service with named volumes and a single running task, the id of
+// the node running it: where its data is.
+func DataNodesOf(st swarm.StackState) map[string]string {
+	out := map[string]string{}
+	for _, s := range st.Services {
+		if len(s.Volumes) > 0 && len(s.Nodes) == 1 {
+			out[s.Name] = s.Nodes[0]
+		}
 	}
+	return out
+}
+
+// LocalityMoves compares where the data of stateful services is (DataNodesOf an earlier
+// observation, or the recorded status) with the stack now: every such service whose single
+// task runs on another node, or which runs no task. Services without volumes, with several
+// tasks, or new ones are free to move.
+func LocalityMoves(data map[string]string, now swarm.StackState) []Move {
 	var out []Move
-	for _, s := range after.Services {
-		b, ok := was[s.Name]
-		if !ok || len(b.Volumes) == 0 || len(b.Nodes) != 1 || len(s.Nodes) != 1 || b.Nodes[0] == s.Nodes[0] {
+	for _, s := range now.Services {
+		from, ok := data[s.Name]
+		if !ok || len(s.Volumes) == 0 || len(s.Nodes) > 1 || len(s.Nodes) == 1 && s.Nodes[0] == from {
 			continue
 		}
-		out = append(out, Move{Service: s.Name, Volumes: b.Volumes, From: b.Nodes[0], To: s.Nodes[0]})
+		m := Move{Service: s.Name, Volumes: s.Volumes, From: from}
+		if len(s.Nodes) == 1 {
+			m.To = s.Nodes[0]
+		}
+		out = append(out, m)
 	}
 	return out
 }

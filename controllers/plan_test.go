@@ -45,6 +45,15 @@ var _ = Describe("Decide", func() {
 		Entry("suspended: skip, whatever else holds", func(in *controllers.PlanInput) {
 			in.Suspend, in.Observed = true, running(v10)
 		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
+		Entry("a stateful task runs away from its data, even converged at the desired version: stalled, nothing deployed", func(in *controllers.PlanInput) {
+			in.Observed = running(v11)
+			in.Observed.DataMoved = "service warm_app_db with volume warm_app_data moved from node mn2 (drained) to node mn3"
+		}, controllers.ActionStalled, v1.ReasonDataNodeMoved, "STALLED"),
+		Entry("a stateful task away from its data while a newer version passed: stalled, no promotion over it", func(in *controllers.PlanInput) {
+			in.Observed = running(v10)
+			in.Observed.DataMoved = "service warm_app_db with volume warm_app_data moved from node mn2 (drained) to node mn3"
+			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
+		}, controllers.ActionStalled, v1.ReasonDataNodeMoved, "STALLED"),
 		Entry("already deployed and converged, deployed by someone else: converged", func(in *controllers.PlanInput) {
 			in.Observed = running(v11)
 		}, controllers.ActionConverged, v1.ReasonAlreadyDeployed, "CONVERGED"),
@@ -288,10 +297,12 @@ var _ = Describe("LocalityMoves", func() {
 		return swarm.ServiceState{Name: name, Volumes: volumes, Nodes: nodes}
 	}
 	stack := func(services ...swarm.ServiceState) swarm.StackState { return swarm.StackState{Services: services} }
-	DescribeTable("finds the stateful tasks that landed on another node",
+	DescribeTable("finds the stateful tasks that landed on another node, or run on none",
 		func(before, after swarm.StackState, want []controllers.Move) {
-			Expect(controllers.LocalityMoves(before, after)).To(Equal(want))
+			Expect(controllers.LocalityMoves(controllers.DataNodesOf(before), after)).To(Equal(want))
 		},
+		Entry("a database that runs nowhere", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"})),
+			[]controllers.Move{{Service: "w_db", Volumes: []string{"w_db"}, From: "n2"}}),
 		Entry("a database moved", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"}, "n3")),
 			[]controllers.Move{{Service: "w_db", Volumes: []string{"w_db"}, From: "n2", To: "n3"}}),
 		Entry("a stateless service moved", stack(svc("w_app", nil, "n2")), stack(svc("w_app", nil, "n3")), nil),

@@ -34,8 +34,8 @@ type Cluster interface {
 	WaitConverged(ctx context.Context, stack string, timeout time.Duration) error
 	// RemoveServices removes the services of stack, keeping its volumes (mode: data).
 	RemoveServices(ctx context.Context, stack string) error
-	// NodeNames returns the hostname of every swarm node by id.
-	NodeNames(ctx context.Context) (map[string]string, error)
+	// Nodes returns every swarm node by id: hostname, availability, state.
+	Nodes(ctx context.Context) (map[string]swarm.Node, error)
 	// Drift lists the services of app's stack whose live spec differs from what a deploy of
 	// version would send, writing nothing.
 	Drift(ctx context.Context, app WarmApp, version string) ([]swarm.Drift, error)

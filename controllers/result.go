@@ -21,6 +21,9 @@ const (
 	// ResultDegraded: the known-good, desired version runs but is not healthy; nothing was
 	// written (a failure: sweep exits 1).
 	ResultDegraded Result = "DEGRADED"
+	// ResultStalled: a stateful task runs away from its data; nothing was written (a failure:
+	// sweep exits 1).
+	ResultStalled Result = "STALLED"
 	// ResultTesting: a test run is in progress; the daemon is woken when it ends.
 	ResultTesting Result = "TESTING"
 	// ResultFailed: the desired version failed its tests or its promotion, or the object cannot

@@ -162,8 +162,9 @@ type observation struct {
 	saved *v1.WarmCanonicalStatus
 	// recorded is true when the known-good record is of the version observed running.
 	recorded bool
-	// observed is the warm stack as step 4 saw it, before any write.
-	observed swarm.StackState
+	// observed is the warm stack as step 4 saw it, before any write; after is the stack as
+	// the last deploy-and-wait left it, converged.
+	observed, after swarm.StackState
 }
 
 // observe is steps 1 to 4 and the gate: load, resolve, observe the stack, read the records.
@@ -210,6 +211,10 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	rec, recorded, err := r.knownGood(name)
 	if err != nil {
 		return o, err
+	}
+	if !force {
+		// A forced reconcile accepts the nodes the tasks run on now.
+		obs.DataMoved = r.dataMoved(ctx, name, st.DataNodes, state)
 	}
 	o.recorded = recorded && rec.Version == obs.Version && obs.Version != ""
 	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
@@ -280,9 +285,15 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 			}
 		}
 		st.KnownGoodVersion = p.To
+		recordDataNodes(st, o.observed)
 		r.setReady(st, true, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)
 		r.checkDrift(ctx, &out, st, o, p.To)
+	case ActionStalled:
+		out.Result = ResultStalled
+		r.setCondition(st, v1.ConditionStalled, true, p.Reason, p.Message)
+		r.setReady(st, false, p.Reason, p.Message)
+		r.setReconciling(st, false, p.Reason, p.Message)
 	case ActionUndeploy:
 		return r.undeploy(ctx, out, st, o, p)
 	case ActionHeld, ActionDegraded:

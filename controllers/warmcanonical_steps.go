@@ -194,6 +194,7 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	}
 	if failed == nil {
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
+		recordDataNodes(st, o.after)
 		msg := fmt.Sprintf("promoted from %s to %s", orNone(p.From), p.To)
 		r.setReady(st, true, v1.ReasonPromoted, msg)
 		r.setReconciling(st, false, v1.ReasonPromoted, msg)
@@ -202,6 +203,18 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		return out, errors.Join(r.recordPromotion(o.name, p, PromotionSucceeded), r.recordKnownGood(o.name, p.To, o.wc.Spec.Env))
 	}
 	msg := fmt.Sprintf("%s did not converge on stack %s: %v", p.To, stack, failed)
+	if loc := (*LocalityError)(nil); errors.As(failed, &loc) && len(loc.Unusable) > 0 {
+		// The node holding the data went away under the promotion: no verdict on the version,
+		// and a rollback would land away from the data too.
+		msg = fmt.Sprintf("the promotion of %s to stack %s stopped: %v; node %s cannot run tasks, so rolling back would not bring the data back; nothing more is deployed until the task runs where its data is", p.To, stack, failed, strings.Join(loc.Unusable, ", "))
+		st.DeployedVersion = p.To
+		r.setCondition(st, v1.ConditionStalled, true, v1.ReasonDataNodeMoved, msg)
+		r.setReady(st, false, v1.ReasonDataNodeMoved, msg)
+		r.setReconciling(st, false, v1.ReasonDataNodeMoved, msg)
+		out.Result, out.Message = ResultStalled, msg
+		log.Info("Promotion stalled", "stack", stack, "version", p.To, "nodes", loc.Unusable)
+		return out, r.recordPromotion(o.name, p, PromotionFailed)
+	}
 	if err := r.failVersion(st, o, p.To, msg); err != nil {
 		return out, err
 	}
@@ -253,7 +266,7 @@ func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.Warm
 		if err := r.persist(o.name, o.saved, st); err != nil {
 			return nil, err
 		}
-		werr = r.soak(ctx, stack, soak)
+		werr = r.soak(ctx, o, stack, soak)
 	}
 	if ctx.Err() != nil || swarm.IsEngineFailure(werr) {
 		// Shut down mid-wait, or the engine failed: no verdict on the version.
@@ -287,6 +300,7 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 	}
 	if failed == nil {
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
+		recordDataNodes(st, o.after)
 		msg := fmt.Sprintf("applied the edited spec.env to %s", p.To)
 		r.setReady(st, true, v1.ReasonApplied, msg)
 		r.setReconciling(st, false, v1.ReasonApplied, msg)
@@ -324,6 +338,7 @@ func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st 
 		return out, nil
 	}
 	st.DeployedVersion = p.To
+	recordDataNodes(st, o.after)
 	msg := fmt.Sprintf("%s; rolled back to known-good %s", cause, p.To)
 	if p.From == p.To {
 		msg = fmt.Sprintf("%s; rolled back to the env %s last converged with", cause, p.To)
@@ -384,37 +399,94 @@ func orNone(v string) string {
 	return v
 }
 
-// checkLocality fails a promotion that moved a stateful task to another node than the one
-// holding its volumes (volumes are node-local: the task now runs on empty data).
+// checkLocality fails a deploy that moved a stateful task to another node than the one
+// holding its volumes (volumes are node-local: the task now runs on empty data). The stack as
+// observed is kept in o.after.
 func (r *WarmCanonicalReconciler) checkLocality(ctx context.Context, o *observation, stack string) error {
 	after, err := r.Cluster.ObserveStack(ctx, stack)
 	if err != nil {
-		return fmt.Errorf("observe stack %s after the promotion: %w", stack, err)
+		return fmt.Errorf("observe stack %s after the deploy: %w", stack, err)
 	}
-	moves := LocalityMoves(o.observed, after)
+	o.after = after
+	return r.dataAway(ctx, DataNodesOf(o.observed), after)
+}
+
+// LocalityError is a stateful task away from its data. Unusable lists the nodes holding the
+// data that Swarm cannot schedule on (drained, paused, down): no rollback can put it back.
+type LocalityError struct {
+	Message  string
+	Unusable []string
+}
+
+func (e *LocalityError) Error() string { return e.Message }
+
+// dataAway returns a *LocalityError naming every stateful service of st not running where its
+// data is (data: service → node id): moved to another node, or running on none while the node
+// holding its data cannot run tasks (a task merely starting is not away). It lists the nodes
+// only when a service is not where its data is, so a healthy observation costs nothing more.
+func (r *WarmCanonicalReconciler) dataAway(ctx context.Context, data map[string]string, st swarm.StackState) error {
+	moves := LocalityMoves(data, st)
 	if len(moves) == 0 {
 		return nil
 	}
-	names, _ := r.Cluster.NodeNames(ctx)
+	nodes, _ := r.Cluster.Nodes(ctx)
 	name := func(id string) string {
-		if n := names[id]; n != "" {
-			return n
+		if n, ok := nodes[id]; ok && n.Hostname != "" {
+			return n.Hostname
 		}
 		return id
 	}
+	e := &LocalityError{}
 	var parts []string
 	for _, m := range moves {
-		parts = append(parts, fmt.Sprintf("service %s with volume %s moved from node %s to node %s, where that volume is not", m.Service, strings.Join(m.Volumes, ", "), name(m.From), name(m.To)))
+		from := name(m.From)
+		n, known := nodes[m.From]
+		unusable := known && !n.Usable()
+		if unusable {
+			e.Unusable = append(e.Unusable, from)
+			from += " (" + n.Why() + ")"
+		}
+		switch {
+		case m.To != "":
+			parts = append(parts, fmt.Sprintf("service %s with volume %s moved from node %s to node %s, where that volume is not", m.Service, strings.Join(m.Volumes, ", "), from, name(m.To)))
+		case unusable:
+			parts = append(parts, fmt.Sprintf("service %s with volume %s runs no task: its data is on node %s, which cannot run it", m.Service, strings.Join(m.Volumes, ", "), from))
+		}
 	}
-	return fmt.Errorf("data locality: %s (pin the service with a placement constraint)", strings.Join(parts, "; "))
+	if len(parts) == 0 {
+		return nil
+	}
+	e.Message = fmt.Sprintf("data locality: %s (pin the service with a placement constraint)", strings.Join(parts, "; "))
+	return e
+}
+
+// dataMoved says which stateful services of the warm app are not where their recorded data is,
+// and what to do; "" when all are.
+func (r *WarmCanonicalReconciler) dataMoved(ctx context.Context, name string, recorded map[string]string, st swarm.StackState) string {
+	err := r.dataAway(ctx, recorded, st)
+	if err == nil {
+		return ""
+	}
+	return fmt.Sprintf("%v; nothing is deployed over it (valid: run the task where its data is again, or move the data and accept the node it runs on with ccci-controller reconcile warmcanonical/%s --force)", err, name)
+}
+
+// recordDataNodes records the node of each stateful service's task of a converged stack.
+func recordDataNodes(st *v1.WarmCanonicalStatus, state swarm.StackState) {
+	for svc, node := range DataNodesOf(state) {
+		if st.DataNodes == nil {
+			st.DataNodes = map[string]string{}
+		}
+		st.DataNodes[svc] = node
+	}
 }
 
 // soakPoll is how often the soak looks at the stack.
 const soakPoll = time.Second
 
 // soak watches a converged stack for d: every task must stay running and healthy (no task of
-// the new spec may fail). The first observation that says otherwise fails the promotion.
-func (r *WarmCanonicalReconciler) soak(ctx context.Context, stack string, d time.Duration) error {
+// the new spec may fail) on the node holding its data. The first observation that says
+// otherwise fails the promotion.
+func (r *WarmCanonicalReconciler) soak(ctx context.Context, o *observation, stack string, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	t := time.NewTicker(soakPoll)
 	defer t.Stop()
@@ -427,9 +499,15 @@ func (r *WarmCanonicalReconciler) soak(ctx context.Context, stack string, d time
 		if baseline < 0 {
 			baseline = failures(st)
 		}
+		if err := r.dataAway(ctx, DataNodesOf(o.observed), st); err != nil {
+			// Before the health check: a task moved off a drained node is unhealthy for a
+			// moment, and that is the node's doing, not the version's.
+			return err
+		}
 		if !st.Converged() || failures(st) > baseline {
 			return fmt.Errorf("not healthy during the %s soak: %s", d, orNone(problemOf(st)+failedTasks(st)))
 		}
+		o.after = st
 		if !time.Now().Before(deadline) {
 			return nil
 		}

@@ -48,6 +48,9 @@ const (
 	ReasonSpecDrift = "SpecDrift"
 	// ReasonNoDrift: the live stack runs as applied.
 	ReasonNoDrift = "NoDrift"
+	// ReasonDataNodeMoved: a service's task runs on another node than the one holding its
+	// node-local volumes (a drained or failed node): it runs on empty data.
+	ReasonDataNodeMoved = "DataNodeMoved"
 	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
 	ReasonDataMode = "DataMode"
 )

@@ -113,6 +113,11 @@ type WarmCanonicalStatus struct {
 	// KnownGoodVersion is the last version that converged after a promotion; the rollback
 	// target and the default upgrade base.
 	KnownGoodVersion string `json:"knownGoodVersion,omitempty"`
+	// DataNodes is, per service with named volumes (which are node-local), the id of the node
+	// its task ran on when the warm app last converged: where its data is. A task found on
+	// another node is reported (Ready=False, Stalled, reason DataNodeMoved) and nothing is
+	// deployed over it; a forced reconcile accepts the node it runs on now.
+	DataNodes map[string]string `json:"dataNodes,omitempty"`
 	// LastAttemptedVersion is the last version a promotion was tried with.
 	LastAttemptedVersion string `json:"lastAttemptedVersion,omitempty"`
 	// FailedVersions are versions whose tests or promotion failed under the current spec, or

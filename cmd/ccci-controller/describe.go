@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
+	"time"
+
+	"github.com/docker/docker/client"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 func newDescribeCommand(g *globalOptions) *cobra.Command {
@@ -48,6 +53,8 @@ func newDescribeCommand(g *globalOptions) *cobra.Command {
 			case v1.WarmCanonicalStatus:
 				spec, _ := v.Spec.(v1.WarmCanonicalSpec)
 				describeWarmCanonical(w, s, k.Name, st, spec)
+				describeDependencies(w, s, spec)
+				describeServices(cmd.Context(), w, spec.Stack, st)
 			case v1.RecipeTestStatus:
 				describeConditions(w, st.Conditions)
 				describeRuns(w, st.Runs)
@@ -91,6 +98,76 @@ func describeEnv(w io.Writer, s *stateView, name string, st v1.WarmCanonicalStat
 	default:
 		fmt.Fprintf(w, "  Env:             spec.env changed since %s converged: %s (the next reconcile applies it unless it failed under this spec)\n",
 			st.DeployedVersion, strings.Join(keys, ", "))
+	}
+}
+
+// describeDependencies shows spec.dependsOn with each dependency's Ready condition.
+func describeDependencies(w io.Writer, s *stateView, spec v1.WarmCanonicalSpec) {
+	if len(spec.DependsOn) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Depends on:")
+	for _, d := range spec.DependsOn {
+		var st v1.WarmCanonicalStatus
+		found, err := s.store.Get(v1.KindWarmCanonical, d, &st)
+		r, ok := st.Conditions.Get(v1.ConditionReady)
+		switch {
+		case err != nil:
+			fmt.Fprintf(w, "  %-24s status unreadable: %v\n", d, err)
+		case !found || !ok:
+			fmt.Fprintf(w, "  %-24s never reconciled\n", d)
+		default:
+			fmt.Fprintf(w, "  %-24s Ready=%s %s\n", d, r.Status, r.Reason)
+		}
+	}
+}
+
+// describeLiveTimeout bounds describe's look at Swarm: describe works from the state
+// directory, and says so when the engine does not answer.
+const describeLiveTimeout = 5 * time.Second
+
+// describeServices shows the live services of the warm stack as Swarm reports them now: tasks,
+// the node each runs on and, for a service with node-local volumes, the node its data is on.
+func describeServices(ctx context.Context, w io.Writer, stack string, st v1.WarmCanonicalStatus) {
+	if stack == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, describeLiveTimeout)
+	defer cancel()
+	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
+	var state swarm.StackState
+	if err == nil {
+		state, err = sw.ObserveStack(ctx, stack)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "Services: Swarm not reachable (%v)\n", err)
+		return
+	}
+	if len(state.Services) == 0 {
+		fmt.Fprintf(w, "Services: stack %s has no service\n", stack)
+		return
+	}
+	nodes, _ := sw.Nodes(ctx)
+	name := func(id string) string {
+		if n, ok := nodes[id]; ok {
+			return n.Hostname
+		}
+		return id
+	}
+	fmt.Fprintln(w, "Services:")
+	for _, svc := range state.Services {
+		var on []string
+		for _, id := range svc.Nodes {
+			on = append(on, name(id))
+		}
+		line := fmt.Sprintf("  %-32s %d/%d running  node %s", svc.Name, svc.Running, svc.Desired, orDash(strings.Join(on, ",")))
+		if len(svc.Volumes) > 0 {
+			line += "  volumes " + strings.Join(svc.Volumes, ",")
+			if id, ok := st.DataNodes[svc.Name]; ok {
+				line += "  data on " + name(id)
+			}
+		}
+		fmt.Fprintln(w, line)
 	}
 }
 

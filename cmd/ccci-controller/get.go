@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -171,7 +172,7 @@ func printViews(w io.Writer, output string, views []objectView) error {
 			}
 			last = v.Kind
 			if v.Kind == v1.KindWarmCanonical {
-				fmt.Fprintln(tw, "WARMCANONICAL\tDEPLOYED\tDESIRED\tKNOWN-GOOD\tREADY\tREASON\tSINCE")
+				fmt.Fprintln(tw, "WARMCANONICAL\tDEPLOYED\tDESIRED\tKNOWN-GOOD\tREADY\tREASON\tSINCE\tDEPENDS-ON")
 			} else {
 				fmt.Fprintln(tw, "RECIPETEST\tREADY\tREASON\tLAST RUN\tVERSION\tTRIGGER\tVERDICT\tSINCE")
 			}
@@ -187,7 +188,11 @@ func printRow(w io.Writer, v objectView) {
 	case v1.WarmCanonicalStatus:
 		conds = st.Conditions
 		r, _ := readyOf(conds, v.Errors)
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Metadata.Name, orDash(st.DeployedVersion), orDash(st.DesiredVersion), orDash(st.KnownGoodVersion), r.Status, orDash(r.Reason), age(r.LastTransitionTime))
+		var deps []string
+		if spec, ok := v.Spec.(v1.WarmCanonicalSpec); ok {
+			deps = spec.DependsOn
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Metadata.Name, orDash(st.DeployedVersion), orDash(st.DesiredVersion), orDash(st.KnownGoodVersion), r.Status, orDash(r.Reason), age(r.LastTransitionTime), orDash(strings.Join(deps, ",")))
 	case v1.RecipeTestStatus:
 		r, _ := readyOf(st.Conditions, v.Errors)
 		run := v1.Run{}

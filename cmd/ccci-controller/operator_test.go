@@ -201,7 +201,7 @@ type stubPlanner struct{ asked [][]string }
 func (p *stubPlanner) Plan(_ context.Context, names []string) ([]server.PlanLine, error) {
 	p.asked = append(p.asked, names)
 	return []server.PlanLine{
-		{Name: "app", Deployed: "1.0.0+1.0", Desired: "1.1.0+1.1", Action: "PROMOTE", Plan: "PROMOTE 1.0.0+1.0→1.1.0+1.1", Reason: "Promoting", Message: "run r1 passed"},
+		{Name: "app", Deployed: "1.0.0+1.0", Desired: "1.1.0+1.1", Action: "PROMOTE", Plan: "PROMOTE 1.0.0+1.0→1.1.0+1.1", Reason: "Promoting", Message: "run r1 passed", DependsOn: []string{"proxy", "sso"}},
 		{Name: "broken", Error: `WarmCanonical "broken": spec.recipeTest "x" names no RecipeTest`},
 	}, nil
 }
@@ -216,7 +216,7 @@ var _ = Describe("plan", func() {
 		Expect(p.asked).To(Equal([][]string{{"app", "broken"}}))
 		lines := strings.Split(strings.TrimSpace(out), "\n")
 		Expect(lines).To(HaveLen(3))
-		Expect(strings.Fields(lines[1])).To(Equal([]string{"app", "1.0.0+1.0", "1.1.0+1.1", "PROMOTE", "1.0.0+1.0→1.1.0+1.1", "Promoting"}))
+		Expect(strings.Fields(lines[1])).To(Equal([]string{"app", "1.0.0+1.0", "1.1.0+1.1", "PROMOTE", "1.0.0+1.0→1.1.0+1.1", "Promoting", "proxy,sso"}))
 		Expect(strings.Fields(lines[2])[:2]).To(Equal([]string{"broken", "-"}))
 		Expect(errOut).To(And(ContainSubstring("app: run r1 passed"), ContainSubstring(`broken: WarmCanonical "broken"`)))
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -83,17 +84,17 @@ func planner(ctx context.Context, g *globalOptions, r *remoteOptions) (server.Pl
 	return newController(ctx, g, &controllerOptions{MaxRuns: 1})
 }
 
-const planFormat = "%-24s %-20s %-20s %-44s %s\n"
+const planFormat = "%-24s %-20s %-20s %-44s %-22s %s\n"
 
 // printPlan prints the plan table and reports whether an object could not be planned.
 func printPlan(out, errOut io.Writer, lines []server.PlanLine) (failed bool) {
-	fmt.Fprintf(out, planFormat, "NAME", "DEPLOYED", "DESIRED", "PLAN", "REASON")
+	fmt.Fprintf(out, planFormat, "NAME", "DEPLOYED", "DESIRED", "PLAN", "REASON", "DEPENDS-ON")
 	for _, l := range lines {
 		plan := l.Plan
 		if l.Error != "" {
 			plan, failed = "ERROR", true
 		}
-		fmt.Fprintf(out, planFormat, l.Name, orDash(l.Deployed), orDash(l.Desired), plan, orDash(l.Reason))
+		fmt.Fprintf(out, planFormat, l.Name, orDash(l.Deployed), orDash(l.Desired), plan, orDash(l.Reason), orDash(strings.Join(l.DependsOn, ",")))
 		switch {
 		case l.Error != "":
 			fmt.Fprintf(errOut, "%s: %s\n", l.Name, l.Error)

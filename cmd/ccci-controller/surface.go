@@ -119,6 +119,11 @@ func (c *controller) Plan(ctx context.Context, names []string) ([]server.PlanLin
 		if out.Plan.Action != "" {
 			l.Plan = out.Plan.String()
 		}
+		if obj, _ := c.objects.Get(v1.KindWarmCanonical, n); obj != nil {
+			if wc, ok := obj.(*v1.WarmCanonical); ok {
+				l.DependsOn = wc.Spec.DependsOn
+			}
+		}
 		switch {
 		case err != nil:
 			l.Error = err.Error()

@@ -23,6 +23,7 @@ const refreshSeconds = 15
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"pathEscape": url.PathEscape,
+	"join":       strings.Join,
 }).ParseFS(templateFiles, "templates/*.html"))
 
 // handleDashboard serves the HTML pages: / (one row per recipe), /recipes/{name} (its run
@@ -96,6 +97,8 @@ type row struct {
 	Suspended string
 	Invalid   string
 	LastRun   *runView
+	// DependsOn is the warm app's spec.dependsOn.
+	DependsOn []string
 }
 
 type condView struct {
@@ -177,7 +180,7 @@ func rows(objs Objects, now time.Time) []row {
 func withWarm(r row, wc WarmCanonicalView) row {
 	r.Warm, r.Deployed, r.KnownGood, r.Desired = wc.Name, wc.Status.DeployedVersion, wc.Status.KnownGoodVersion, wc.Status.DesiredVersion
 	if wc.Spec != nil {
-		r.Stack = wc.Spec.Stack
+		r.Stack, r.DependsOn = wc.Spec.Stack, wc.Spec.DependsOn
 	}
 	r.Ready = readyOf(wc.Status.Conditions)
 	if wc.Invalid != "" {

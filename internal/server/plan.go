@@ -21,6 +21,8 @@ type PlanLine struct {
 	Reason string `json:"reason,omitempty"`
 	// Message explains the decision.
 	Message string `json:"message,omitempty"`
+	// DependsOn is the object's spec.dependsOn.
+	DependsOn []string `json:"dependsOn,omitempty"`
 	// Error is set when the object could not be planned (invalid, missing RecipeTest,
 	// unknown version, Docker unreachable).
 	Error string `json:"error,omitempty"`

@@ -129,15 +129,41 @@ func (c *Client) engines() []*client.Client {
 	return out
 }
 
-// NodeNames returns the hostname of every node by id, in one call.
-func (c *Client) NodeNames(ctx context.Context) (map[string]string, error) {
+// Node is one swarm node as the controller names it in messages.
+type Node struct {
+	// Hostname is the node's name as docker node ls shows it.
+	Hostname string
+	// Availability is active, pause or drain; State is ready, down, unknown or disconnected.
+	Availability, State string
+}
+
+// Usable reports whether Swarm may schedule a task on the node.
+func (n Node) Usable() bool {
+	return n.Availability == string(swarm.NodeAvailabilityActive) && n.State == string(swarm.NodeStateReady)
+}
+
+// Why says, for a node that is not usable, what it is: "drained", "down", "paused".
+func (n Node) Why() string {
+	switch {
+	case n.State != string(swarm.NodeStateReady):
+		return n.State
+	case n.Availability == string(swarm.NodeAvailabilityDrain):
+		return "drained"
+	case n.Availability == string(swarm.NodeAvailabilityPause):
+		return "paused"
+	}
+	return n.Availability
+}
+
+// Nodes returns every node by id, in one call.
+func (c *Client) Nodes(ctx context.Context) (map[string]Node, error) {
 	nodes, err := c.docker.NodeList(ctx, swarm.NodeListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list nodes: %w", err)
 	}
-	out := make(map[string]string, len(nodes))
+	out := make(map[string]Node, len(nodes))
 	for _, n := range nodes {
-		out[n.ID] = n.Description.Hostname
+		out[n.ID] = Node{Hostname: n.Description.Hostname, Availability: string(n.Spec.Availability), State: string(n.Status.State)}
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -129,7 +130,7 @@ spec:
 // ccci runs a command against the rig's manager, with every node's endpoint.
 func (w *world) ccci(ctx context.Context, args ...string) (string, string, int) {
 	full := []string{"--resources", filepath.Join(w.dir, "resources"), "--state", filepath.Join(w.dir, "state"), args[0]}
-	if args[0] != "plan" {
+	if args[0] == "sweep" || args[0] == "trigger" {
 		full = append(full, "--label", v1.LabelTestSuite+"="+suiteID)
 		for _, n := range []string{"mn1", "mn2", "mn3"} {
 			full = append(full, "--node-endpoint", n+"="+endpoint(n))
@@ -141,6 +142,36 @@ func (w *world) ccci(ctx context.Context, args ...string) (string, string, int) 
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("$ ccci %s -> %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 	return out, errOut, code
+}
+
+// runningNode is the hostname of the node running the service's task of image, read from the
+// manager; "" when none runs.
+func runningNode(ctx context.Context, service, image string) string {
+	tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", service), filters.Arg("desired-state", "running"))})
+	if err != nil {
+		return ""
+	}
+	for _, t := range tasks {
+		if t.Status.State != swarm.TaskStateRunning || t.Spec.ContainerSpec == nil || !strings.HasPrefix(t.Spec.ContainerSpec.Image, image) {
+			continue
+		}
+		n, _, err := manager.NodeInspectWithRaw(ctx, t.NodeID)
+		if err == nil {
+			return n.Description.Hostname
+		}
+	}
+	return ""
+}
+
+// status reads the WarmCanonical's status with get -o json.
+func (w *world) status(ctx context.Context) v1.WarmCanonicalStatus {
+	out, errOut, code := w.ccci(ctx, "get", "wc/mn", "-o", "json")
+	Expect(code).To(Equal(0), errOut)
+	var v struct {
+		Status v1.WarmCanonicalStatus `json:"status"`
+	}
+	Expect(json.Unmarshal([]byte(out), &v)).To(Succeed())
+	return v.Status
 }
 
 // placementWatch records, from the manager, the node of every task of the suite's test runs
@@ -212,6 +243,79 @@ var _ = Describe("the controller on a 3-node swarm with the manager drained", Or
 		Expect(svc.Spec.Labels[v1.VersionLabel(w.stack)]).To(Equal("1.1.0+1.1"))
 		Expect(svc.Spec.TaskTemplate.Placement).To(SatisfyAny(BeNil(), HaveField("Constraints", BeEmpty())), "spec.placement is for test stacks only")
 	}, NodeTimeout(10*time.Minute))
+
+	It("stalls, naming the node, when the warm app's node is drained during a promotion, and neither fails the version nor rolls back", func(ctx SpecContext) {
+		w := newWorld("    - name: install")
+		file := filepath.Join(w.dir, "resources", "mn.yaml")
+		edit := func(old, new string) {
+			b, err := os.ReadFile(file)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(b)).To(ContainSubstring(old))
+			Expect(os.WriteFile(file, []byte(strings.Replace(string(b), old, new, 1)), 0o644)).To(Succeed())
+		}
+		By("promoting 1.0.0+1.0, whose task and volume land on a worker")
+		edit(`version: "1.1.0+1.1"`, `version: "1.0.0+1.0"`)
+		out, errOut, code := w.ccci(ctx, "sweep")
+		Expect(code).To(Equal(0), out+errOut)
+		service := w.stack + "_app"
+		node := runningNode(ctx, service, "ccci-sample-app:1.0")
+		Expect(node).To(BeElementOf("mn2", "mn3"))
+		other := map[string]string{"mn2": "mn3", "mn3": "mn2"}[node]
+		nodeUpdate := func(ctx context.Context, availability, n string) {
+			cmd := exec.CommandContext(ctx, "docker", "-H", endpoint("mn1"), "node", "update", "--availability="+availability, n)
+			out, err := cmd.CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), string(out))
+		}
+		DeferCleanup(func(ctx SpecContext) {
+			nodeUpdate(ctx, "active", node)
+			nodeUpdate(ctx, "active", other)
+		}, NodeTimeout(time.Minute))
+		By("leaving " + node + " the only node that runs tasks, tests included, so the update stays beside its data")
+		nodeUpdate(ctx, "drain", other)
+		edit(`constraints: ["node.labels.ccci.test==true"]`, `constraints: ["node.hostname==`+node+`"]`)
+
+		By("draining that node while 1.1.0+1.1 soaks")
+		edit(`version: "1.0.0+1.0"`, `version: "1.1.0+1.1"`)
+		edit("  timeout: 3m\n", "  timeout: 3m\n  soak: 45s\n")
+		type result struct {
+			out  string
+			code int
+		}
+		done := make(chan result, 1)
+		go func() {
+			defer GinkgoRecover()
+			out, errOut, code := w.ccci(ctx, "sweep")
+			done <- result{out + errOut, code}
+		}()
+		Eventually(func() string { return runningNode(ctx, service, "ccci-sample-app:1.1") }).
+			WithContext(ctx).WithTimeout(4 * time.Minute).WithPolling(250 * time.Millisecond).Should(Equal(node))
+		nodeUpdate(ctx, "drain", node)
+		var r result
+		Eventually(done).WithContext(ctx).WithTimeout(3 * time.Minute).Should(Receive(&r))
+		Expect(r.code).To(Equal(1), r.out)
+		Expect(r.out).To(MatchRegexp(`(?m)^mn\s.*STALLED`))
+		Expect(r.out).To(ContainSubstring("node " + node + " (drained)"))
+
+		By("reading Swarm: the service is still at 1.1.0+1.1 (no rollback) and runs nowhere, every node drained")
+		svc, _, err := manager.ServiceInspectWithRaw(ctx, service, swarm.ServiceInspectOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(svc.Spec.Labels[v1.VersionLabel(w.stack)]).To(Equal("1.1.0+1.1"))
+		Expect(runningNode(ctx, service, "ccci-sample-app:")).To(BeEmpty())
+
+		By("the status: Stalled for DataNodeMoved, no failed version, and a next pass writes nothing")
+		st := w.status(ctx)
+		Expect(st.FailedVersions).To(BeEmpty())
+		stalled, ok := st.Conditions.Get(v1.ConditionStalled)
+		Expect(ok).To(BeTrue())
+		Expect(stalled.Reason).To(Equal(v1.ReasonDataNodeMoved))
+		before := svc.Version.Index
+		out, errOut, code = w.ccci(ctx, "sweep")
+		Expect(code).To(Equal(1))
+		Expect(out + errOut).To(ContainSubstring("node " + node + " (drained)"))
+		svc, _, err = manager.ServiceInspectWithRaw(ctx, service, swarm.ServiceInspectOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(svc.Version.Index).To(Equal(before), "nothing deployed over an app away from its data")
+	}, NodeTimeout(12*time.Minute))
 
 	It("aborts a run whose node crashed, and passes the same ref once the node is back", func(ctx SpecContext) {
 		w := newWorld("    - name: install\n    - name: backup\n    - name: restore")
