@@ -178,10 +178,11 @@ func (c *SwarmCluster) withStack(ctx context.Context, app WarmApp, version strin
 	}
 	built, err := contents.App(recipe.AppOptions{
 		Stack: app.Stack, Recipe: rt.Spec.Recipe, Version: version,
-		Templated: rt.Spec.Env, Env: app.Env, ComposeFiles: rt.Spec.ComposeFiles,
+		Templated: rt.Spec.Env, Env: app.Env, ComposeFiles: rt.Spec.ComposeFiles, Reveal: c.Secrets.Reveal,
+		TemplatedField: fmt.Sprintf("RecipeTest %q spec.env", rt.Metadata.Name), EnvField: fmt.Sprintf("WarmCanonical %q spec.env", app.Name),
 	})
 	if err != nil {
-		return fmt.Errorf("RecipeTest %q spec.env: %w", rt.Metadata.Name, err)
+		return fmt.Errorf("build the env of WarmCanonical %q: %w", app.Name, err)
 	}
 	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: co.Dir, ComposeFiles: built.ComposeFiles, Env: built.Env, StackName: app.Stack})
 	if err != nil {
@@ -206,6 +207,13 @@ func (c *SwarmCluster) WaitConverged(ctx context.Context, stack string, timeout 
 func (c *SwarmCluster) RemoveServices(ctx context.Context, stack string) error {
 	c.touch(stack)
 	return c.Client.RemoveServices(ctx, stack)
+}
+
+// PruneSecrets removes the secret versions no service of stack uses; see
+// swarm.Client.PruneSecrets.
+func (c *SwarmCluster) PruneSecrets(ctx context.Context, stack string) ([]string, error) {
+	c.touch(stack)
+	return c.Client.PruneSecrets(ctx, stack)
 }
 
 // Nodes returns every node by id; see swarm.Client.Nodes.

@@ -86,6 +86,7 @@ type fakeCluster struct {
 	// waitBlocks makes WaitConverged block until ctx ends (a crash mid-promotion).
 	waitBlocks bool
 	blocked    chan struct{} // receives once each time WaitConverged starts blocking
+	prunes    []string // stacks whose unused secrets were pruned
 	// waitErr, when set, is what WaitConverged returns (an engine that went away).
 	waitErr error
 }
@@ -235,6 +236,13 @@ func (t *fakeTester) Run(ctx context.Context, req tiers.Request) (v1.Run, error)
 		run.Tiers[0].Result = v1.ResultFailed
 	}
 	return run, nil
+}
+
+func (c *fakeCluster) PruneSecrets(_ context.Context, stack string) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.prunes = append(c.prunes, stack)
+	return nil, nil
 }
 
 func (c *fakeCluster) Nodes(context.Context) (map[string]swarm.Node, error) {

@@ -114,7 +114,7 @@ type KnownGood struct {
 	// Version is the known-good version.
 	Version string `json:"version"`
 	// Env is the WarmCanonical's spec.env it converged with.
-	Env map[string]string `json:"env,omitempty"`
+	Env v1.Env `json:"env,omitempty"`
 }
 
 // recordKnownGood remembers the configuration of a version that converged.

@@ -34,6 +34,9 @@ type Cluster interface {
 	WaitConverged(ctx context.Context, stack string, timeout time.Duration) error
 	// RemoveServices removes the services of stack, keeping its volumes (mode: data).
 	RemoveServices(ctx context.Context, stack string) error
+	// PruneSecrets removes the secrets generated or inserted for stack that no service uses
+	// any more, returning their names (see swarm.Client.PruneSecrets).
+	PruneSecrets(ctx context.Context, stack string) ([]string, error)
 	// Nodes returns every swarm node by id: hostname, availability, state.
 	Nodes(ctx context.Context) (map[string]swarm.Node, error)
 	// Drift lists the services of app's stack whose live spec differs from what a deploy of
@@ -48,7 +51,7 @@ type WarmApp struct {
 	// Stack is the stack name (spec.stack).
 	Stack string
 	// Env is the WarmCanonical's spec.env, merged over the recipe's .env.sample.
-	Env map[string]string
+	Env v1.Env
 	// RecipeTest is the defaulted RecipeTest: source and compose files.
 	RecipeTest *v1.RecipeTest
 	// Commit is the commit to deploy: the one the promotion's passed run tested. Empty deploys

@@ -200,6 +200,7 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		r.setReconciling(st, false, v1.ReasonPromoted, msg)
 		out.Result, out.Message = ResultPromoted, msg
 		log.Info("Promoted warm app", "stack", stack, "from", p.From, "to", p.To)
+		r.pruneSecrets(ctx, stack)
 		return out, errors.Join(r.recordPromotion(o.name, p, PromotionSucceeded), r.recordKnownGood(o.name, p.To, o.wc.Spec.Env))
 	}
 	msg := fmt.Sprintf("%s did not converge on stack %s: %v", p.To, stack, failed)
@@ -230,6 +231,20 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	return r.rollback(ctx, out, st, o, Plan{Action: ActionRollback, From: p.To, To: kg}, msg)
 }
 
+// pruneSecrets removes, once a promotion or an apply converged, the secret versions no service
+// of the stack uses any more (a bumped SECRET_<NAME>_VERSION). Only names are logged; a
+// failure is logged, never a failed promotion, and the next promotion or apply tries again.
+func (r *WarmCanonicalReconciler) pruneSecrets(ctx context.Context, stack string) {
+	log := logr.FromContextOrDiscard(ctx)
+	removed, err := r.Cluster.PruneSecrets(ctx, stack)
+	if len(removed) > 0 {
+		log.Info("Removed secret versions no service uses", "stack", stack, "secrets", removed)
+	}
+	if err != nil {
+		log.Info("Could not remove unused secret versions", "stack", stack, "error", err.Error())
+	}
+}
+
 // failVersion records that version did not converge: it is deployed, failed (not retried
 // until the spec changes or a forced reconcile), and the status says why; persisted before
 // any rollback touches Swarm.
@@ -258,6 +273,12 @@ func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.Warm
 		return nil, err
 	}
 	werr := r.Cluster.WaitConverged(ctx, stack, o.wc.Spec.Timeout.Duration)
+	if werr != nil && ctx.Err() == nil && !swarm.IsEngineFailure(werr) {
+		// An update Swarm paused because a node was drained under it is the node's doing.
+		if gone := r.nodeGone(ctx, o); gone != nil {
+			werr = fmt.Errorf("%w (%v)", gone, werr)
+		}
+	}
 	if werr == nil {
 		werr = r.checkLocality(ctx, o, stack)
 	}
@@ -306,6 +327,7 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 		r.setReconciling(st, false, v1.ReasonApplied, msg)
 		out.Result, out.Message = ResultApplied, msg
 		log.Info("Applied edited env to warm app", "stack", stack, "version", p.To)
+		r.pruneSecrets(ctx, stack)
 		return out, r.recordKnownGood(o.name, p.To, o.wc.Spec.Env)
 	}
 	msg := fmt.Sprintf("%s with the edited spec.env did not converge on stack %s: %v", p.To, stack, failed)
@@ -409,6 +431,39 @@ func (r *WarmCanonicalReconciler) checkLocality(ctx context.Context, o *observat
 	}
 	o.after = after
 	return r.dataAway(ctx, DataNodesOf(o.observed), after)
+}
+
+// nodeGone says, after a failed wait, whether a node that ran a task of the stack before the
+// deploy cannot run tasks any more: a *LocalityError when it held a stateful service's data
+// (no rollback can bring that back), else a *swarm.NodeDownError (an infrastructure failure:
+// the promotion resumes once the node is back). nil when every such node is usable.
+func (r *WarmCanonicalReconciler) nodeGone(ctx context.Context, o *observation) error {
+	nodes, err := r.Cluster.Nodes(ctx)
+	if err != nil {
+		return nil
+	}
+	loc := &LocalityError{}
+	var parts []string
+	var down error
+	for _, s := range o.observed.Services {
+		for _, id := range s.Nodes {
+			n, ok := nodes[id]
+			if !ok || n.Usable() {
+				continue
+			}
+			if len(s.Volumes) > 0 {
+				loc.Unusable = append(loc.Unusable, n.Hostname)
+				parts = append(parts, fmt.Sprintf("service %s with volume %s ran on node %s (%s), where its data is", s.Name, strings.Join(s.Volumes, ", "), n.Hostname, n.Why()))
+			} else if down == nil {
+				down = &swarm.NodeDownError{Node: n.Hostname, Stack: o.wc.Spec.Stack, State: n.Why()}
+			}
+		}
+	}
+	if len(parts) > 0 {
+		loc.Message = "data locality: " + strings.Join(parts, "; ") + ", and it cannot run tasks any more"
+		return loc
+	}
+	return down
 }
 
 // LocalityError is a stateful task away from its data. Unusable lists the nodes holding the

@@ -15,7 +15,10 @@ import (
 // is exponential. The parser itself never expands aliases: only this walk does.
 const maxNodes = 10000
 
-var durationType = reflect.TypeOf(Duration{})
+var (
+	durationType = reflect.TypeOf(Duration{})
+	envType      = reflect.TypeOf(Env{})
+)
 
 // decoder walks a YAML node tree against a Go type. It rejects unknown fields and values of the
 // wrong shape with the field path and line, and builds the plain value (maps, lists, strings,
@@ -114,6 +117,8 @@ func (d *decoder) value(n *yaml.Node, t reflect.Type, field string) (v any, ok b
 		return d.object(n, t, field)
 	case t.Kind() == reflect.Slice:
 		return d.list(n, t, field)
+	case t == envType:
+		return d.env(n, field)
 	case t.Kind() == reflect.Map && t.Elem().Kind() != reflect.String:
 		return d.objectMap(n, t, field)
 	case t.Kind() == reflect.Map:
@@ -231,6 +236,61 @@ func (d *decoder) stringMap(n *yaml.Node, field string) (any, bool) {
 		}
 	}
 	return out, true
+}
+
+// env decodes a spec.env: as stringMap, and a value may be {age: <ciphertext>}.
+func (d *decoder) env(n *yaml.Node, field string) (any, bool) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, field, "got %s (valid: a map of names to strings or {age: <age -a output>})", describe(n))
+		return nil, false
+	}
+	out := map[string]any{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := d.resolve(n.Content[i], field)
+		v := d.resolve(n.Content[i+1], field)
+		if k == nil || v == nil {
+			return nil, false
+		}
+		p := join(field, k.Value)
+		d.lines[p] = d.line(k)
+		switch {
+		case k.Kind != yaml.ScalarNode:
+			d.fail(k, field, "got %s as a key (valid: a name)", describe(k))
+		case v.Kind == yaml.MappingNode:
+			if ct, ok := d.ageValue(v, p); ok {
+				out[k.Value] = map[string]any{"age": ct}
+			}
+		case v.Kind != yaml.ScalarNode:
+			d.fail(v, p, "got %s (valid: a string, or {age: <age -a output>})", describe(v))
+		case v.ShortTag() == "!!null":
+			out[k.Value] = ""
+		default:
+			out[k.Value] = v.Value
+		}
+	}
+	return out, true
+}
+
+// ageValue reads {age: <ciphertext>}, the one map an env value may be. Its errors never
+// quote the value.
+func (d *decoder) ageValue(n *yaml.Node, field string) (string, bool) {
+	if len(n.Content) != 2 {
+		d.fail(n, field, "a map with %d fields (valid: a string, or {age: <age -a output>} alone)", len(n.Content)/2)
+		return "", false
+	}
+	k, v := d.resolve(n.Content[0], field), d.resolve(n.Content[1], field)
+	if k == nil || v == nil {
+		return "", false
+	}
+	if k.Kind != yaml.ScalarNode || k.Value != "age" {
+		d.fail(k, field, "unknown field (valid: a string, or {age: <age -a output>})")
+		return "", false
+	}
+	if v.Kind != yaml.ScalarNode || !isStringTag(v.ShortTag()) || v.Value == "" {
+		d.fail(v, field+".age", "not a string, which is not shown (valid: the output of age -a)")
+		return "", false
+	}
+	return v.Value, true
 }
 
 // objectMap decodes a map of names to values of t's element type (spec.secrets).

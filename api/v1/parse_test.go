@@ -132,7 +132,7 @@ var _ = Describe("Parse", func() {
 			Expect(wc.Spec.RecipeTest).To(Equal("gitea"))
 			Expect(wc.Spec.Version).To(Equal(v1.VersionLatest))
 			Expect(wc.Spec.Stack).To(Equal("warm_gitea"))
-			Expect(wc.Spec.Env).To(Equal(map[string]string{"DOMAIN": "gitea.ci.example.org"}))
+			Expect(wc.Spec.Env).To(Equal(v1.Env{"DOMAIN": "gitea.ci.example.org"}))
 			Expect(wc.Spec.Mode).To(Equal(v1.ModeLive))
 			Expect(wc.Spec.AllowMajor).To(BeFalse())
 			Expect(*wc.Spec.Rollback).To(BeTrue())

@@ -29,8 +29,10 @@ type RecipeTestSpec struct {
 	// .env.sample, else compose.yml.
 	ComposeFiles []string `json:"composeFiles,omitempty"`
 	// Env is merged over the recipe's .env.sample for every test app. Values may use
-	// {{ .Stack }} for the test stack's name. Optional.
-	Env map[string]string `json:"env,omitempty"`
+	// {{ .Stack }} for the test stack's name. A value may also be {age: <age -a output>}, a
+	// test credential encrypted to the controller's age identity (--age-identity), decrypted
+	// in memory only and never templated. Optional.
+	Env Env `json:"env,omitempty"`
 	// Tiers are the test tiers to run, in order. Names: install, upgrade, backup, restore,
 	// custom, lint; each at most once. Optional. Defaults to
 	// `[{name: install}, {name: upgrade, from: knownGood}, {name: backup}, {name: restore}]`.

@@ -213,10 +213,18 @@ func validateMeta(errs *FieldErrors, t TypeMeta, kind string, m ObjectMeta) {
 	}
 }
 
-func validateEnv(errs *FieldErrors, env map[string]string) {
+func validateEnv(errs *FieldErrors, env Env) {
 	for _, k := range sortedKeys(env) {
 		if !envName.MatchString(k) {
 			errs.add("spec.env."+k, "%q is not an environment variable name (valid: letters, digits and '_', not starting with a digit)", k)
+		}
+		ct, encrypted := Ciphertext(env[k])
+		switch {
+		case encrypted && !strings.HasPrefix(strings.TrimSpace(ct), ageArmorHeader):
+			// Never quote the value: it may be a pasted plaintext.
+			errs.add("spec.env."+k+".age", "is not ASCII-armored age ciphertext (valid: the output of age -a, starting %s)", ageArmorHeader)
+		case !encrypted && strings.ContainsRune(env[k], 0):
+			errs.add("spec.env."+k, "contains a NUL character, which no environment variable can hold")
 		}
 	}
 }

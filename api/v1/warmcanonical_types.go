@@ -37,8 +37,10 @@ type WarmCanonicalSpec struct {
 	// Stack is the Swarm stack name of the app (abra's STACK_NAME). Letters, digits, '_' and
 	// '-'. Optional. Defaults to `warm_<metadata.name>`.
 	Stack string `json:"stack,omitempty"`
-	// Env is merged over the recipe's .env.sample for the warm app. Optional.
-	Env map[string]string `json:"env,omitempty"`
+	// Env is merged over the recipe's .env.sample for the warm app. A value is a string or
+	// {age: <age -a output>}: a value encrypted to the controller's age identity
+	// (--age-identity), decrypted in memory only when the app is deployed. Optional.
+	Env Env `json:"env,omitempty"`
 	// Mode is live (deployed) or data (services removed, volumes kept). Optional. Defaults
 	// to `live`.
 	Mode Mode `json:"mode,omitempty"`

@@ -25,6 +25,15 @@ type AppOptions struct {
 	// ComposeFiles, when not empty, are the compose files whatever the env says (a
 	// RecipeTest's spec.composeFiles).
 	ComposeFiles []string
+	// Reveal turns an encrypted value of Templated or Env into its plaintext (secret true),
+	// and leaves a plain one alone (secret false); field names the value for errors
+	// (`RecipeTest "x" spec.env.TOKEN`). A revealed value is laid in its layer as it is, never
+	// rendered as a template. Without Reveal an encrypted value (one holding a NUL, see
+	// api/v1.Env) is an error.
+	Reveal func(field, value string) (plain string, secret bool, err error)
+	// TemplatedField and EnvField name the two layers in errors, e.g. `RecipeTest "x"
+	// spec.env` and `WarmCanonical "y" spec.env`. Optional: "spec.env" by default.
+	TemplatedField, EnvField string
 }
 
 // App is what one app of a recipe is deployed with.
@@ -45,12 +54,22 @@ func (c *Contents) App(o AppOptions) (App, error) {
 	if env == nil {
 		env = map[string]string{}
 	}
-	rendered, err := RenderEnv(o.Templated, TemplateData{Stack: o.Stack, Recipe: o.Recipe, RunID: o.RunID, Version: o.Version})
+	templated, revealedT, err := o.reveal(o.TemplatedField, o.Templated)
 	if err != nil {
 		return App{}, err
 	}
+	rendered, err := RenderEnv(templated, TemplateData{Stack: o.Stack, Recipe: o.Recipe, RunID: o.RunID, Version: o.Version})
+	if err != nil {
+		return App{}, err
+	}
+	maps.Copy(rendered, revealedT)
+	plain, revealed, err := o.reveal(o.EnvField, o.Env)
+	if err != nil {
+		return App{}, err
+	}
+	maps.Copy(plain, revealed)
 	layered := false
-	for _, layer := range []map[string]string{rendered, o.Env} {
+	for _, layer := range []map[string]string{rendered, plain} {
 		for k, v := range layer {
 			if k == composeFileVar {
 				below := env[k]
@@ -80,6 +99,33 @@ func (c *Contents) App(o AppOptions) (App, error) {
 	env[composeFileVar] = strings.Join(files, ":")
 	env["STACK_NAME"] = o.Stack
 	return App{Env: env, ComposeFiles: files}, nil
+}
+
+// reveal splits env into its plain values and its revealed (decrypted) ones.
+func (o AppOptions) reveal(layer string, env map[string]string) (plain, revealed map[string]string, err error) {
+	if layer == "" {
+		layer = "spec.env"
+	}
+	plain, revealed = map[string]string{}, map[string]string{}
+	for k, v := range env {
+		if !strings.ContainsRune(v, 0) {
+			plain[k] = v
+			continue
+		}
+		field := layer + "." + k
+		if o.Reveal == nil {
+			return nil, nil, fmt.Errorf("%s.age: no age identity to decrypt it with (valid: --age-identity FILE or CCCI_AGE_IDENTITY)", field)
+		}
+		pt, secret, err := o.Reveal(field, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !secret {
+			return nil, nil, fmt.Errorf("%s holds a NUL character, which no environment variable can", field)
+		}
+		revealed[k] = pt
+	}
+	return plain, revealed, nil
 }
 
 // expandSelf replaces $COMPOSE_FILE and ${COMPOSE_FILE} in v by below, leaving anything else

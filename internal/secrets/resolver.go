@@ -78,6 +78,22 @@ func (r *Resolver) Value(field string, v v1.SecretValue) ([]byte, error) {
 	return nil, fmt.Errorf("%s: neither file nor age is set", field)
 }
 
+// Reveal decrypts an env value for recipe.AppOptions.Reveal: an {age: ...} value is decrypted
+// with the identities, a plain one is left alone. Errors name field (`WarmCanonical "mail"
+// spec.env.TOKEN.age`), never the content. A trailing newline, as `echo value | age -a`
+// leaves, is not part of the value.
+func (r *Resolver) Reveal(field, value string) (string, bool, error) {
+	ct, ok := v1.Ciphertext(value)
+	if !ok {
+		return value, false, nil
+	}
+	b, err := r.Value(field, v1.SecretValue{Age: ct})
+	if err != nil {
+		return "", true, err
+	}
+	return strings.TrimSuffix(string(b), "\n"), true, nil
+}
+
 func readLimited(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
@@ -42,6 +44,10 @@ type ServiceState struct {
 	// Starting counts tasks on their way up (pending, assigned, preparing, starting — the
 	// latter includes a healthcheck's start period).
 	Starting int
+	// Unschedulable is the scheduler's message for a task pending for longer than
+	// unschedulableGrace because no node can run it ("no suitable node (1 node not available
+	// for new tasks)"): a drained, paused or down node, or a constraint nothing satisfies.
+	Unschedulable string
 	// Failures counts tasks of the current service spec that failed or were rejected.
 	Failures int
 	// UpdateState is Swarm's update state: "" (never updated), updating, paused, completed,
@@ -218,6 +224,10 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 			case swarm.TaskStateNew, swarm.TaskStatePending, swarm.TaskStateAssigned, swarm.TaskStateAccepted,
 				swarm.TaskStatePreparing, swarm.TaskStateReady, swarm.TaskStateStarting:
 				s.Starting++
+				if t.Status.State == swarm.TaskStatePending && strings.Contains(t.Status.Err, "no suitable node") &&
+					time.Since(t.Status.Timestamp) > unschedulableGrace && s.Unschedulable == "" {
+					s.Unschedulable = t.Status.Err
+				}
 			}
 		}
 		if !taskEnded(t, job) {
@@ -234,6 +244,10 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 	slices.Sort(s.Nodes)
 	return s
 }
+
+// unschedulableGrace is how long a task may wait for a node before the wait gives up on it:
+// long enough for a node that is coming back, or for the scheduler's next pass.
+const unschedulableGrace = 10 * time.Second
 
 // desiredTasks prefers Swarm's own count (it knows the eligible nodes of a global service) and
 // falls back to the replica count for daemons that do not report it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -235,4 +236,46 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// PruneSecrets removes the secrets the controller generated or inserted for stack (labelled
+// LabelSecretOf) that no service of the stack uses any more: the versions a bump of
+// SECRET_<NAME>_VERSION replaced. Call it once the stack converged on the new versions; a
+// rollback target's secrets are the ones its services use, so they stay. Secrets made by hand
+// or by abra carry no such label and are never touched. It returns the names removed.
+func (c *Client) PruneSecrets(ctx context.Context, stack string) ([]string, error) {
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: stackFilter(stack)})
+	if err != nil {
+		return nil, fmt.Errorf("list services of stack %s: %w", stack, err)
+	}
+	if len(services) == 0 {
+		// Nothing runs: nothing tells the versions in use from the old ones.
+		return nil, nil
+	}
+	used := map[string]bool{}
+	for _, s := range services {
+		if cs := s.Spec.TaskTemplate.ContainerSpec; cs != nil {
+			for _, ref := range cs.Secrets {
+				used[ref.SecretID] = true
+			}
+		}
+	}
+	secs, err := c.docker.SecretList(ctx, swarm.SecretListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelSecretOf+"="+stack))})
+	if err != nil {
+		return nil, fmt.Errorf("list secrets of stack %s: %w", stack, err)
+	}
+	var removed []string
+	var errs []error
+	for _, sec := range secs {
+		if used[sec.ID] {
+			continue
+		}
+		if err := c.docker.SecretRemove(ctx, sec.ID); err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove secret %q: %w", sec.Spec.Name, err))
+			continue
+		}
+		removed = append(removed, sec.Spec.Name)
+	}
+	slices.Sort(removed)
+	return removed, errors.Join(errs...)
 }

@@ -70,6 +70,9 @@ func cannotConverge(st StackState) error {
 				return fmt.Errorf("service %s: %s", svc.Name, e)
 			}
 		}
+		if svc.Unschedulable != "" {
+			return &UnschedulableError{Service: svc.Name, Message: svc.Unschedulable}
+		}
 		if svc.Failures >= maxTaskFailures && svc.Running < svc.Desired {
 			return fmt.Errorf("service %s: %d tasks failed%s", svc.Name, svc.Failures, lastError(svc))
 		}
@@ -107,15 +110,33 @@ func describe(st StackState) string {
 	return strings.Join(parts, "; ")
 }
 
+// UnschedulableError says no node of the swarm can run a task of the service: every node is
+// drained, paused or down, or none satisfies its constraints. The swarm, not the stack, has to
+// change, so a run that meets it is Aborted, like one that meets a node Down.
+type UnschedulableError struct {
+	// Service is the stack-scoped service; Message the scheduler's.
+	Service, Message string
+}
+
+func (e *UnschedulableError) Error() string {
+	return fmt.Sprintf("service %s: no node can run its task: %s", e.Service, e.Message)
+}
+
 // NodeDownError says a node that ran a task of the stack is Down: the stack cannot converge
 // there until the node is back, and it is the infrastructure that failed, not the stack.
 type NodeDownError struct {
 	// Node is the node's hostname; Stack the stack whose task it ran.
 	Node, Stack string
+	// State says what the node is: "down" when empty, or "drained", "paused".
+	State string
 }
 
 func (e *NodeDownError) Error() string {
-	return fmt.Sprintf("node %s, which runs a task of stack %s, is down", e.Node, e.Stack)
+	state := e.State
+	if state == "" {
+		state = "down"
+	}
+	return fmt.Sprintf("node %s, which runs a task of stack %s, is %s", e.Node, e.Stack, state)
 }
 
 // nodeDown returns a *NodeDownError when a node that ran a task of the stack is Down. It asks

@@ -150,6 +150,7 @@ func (x *execution) appOptions(t *tree, stack string) recipe.AppOptions {
 	return recipe.AppOptions{
 		Stack: stack, Recipe: x.req.Spec.Recipe, RunID: x.req.RunID, Version: t.tag,
 		Templated: x.req.Spec.Env, ComposeFiles: x.req.Spec.ComposeFiles,
+		Reveal: x.r.opts.Secrets.Reveal, TemplatedField: "RecipeTest spec.env",
 	}
 }
 
