@@ -152,6 +152,41 @@ var _ = Describe("Recorder", func() {
 		})
 	})
 
+	It("says while a warm app is drifted or degraded, and counts each drift once", func() {
+		st, err := store.Open(GinkgoT().TempDir())
+		Expect(err).NotTo(HaveOccurred())
+		s := metrics.WrapStore(st, rec)
+		t0 := time.Now().UTC()
+		status := func(drifted bool, since time.Time, ready v1.Condition) v1.WarmCanonicalStatus {
+			d := v1.Condition{Type: v1.ConditionDrifted, Status: v1.ConditionFalse, Reason: v1.ReasonNoDrift, LastTransitionTime: since}
+			if drifted {
+				d.Status, d.Reason = v1.ConditionTrue, v1.ReasonSpecDrift
+			}
+			return v1.WarmCanonicalStatus{Conditions: v1.Conditions{ready, d}}
+		}
+		ok := v1.Condition{Type: v1.ConditionReady, Status: v1.ConditionTrue, Reason: v1.ReasonPromoted}
+		labels := map[string]string{"name": "app"}
+
+		By("a hand edit found, and written again by later reconciles")
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(true, t0, ok))).To(Succeed())
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(true, t0, ok))).To(Succeed())
+		fams := scrape(ts.URL)
+		Expect(value(fams, "ccci_warm_drifted", labels)).To(Equal(1.0))
+		Expect(value(fams, "ccci_drift_detected_total", labels)).To(Equal(1.0), "one drift, however many writes")
+
+		By("corrected, then drifted again")
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(false, t0.Add(time.Minute), ok))).To(Succeed())
+		Expect(value(scrape(ts.URL), "ccci_warm_drifted", labels)).To(Equal(0.0))
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(true, t0.Add(2*time.Minute), ok))).To(Succeed())
+		Expect(value(scrape(ts.URL), "ccci_drift_detected_total", labels)).To(Equal(2.0))
+
+		By("degraded")
+		Expect(value(scrape(ts.URL), "ccci_warm_degraded", labels)).To(Equal(0.0))
+		bad := v1.Condition{Type: v1.ConditionReady, Status: v1.ConditionFalse, Reason: v1.ReasonDegraded}
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(false, t0.Add(3*time.Minute), bad))).To(Succeed())
+		Expect(value(scrape(ts.URL), "ccci_warm_degraded", labels)).To(Equal(1.0))
+	})
+
 	It("exposes each deployed warm version as a label and the last sweep time", func() {
 		fams := scrape(ts.URL)
 		Expect(value(fams, "ccci_warm_deployed_version", map[string]string{"name": "app", "stack": "warm_app", "version": "1.1.0+1.1"})).To(Equal(1.0))

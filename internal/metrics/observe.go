@@ -20,8 +20,13 @@ type promotion struct {
 }
 
 // StatusWritten implements Observer: a promotion history whose newest entry finished counts
-// that promotion.
+// that promotion; a WarmCanonical status sets the drift and degraded gauges and counts a drift
+// once, when Drifted turns True.
 func (r *Recorder) StatusWritten(kind, name string, data []byte) {
+	if kind == v1.KindWarmCanonical {
+		r.warmStatus(name, data)
+		return
+	}
 	if kind != PromotionsKind {
 		return
 	}
@@ -34,3 +39,22 @@ func (r *Recorder) StatusWritten(kind, name string, data []byte) {
 
 // RunWritten implements Observer: a finished run is counted once.
 func (r *Recorder) RunWritten(recipeTest string, run v1.Run) { r.RunFinished(recipeTest, run) }
+
+func (r *Recorder) warmStatus(name string, data []byte) {
+	var st v1.WarmCanonicalStatus
+	if json.Unmarshal(data, &st) != nil {
+		return
+	}
+	drifted, degraded := 0.0, 0.0
+	if c, ok := st.Conditions.Get(v1.ConditionDrifted); ok && c.Status == v1.ConditionTrue {
+		drifted = 1
+		if r.once("drift\x00" + name + "\x00" + c.LastTransitionTime.UTC().Format(time.RFC3339Nano)) {
+			r.drifts.WithLabelValues(name).Inc()
+		}
+	}
+	if c, ok := st.Conditions.Get(v1.ConditionReady); ok && c.Status == v1.ConditionFalse && c.Reason == v1.ReasonDegraded {
+		degraded = 1
+	}
+	r.drifted.WithLabelValues(name).Set(drifted)
+	r.degraded.WithLabelValues(name).Set(degraded)
+}

@@ -49,6 +49,9 @@ type Recorder struct {
 	tierDuration *prometheus.HistogramVec
 	promotions   *prometheus.CounterVec
 	lastSweep    prometheus.Gauge
+	drifted      *prometheus.GaugeVec
+	degraded     *prometheus.GaugeVec
+	drifts       *prometheus.CounterVec
 
 	mu       sync.Mutex
 	counted  map[string]bool // run ids and promotions already counted
@@ -89,7 +92,14 @@ func New(opts Options) *Recorder {
 		Help: "Finished promotions of warm apps, by WarmCanonical and result (Succeeded, Failed)."}, []string{"name", "result"})
 	r.lastSweep = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "last_sweep_timestamp_seconds",
 		Help: "Unix time at which the last sweep over every WarmCanonical ended; 0 before the first."})
+	r.drifted = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "warm_drifted",
+		Help: "1 while a warm app's live services differ from the applied spec (condition Drifted=True), else 0."}, []string{"name"})
+	r.degraded = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "warm_degraded",
+		Help: "1 while a warm app runs its known-good version but tasks fail or are unhealthy (Ready=False, Degraded), else 0."}, []string{"name"})
+	r.drifts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "drift_detected_total",
+		Help: "Drifts of warm apps found (Drifted turning True), once per drift, by WarmCanonical."}, []string{"name"})
 	r.registry.MustRegister(r.reconciles, r.durations, r.retries, r.queueDepth, r.runs, r.tierDuration, r.promotions, r.lastSweep,
+		r.drifted, r.degraded, r.drifts,
 		deployedCollector{r}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -24,6 +25,16 @@ const (
 	EventPromotionFailed EventType = "PromotionFailed"
 	// EventRecovered: an object that was failing or held is Ready again.
 	EventRecovered EventType = "Recovered"
+	// EventDegraded: the warm app runs its known-good version but tasks fail or are unhealthy.
+	EventDegraded EventType = "Degraded"
+	// EventStalled: a stateful task of the warm app runs away from its data (DataNodeMoved);
+	// nothing is deployed until a person acts.
+	EventStalled EventType = "Stalled"
+	// EventDrifted: the live services differ from the applied spec (a hand edit); sent once
+	// per drift.
+	EventDrifted EventType = "Drifted"
+	// EventDriftCorrected: spec.drift: correct applied the recorded spec again.
+	EventDriftCorrected EventType = "DriftCorrected"
 )
 
 // Event is the JSON body posted to the webhook.
@@ -45,11 +56,44 @@ type Event struct {
 	Time time.Time `json:"time"`
 }
 
-// key identifies an event for de-duplication: one per object, type, reason and version.
-func (e Event) key() string { return string(e.Type) + "/" + e.Reason + "/" + e.Version }
+// key identifies an event for de-duplication: one per object, type, reason and version; a
+// drift event once per drift (the time the condition turned).
+func (e Event) key() string {
+	if e.drift() {
+		return string(e.Type) + "/" + e.Time.UTC().Format(time.RFC3339Nano)
+	}
+	return string(e.Type) + "/" + e.Reason + "/" + e.Version
+}
+
+// drift reports whether e is about the Drifted condition rather than Ready.
+func (e Event) drift() bool { return e.Type == EventDrifted || e.Type == EventDriftCorrected }
 
 // failing reports whether the event leaves the object in a state a later Ready recovers from.
 func (e Event) failing() bool { return e.Type != EventPromoted && e.Type != EventRecovered }
+
+// driftEventFor returns the drift event a WarmCanonical status announces, if any: Drifted
+// turning True, or False again by a correction after one was sent (last).
+func driftEventFor(name string, data []byte, last string) (Event, bool) {
+	var st v1.WarmCanonicalStatus
+	if json.Unmarshal(data, &st) != nil {
+		return Event{}, false
+	}
+	d, ok := st.Conditions.Get(v1.ConditionDrifted)
+	if !ok {
+		return Event{}, false
+	}
+	e := Event{Kind: v1.KindWarmCanonical, Name: name, Version: st.DeployedVersion, Deployed: st.DeployedVersion, KnownGood: st.KnownGoodVersion,
+		Reason: d.Reason, Message: d.Message, Time: d.LastTransitionTime}
+	switch {
+	case d.Status == v1.ConditionTrue:
+		e.Type = EventDrifted
+	case strings.HasPrefix(last, string(EventDrifted)+"/") && strings.HasPrefix(d.Message, "corrected"):
+		e.Type = EventDriftCorrected
+	default:
+		return Event{}, false
+	}
+	return e, true
+}
 
 // eventFor returns the event a WarmCanonical status announces, if any. wasFailing says
 // whether the last event sent for the object was a failure or a hold, so that Ready=True
@@ -73,6 +117,10 @@ func eventFor(name string, data []byte, wasFailing bool) (Event, bool) {
 		e.Type, e.Version = EventRecovered, st.DeployedVersion
 	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonTestsFailed:
 		e.Type, e.Version = EventTestFailed, st.LastAttemptedVersion
+	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonDegraded:
+		e.Type, e.Version = EventDegraded, st.DeployedVersion
+	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonDataNodeMoved:
+		e.Type, e.Version = EventStalled, st.DeployedVersion
 	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonMajorUpgradeHeld:
 		e.Type, e.Version = EventHeld, st.DesiredVersion
 	case ready.Status == v1.ConditionFalse && ready.Reason == v1.ReasonPromotionFailed && rec.Reason == v1.ReasonRolledBack:

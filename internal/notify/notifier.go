@@ -58,6 +58,9 @@ type sent struct {
 	Key string `json:"key"`
 	// Failing is whether that event left the object failing or held.
 	Failing bool `json:"failing"`
+	// Drift is the last drift event delivered (Drifted, DriftCorrected), kept apart from Key:
+	// a drift comes and goes while Ready stays as it was.
+	Drift string `json:"drift,omitempty"`
 }
 
 // Notifier posts events to a webhook. It implements metrics.Observer. Once started (the
@@ -102,20 +105,29 @@ func (n *Notifier) StatusWritten(kind, name string, data []byte) {
 	if !ok {
 		_, _ = n.opts.Store.Get(KindNotifications, name, &prev)
 	}
-	e, ok := eventFor(name, data, prev.Failing)
-	if !ok || e.key() == prev.Key {
+	var events []Event
+	if e, ok := eventFor(name, data, prev.Failing); ok && e.key() != prev.Key {
+		prev.Key, prev.Failing = e.key(), e.failing()
+		events = append(events, e)
+	}
+	if e, ok := driftEventFor(name, data, prev.Drift); ok && e.key() != prev.Drift {
+		prev.Drift = e.key()
+		events = append(events, e)
+	}
+	if len(events) == 0 {
 		return
 	}
-	if !n.started.Load() {
-		n.last[name] = sent{Key: e.key(), Failing: e.failing()}
-		n.deliverAndRemember(context.Background(), e)
-		return
-	}
-	select {
-	case n.queue <- e:
-		n.last[name] = sent{Key: e.key(), Failing: e.failing()}
-	default:
-		n.opts.Log.Info("Notification dropped, queue full", "name", name, "event", e.Type)
+	n.last[name] = prev
+	for _, e := range events {
+		if !n.started.Load() {
+			n.deliverAndRemember(context.Background(), e)
+			continue
+		}
+		select {
+		case n.queue <- e:
+		default:
+			n.opts.Log.Info("Notification dropped, queue full", "name", name, "event", e.Type)
+		}
 	}
 }
 
@@ -144,7 +156,14 @@ func (n *Notifier) deliverAndRemember(ctx context.Context, e Event) {
 		n.opts.Log.Error(err, "Notification not delivered", "name", e.Name, "event", e.Type)
 		return
 	}
-	_ = n.opts.Store.Put(KindNotifications, e.Name, sent{Key: e.key(), Failing: e.failing()})
+	var rec sent
+	_, _ = n.opts.Store.Get(KindNotifications, e.Name, &rec)
+	if e.drift() {
+		rec.Drift = e.key()
+	} else {
+		rec.Key, rec.Failing = e.key(), e.failing()
+	}
+	_ = n.opts.Store.Put(KindNotifications, e.Name, rec)
 }
 
 // deliver posts e, retrying with backoff.

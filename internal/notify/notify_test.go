@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"time"
 
@@ -131,6 +132,41 @@ var _ = Describe("Notifier", func() {
 		By("a RecipeTest status announcing nothing")
 		Expect(s.Put(v1.KindRecipeTest, "app", v1.RecipeTestStatus{})).To(Succeed())
 		Consistently(rcv.types).WithTimeout(200 * time.Millisecond).WithPolling(20 * time.Millisecond).Should(HaveLen(5))
+	})
+
+	It("announces a drift once, its correction, and a degraded or stalled app, apart from Ready", func() {
+		s := process()
+		promoted := status(true, v1.ReasonPromoted, "1.1.0+1.1", "1.1.0+1.1", "1.1.0+1.1")
+		Expect(s.Put(v1.KindWarmCanonical, "app", promoted)).To(Succeed())
+		eventually().Should(Equal([]notify.EventType{notify.EventPromoted}))
+
+		By("a hand edit found, and the status written again by later reconciles")
+		t0 := time.Now().UTC()
+		drifted := promoted
+		drifted.Conditions = append(slices.Clone(promoted.Conditions), v1.Condition{Type: v1.ConditionDrifted, Status: v1.ConditionTrue, Reason: v1.ReasonSpecDrift,
+			Message: "live services differ from the applied spec: warm_app_app: [Mode.Replicated.Replicas]", LastTransitionTime: t0})
+		for range 3 {
+			Expect(s.Put(v1.KindWarmCanonical, "app", drifted)).To(Succeed())
+		}
+		eventually().Should(Equal([]notify.EventType{notify.EventPromoted, notify.EventDrifted}))
+		Consistently(rcv.types).WithTimeout(200*time.Millisecond).WithPolling(20*time.Millisecond).Should(HaveLen(2), "one drift, one event; Promoted not repeated")
+		rcv.mu.Lock()
+		Expect(rcv.events[1].Message).To(ContainSubstring("Mode.Replicated.Replicas"))
+		rcv.mu.Unlock()
+
+		By("spec.drift: correct putting it back")
+		corrected := promoted
+		corrected.Conditions = append(slices.Clone(promoted.Conditions), v1.Condition{Type: v1.ConditionDrifted, Status: v1.ConditionFalse, Reason: v1.ReasonNoDrift,
+			Message: "corrected: warm_app_app: [Mode.Replicated.Replicas]", LastTransitionTime: t0.Add(time.Second)})
+		Expect(s.Put(v1.KindWarmCanonical, "app", corrected)).To(Succeed())
+		eventually().Should(Equal([]notify.EventType{notify.EventPromoted, notify.EventDrifted, notify.EventDriftCorrected}))
+
+		By("tasks failing at the known-good version, then a task away from its data")
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(false, v1.ReasonDegraded, "1.1.0+1.1", "1.1.0+1.1", "1.1.0+1.1"))).To(Succeed())
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(false, v1.ReasonDataNodeMoved, "1.1.0+1.1", "1.1.0+1.1", "1.1.0+1.1"))).To(Succeed())
+		Expect(s.Put(v1.KindWarmCanonical, "app", status(true, v1.ReasonAlreadyDeployed, "1.1.0+1.1", "1.1.0+1.1", "1.1.0+1.1"))).To(Succeed())
+		eventually().Should(Equal([]notify.EventType{notify.EventPromoted, notify.EventDrifted, notify.EventDriftCorrected,
+			notify.EventDegraded, notify.EventStalled, notify.EventRecovered}))
 	})
 
 	It("does not repeat yesterday's alert in tonight's sweep, a new process", func() {

@@ -143,7 +143,7 @@ var _ = Describe("operator-provided secrets", func() {
 		domain := "dom-" + randomID() + ".example.org"
 		first, second := "pw1-"+randomID()+"-never-logged", "pw2-"+randomID()+"-never-logged"
 		w := newWorld()
-		w.writeRecipeTest("install")
+		w.writeRecipeTest()
 		key := filepath.Join(w.dir, "age-key.txt")
 		Expect(os.WriteFile(key, []byte(id.String()+"\n"), 0o600)).To(Succeed())
 		file := filepath.Join(w.dir, "db_password")
@@ -183,7 +183,7 @@ var _ = Describe("operator-provided secrets", func() {
 		Expect(secretNames(ctx, w.stack+"_db_password_")).To(ConsistOf(w.stack + "_db_password_v2"))
 
 		By("no plaintext in the state directory, the output or the API view")
-		out, _, code := w.ccci(ctx, "get", "wc/"+w.name, "-o", "json")
+		out, _, code := w.ccci(ctx, "get", "wc", w.name, "-o", "json")
 		Expect(code).To(Equal(0))
 		Expect(out).To(ContainSubstring(`"age"`), "the spec shows the ciphertext")
 		logs.WriteString(out)
@@ -194,7 +194,7 @@ var _ = Describe("operator-provided secrets", func() {
 
 		By("without the identity: a clear error naming the field, and nothing deployed")
 		w2 := newWorld()
-		w2.writeRecipeTest("install")
+		w2.writeRecipeTest()
 		w2.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  env:\n    DOMAIN:\n      age: |\n%s\n",
 			w2.name, tag11, w2.stack, indent(ageArmor(id, domain), "        ")))
 		out, errOut, code := w2.ccci(ctx, "sweep")

@@ -165,7 +165,7 @@ func runningNode(ctx context.Context, service, image string) string {
 
 // status reads the WarmCanonical's status with get -o json.
 func (w *world) status(ctx context.Context) v1.WarmCanonicalStatus {
-	out, errOut, code := w.ccci(ctx, "get", "wc/mn", "-o", "json")
+	out, errOut, code := w.ccci(ctx, "get", "wc", "mn", "-o", "json")
 	Expect(code).To(Equal(0), errOut)
 	var v struct {
 		Status v1.WarmCanonicalStatus `json:"status"`
