@@ -201,6 +201,10 @@ func (p *RunPool) run(ctx context.Context, rt *v1.RecipeTest, req RunRequest, a 
 	if err != nil {
 		return v1.Run{}, err
 	}
+	requires, err := p.requires(ctx, rt)
+	if err != nil {
+		return v1.Run{}, err
+	}
 	if rt.Spec.Timeout.Duration > 0 {
 		var cancel context.CancelFunc
 		// The tier runner bounds the run too; this bound also covers resolving the ref.
@@ -209,7 +213,7 @@ func (p *RunPool) run(ctx context.Context, rt *v1.RecipeTest, req RunRequest, a 
 	}
 	return p.Tester.Run(ctx, tiers.Request{
 		RunID: a.id, Spec: rt.Spec, SpecHash: a.run.SpecHash, Source: src, Ref: req.Ref, PR: req.PR,
-		SourceRepo: req.SourceRepo, Trigger: req.Trigger, KnownGood: req.KnownGood, RunDir: dir,
+		SourceRepo: req.SourceRepo, Trigger: req.Trigger, KnownGood: req.KnownGood, RunDir: dir, Requires: requires,
 		Progress: func(ev tiers.ProgressEvent) {
 			rec := ev.Run
 			p.fill(&rec, a)
@@ -285,4 +289,36 @@ func (p *RunPool) end(req RunRequest, a *activeRun, run v1.Run, err error) {
 		}
 	}
 	close(a.done)
+}
+
+// requires resolves the RecipeTest's spec.requires: a warm app by its defaulted stack and env,
+// a recipe by its opened source. A name that matches nothing is an error naming the field,
+// which aborts the run.
+func (p *RunPool) requires(ctx context.Context, rt *v1.RecipeTest) ([]tiers.Required, error) {
+	var out []tiers.Required
+	for i, q := range rt.Spec.Requires {
+		field := fmt.Sprintf("RecipeTest %q spec.requires[%d]", rt.Metadata.Name, i)
+		if q.WarmCanonical != "" {
+			obj, err := p.Objects.Get(v1.KindWarmCanonical, q.WarmCanonical)
+			if err != nil {
+				return nil, fmt.Errorf("%s.warmCanonical: %w", field, err)
+			}
+			wc, ok := obj.(*v1.WarmCanonical)
+			if !ok || wc == nil {
+				return nil, fmt.Errorf("%s.warmCanonical: %q names no WarmCanonical (valid: the name of a WarmCanonical in the resources directory)", field, q.WarmCanonical)
+			}
+			wc.Default()
+			out = append(out, tiers.Required{Name: q.Name, Warm: wc.Spec.Stack, WarmEnv: wc.Spec.Env})
+			continue
+		}
+		if q.Source == nil {
+			return nil, fmt.Errorf("%s.source: missing", field)
+		}
+		src, err := p.Recipes.Source(ctx, &v1.RecipeTest{Metadata: v1.ObjectMeta{Name: q.Recipe}, Spec: v1.RecipeTestSpec{Recipe: q.Recipe, Source: *q.Source}})
+		if err != nil {
+			return nil, fmt.Errorf("%s: open recipe %q: %w", field, q.Recipe, err)
+		}
+		out = append(out, tiers.Required{Name: q.Name, Source: src, Recipe: q.Recipe, Version: q.Version, Env: q.Env})
+	}
+	return out, nil
 }

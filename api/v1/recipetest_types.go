@@ -53,6 +53,14 @@ type RecipeTestSpec struct {
 	// name, as WarmCanonical.spec.secrets does for warm apps; other secrets of test stacks are
 	// generated. Optional.
 	Secrets map[string]SecretValue `json:"secrets,omitempty"`
+	// Requires are apps a test run needs (an identity provider, a proxy), by a name that the
+	// test env templates use: {{ .Requires.<name>.Stack }}, {{ .Requires.<name>.Env.X }} and
+	// {{ .Requires.<name>.Networks }}. Each is either another recipe at a version, deployed
+	// as a throw-away stack of the run before the tiers and removed with the run's stacks, or
+	// an existing warm app, used as it is and never modified. A required app that cannot
+	// start ends the run Aborted, naming it: it is no verdict on the recipe under test.
+	// Optional.
+	Requires []Requirement `json:"requires,omitempty"`
 	// Placement is added to the placement of every service of the run's test stacks, in
 	// Swarm's syntax, so that tests stay on the nodes meant for them (and off the warm apps').
 	// Optional.
@@ -106,6 +114,26 @@ type Source struct {
 	// Branch is the default branch, used for refs that are not tags. Optional. Defaults to
 	// `main`.
 	Branch string `json:"branch,omitempty"`
+}
+
+// Requirement is an app a test run needs: exactly one of WarmCanonical, or Recipe with Source
+// and Version.
+type Requirement struct {
+	// Name is how the test env templates refer to it ({{ .Requires.<name>.Stack }}): lowercase
+	// letters, digits and '_', starting with a letter. Required.
+	Name string `json:"name"`
+	// WarmCanonical names an existing warm app the run uses as it runs (its stack, env and
+	// networks); it is never deployed to or modified. Optional.
+	WarmCanonical string `json:"warmCanonical,omitempty"`
+	// Recipe names another recipe to deploy as a throw-away stack for the run. Optional.
+	Recipe string `json:"recipe,omitempty"`
+	// Source is that recipe's repository. Required with Recipe.
+	Source *Source `json:"source,omitempty"`
+	// Version is that recipe's version tag. Required with Recipe.
+	Version string `json:"version,omitempty"`
+	// Env is merged over that recipe's .env.sample, as spec.env is for the recipe under test
+	// ({{ .Stack }} is the required app's stack). Optional.
+	Env Env `json:"env,omitempty"`
 }
 
 // TierName names a test tier.

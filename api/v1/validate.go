@@ -70,8 +70,9 @@ func (r *RecipeTest) Validate() FieldErrors {
 			errs.add(fmt.Sprintf("spec.composeFiles[%d]", i), "%q is not a compose file in the recipe (valid: a relative path ending in .yml or .yaml, e.g. compose.yml)", f)
 		}
 	}
-	validateEnv(&errs, s.Env)
+	validateEnv(&errs, "spec.env", s.Env)
 	validateTiers(&errs, s.Tiers)
+	validateRequires(&errs, s.Requires)
 	seen := map[TierName]bool{}
 	for i, n := range s.ExpectedNA {
 		p := fmt.Sprintf("spec.expectedNA[%d]", i)
@@ -168,7 +169,7 @@ func (w *WarmCanonical) Validate() FieldErrors {
 	if s.Stack != "" && s.Stack != DefaultStack(w.Metadata.Name) && (len(s.Stack) > MaxStackLength || !stackName.MatchString(s.Stack)) {
 		errs.add("spec.stack", "%q is not a stack name (valid: at most %d letters, digits, '_' and '-', starting with a letter or digit, e.g. warm_gitea)", s.Stack, MaxStackLength)
 	}
-	validateEnv(&errs, s.Env)
+	validateEnv(&errs, "spec.env", s.Env)
 	if s.Mode != "" && s.Mode != ModeLive && s.Mode != ModeData {
 		errs.add("spec.mode", "%q is not a mode (valid: live, data)", s.Mode)
 	}
@@ -213,20 +214,70 @@ func validateMeta(errs *FieldErrors, t TypeMeta, kind string, m ObjectMeta) {
 	}
 }
 
-func validateEnv(errs *FieldErrors, env Env) {
+func validateEnv(errs *FieldErrors, field string, env Env) {
 	for _, k := range sortedKeys(env) {
 		if !envName.MatchString(k) {
-			errs.add("spec.env."+k, "%q is not an environment variable name (valid: letters, digits and '_', not starting with a digit)", k)
+			errs.add(field+"."+k, "%q is not an environment variable name (valid: letters, digits and '_', not starting with a digit)", k)
 		}
 		ct, encrypted := Ciphertext(env[k])
 		switch {
 		case encrypted && !strings.HasPrefix(strings.TrimSpace(ct), ageArmorHeader):
 			// Never quote the value: it may be a pasted plaintext.
-			errs.add("spec.env."+k+".age", "is not ASCII-armored age ciphertext (valid: the output of age -a, starting %s)", ageArmorHeader)
+			errs.add(field+"."+k+".age", "is not ASCII-armored age ciphertext (valid: the output of age -a, starting %s)", ageArmorHeader)
 		case !encrypted && strings.ContainsRune(env[k], 0):
-			errs.add("spec.env."+k, "contains a NUL character, which no environment variable can hold")
+			errs.add(field+"."+k, "contains a NUL character, which no environment variable can hold")
 		}
 	}
+}
+
+// requirementName is a name the test env templates can use: {{ .Requires.keycloak.Stack }}.
+var requirementName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+func validateRequires(errs *FieldErrors, reqs []Requirement) {
+	seen := map[string]int{}
+	for i, q := range reqs {
+		p := fmt.Sprintf("spec.requires[%d]", i)
+		switch {
+		case q.Name == "":
+			errs.add(p+".name", "missing (valid: a name for the templates, e.g. keycloak)")
+		case !requirementName.MatchString(q.Name):
+			errs.add(p+".name", "%q is not usable in templates (valid: lowercase letters, digits and '_', starting with a letter, e.g. keycloak)", q.Name)
+		default:
+			if j, dup := seen[q.Name]; dup {
+				errs.add(p+".name", "%q is also spec.requires[%d].name (valid: each name once)", q.Name, j)
+			}
+			seen[q.Name] = i
+		}
+		byRecipe := q.Recipe != "" || q.Source != nil || q.Version != "" || len(q.Env) > 0
+		switch {
+		case q.WarmCanonical != "" && byRecipe:
+			errs.add(p, "both warmCanonical and recipe are set (valid: an existing warm app, or a recipe with source and version)")
+		case q.WarmCanonical != "":
+			if !IsDNS1123Label(q.WarmCanonical) {
+				errs.add(p+".warmCanonical", "%q is not a WarmCanonical name (%s)", q.WarmCanonical, validName)
+			}
+		case !byRecipe:
+			errs.add(p, "neither warmCanonical nor recipe is set (valid: {name: x, warmCanonical: NAME} or {name: x, recipe: R, source: {git: URL}, version: TAG})")
+		default:
+			if !IsDNS1123Label(q.Recipe) {
+				errs.add(p+".recipe", "%q is not a recipe name (%s)", q.Recipe, validName)
+			}
+			if q.Source == nil || strings.TrimSpace(q.Source.Git) == "" {
+				errs.add(p+".source.git", "missing (valid: the URL or local path of the required recipe's git repository)")
+			}
+			if q.Version == "" {
+				errs.add(p+".version", "missing (valid: a version tag of %s, e.g. 1.2.0+1.2)", orRecipe(q.Recipe))
+			}
+			validateEnv(errs, p+".env", q.Env)
+		}
+	}
+}
+
+func orRecipe(r string) string {
+	if r == "" {
+		return "the recipe"
+	}
+	return r
 }
 
 func validateTiers(errs *FieldErrors, tiers []Tier) {

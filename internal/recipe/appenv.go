@@ -15,8 +15,10 @@ const composeFileVar = "COMPOSE_FILE"
 type AppOptions struct {
 	// Stack is the app's stack name (STACK_NAME). Required.
 	Stack string
-	// Recipe, RunID and Version are what Templated values may refer to besides Stack.
+	// Recipe, RunID, Version and Requires are what Templated values may refer to besides
+	// Stack.
 	Recipe, RunID, Version string
+	Requires               map[string]RequiredApp
 	// Templated is laid over the recipe's env, each value rendered as a template first (a
 	// RecipeTest's spec.env: {{ .Stack }} and the other TemplateData keys).
 	Templated map[string]string
@@ -58,7 +60,7 @@ func (c *Contents) App(o AppOptions) (App, error) {
 	if err != nil {
 		return App{}, err
 	}
-	rendered, err := RenderEnv(templated, TemplateData{Stack: o.Stack, Recipe: o.Recipe, RunID: o.RunID, Version: o.Version})
+	rendered, err := RenderEnv(templated, TemplateData{Stack: o.Stack, Recipe: o.Recipe, RunID: o.RunID, Version: o.Version, Requires: o.Requires})
 	if err != nil {
 		return App{}, err
 	}

@@ -19,10 +19,28 @@ type TemplateData struct {
 	RunID string
 	// Version is the version (tag or ref) deployed on the stack.
 	Version string
+	// Requires are the apps the run requires, by their spec.requires name.
+	Requires map[string]RequiredApp
 }
 
-func (d TemplateData) keys() map[string]string {
-	return map[string]string{"Stack": d.Stack, "Recipe": d.Recipe, "RunID": d.RunID, "Version": d.Version}
+// RequiredApp is what the test env templates know of an app a run requires:
+// {{ .Requires.keycloak.Stack }}, {{ .Requires.keycloak.Env.DOMAIN }},
+// {{ index .Requires.keycloak.Networks 0 }}.
+type RequiredApp struct {
+	// Stack is its stack name.
+	Stack string
+	// Env is the env it is deployed with (encrypted values left out).
+	Env map[string]string
+	// Networks are the Swarm names of the networks its services are attached to, sorted.
+	Networks []string
+}
+
+func (d TemplateData) keys() map[string]any {
+	req := map[string]any{}
+	for name, a := range d.Requires {
+		req[name] = map[string]any{"Stack": a.Stack, "Env": a.Env, "Networks": a.Networks}
+	}
+	return map[string]any{"Stack": d.Stack, "Recipe": d.Recipe, "RunID": d.RunID, "Version": d.Version, "Requires": req}
 }
 
 // RenderEnv returns env with every value rendered as a text/template against data. A value that

@@ -8,7 +8,9 @@ import (
 )
 
 var _ = Describe("RenderEnv", func() {
-	data := recipe.TemplateData{Stack: "ccci_gitea_ab12", Recipe: "gitea", RunID: "ab12", Version: "1.0.0+1.0"}
+	data := recipe.TemplateData{Stack: "ccci_gitea_ab12", Recipe: "gitea", RunID: "ab12", Version: "1.0.0+1.0",
+		Requires: map[string]recipe.RequiredApp{"keycloak": {Stack: "ccci_keycloak_ab12_req", Env: map[string]string{"DOMAIN": "sso.example.org"},
+			Networks: []string{"ccci_keycloak_ab12_req_internal", "proxy"}}}}
 
 	DescribeTable("renders values against the stack",
 		func(value, want string) {
@@ -20,6 +22,9 @@ var _ = Describe("RenderEnv", func() {
 		Entry("several keys", "{{.Recipe}}-{{.RunID}}-{{.Version}}", "gitea-ab12-1.0.0+1.0"),
 		Entry("no template", "plain $VALUE", "plain $VALUE"),
 		Entry("a key inside if", "{{ if .Stack }}yes{{ end }}", "yes"),
+		Entry("a required app's stack", "http://{{ .Requires.keycloak.Stack }}_app:8080", "http://ccci_keycloak_ab12_req_app:8080"),
+		Entry("a required app's env", "https://{{ .Requires.keycloak.Env.DOMAIN }}/realms/ci", "https://sso.example.org/realms/ci"),
+		Entry("a required app's networks", `{{ index .Requires.keycloak.Networks 1 }}`, "proxy"),
 	)
 
 	DescribeTable("rejects what cannot render, naming the variable and the key",
@@ -30,7 +35,8 @@ var _ = Describe("RenderEnv", func() {
 				Expect(err.Error()).To(ContainSubstring(w))
 			}
 		},
-		Entry("an unknown key", "{{ .Stak }}.example.org", "env DOMAIN", `unknown key "Stak"`, "valid: Recipe, RunID, Stack, Version"),
+		Entry("an unknown key", "{{ .Stak }}.example.org", "env DOMAIN", `unknown key "Stak"`, "valid: Recipe, Requires, RunID, Stack, Version"),
+		Entry("an app not required", "{{ .Requires.authentik.Stack }}", "env DOMAIN", "authentik"),
 		Entry("an unknown key in a pipeline", "{{ printf \"%s\" .Domain }}", `unknown key "Domain"`),
 		Entry("a syntax error", "{{ .Stack ", "env DOMAIN", "parse template"),
 	)

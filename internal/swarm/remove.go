@@ -279,3 +279,30 @@ func (c *Client) PruneSecrets(ctx context.Context, stack string) ([]string, erro
 	slices.Sort(removed)
 	return removed, errors.Join(errs...)
 }
+
+// StackNetworks returns the Swarm names of the networks the services of stack are attached
+// to, sorted, in two calls whatever the number of services.
+func (c *Client) StackNetworks(ctx context.Context, stack string) ([]string, error) {
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: stackFilter(stack)})
+	if err != nil {
+		return nil, fmt.Errorf("list services of stack %s: %w", stack, err)
+	}
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	names := map[string]string{}
+	for _, n := range nets {
+		names[n.ID], names[n.Name] = n.Name, n.Name
+	}
+	var out []string
+	for _, s := range services {
+		for _, a := range s.Spec.TaskTemplate.Networks {
+			if n := names[a.Target]; n != "" && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

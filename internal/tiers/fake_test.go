@@ -152,6 +152,8 @@ func (f *fakeSwarm) StacksWithLabel(ctx context.Context, key, value string) ([]s
 	return f.labelled, nil
 }
 
+func (f *fakeSwarm) StackNetworks(context.Context, string) ([]string, error) { return nil, nil }
+
 // treeSource serves the sample recipe's versioned trees from config/samples as checkouts, so
 // unit tests need no git.
 type treeSource struct{}

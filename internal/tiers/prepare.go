@@ -33,6 +33,9 @@ func (t *tree) label() string {
 // prepare resolves and checks out the candidate (and the upgrade base when a tier needs it), and
 // plans the tiers. Its errors say nothing about the recipe's fitness; the run is Aborted.
 func (x *execution) prepare(ctx context.Context) error {
+	if err := x.prepareRequires(ctx); err != nil {
+		return err
+	}
 	spec, src := x.req.Spec, x.req.Source
 	x.runLog.Printf("resolving ref %q (pr %d) of recipe %s", x.req.Ref, x.req.PR, spec.Recipe)
 	commit, err := src.Resolve(ctx, x.req.Ref, x.req.PR)
@@ -131,6 +134,7 @@ func (x *execution) openTree(ctx context.Context, commit, tag string, composeFil
 }
 
 func (x *execution) releaseTrees() {
+	x.releaseRequires()
 	for _, t := range []*tree{x.cand, x.base} {
 		if t != nil {
 			t.checkout.Release()
@@ -150,7 +154,7 @@ func (x *execution) appOptions(t *tree, stack string) recipe.AppOptions {
 	return recipe.AppOptions{
 		Stack: stack, Recipe: x.req.Spec.Recipe, RunID: x.req.RunID, Version: t.tag,
 		Templated: x.req.Spec.Env, ComposeFiles: x.req.Spec.ComposeFiles,
-		Reveal: x.r.opts.Secrets.Reveal, TemplatedField: "RecipeTest spec.env",
+		Reveal: x.r.opts.Secrets.Reveal, TemplatedField: "RecipeTest spec.env", Requires: x.requiresData(),
 	}
 }
 

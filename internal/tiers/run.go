@@ -32,6 +32,7 @@ type execution struct {
 	touched  map[string]bool // stacks a deploy was attempted on: teardown removes them
 	main     *swarm.Stack    // the candidate as deployed on the main stack by install
 	install  v1.Result       // install's result once known
+	required []*requirement  // spec.requires, once prepared
 
 	// mu guards what the upgrade tier, running beside the main stack's tiers, shares with
 	// them: the record, the stacks touched, the abort reason and the progress callback.
@@ -80,8 +81,14 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		return x.abortRun(err), err
 	}
 
-	r.claim(req.RunID, x.stacks[StackMain], x.stacks[StackUpgrade])
-	x.runSteps(ctx, runCtx)
+	owned := append([]string{x.stacks[StackMain], x.stacks[StackUpgrade]}, x.requiredStacks()...)
+	r.claim(req.RunID, owned...)
+	if err := x.startRequires(runCtx); err != nil {
+		x.runLog.Printf("%v", err)
+		x.abort(err.Error())
+	} else {
+		x.runSteps(ctx, runCtx)
+	}
 	x.releaseTrees()
 	x.decide()
 	finished := time.Now().UTC()
@@ -91,7 +98,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	go func() {
 		defer r.teardowns.Done()
 		defer x.runLog.Close()
-		defer r.release(x.stacks[StackMain], x.stacks[StackUpgrade])
+		defer r.release(owned...)
 		x.teardownRetrying(ctx)
 	}()
 	return x.rec, nil
@@ -212,12 +219,12 @@ func (x *execution) teardown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.r.opts.TeardownTimeout)
 	defer cancel()
 	// The stacks are removed side by side: most of a removal is waiting for containers to stop.
+	stacks := append([]string{x.stacks[StackMain], x.stacks[StackUpgrade]}, x.requiredStacks()...)
 	var (
 		wg   sync.WaitGroup
-		errs = make([]error, 2)
+		errs = make([]error, len(stacks))
 	)
-	for i, role := range []StackRole{StackMain, StackUpgrade} {
-		s := x.stacks[role]
+	for i, s := range stacks {
 		if !x.touched[s] {
 			continue
 		}

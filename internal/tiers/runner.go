@@ -26,6 +26,7 @@ type Swarm interface {
 	Remove(ctx context.Context, stack string, withVolumes bool) error
 	RemoveData(ctx context.Context, stack string) error
 	StacksWithLabel(ctx context.Context, key, value string) ([]string, error)
+	StackNetworks(ctx context.Context, stack string) ([]string, error)
 }
 
 // Source is what a Runner needs of a recipe repository; *recipe.Source implements it.
@@ -133,6 +134,8 @@ type Request struct {
 	// RunDir is the directory for logs (logs/<tier>.log) and artifacts (artifacts/), normally
 	// store.RunDir. Required.
 	RunDir string
+	// Requires are the apps the run needs (spec.requires), resolved. Optional.
+	Requires []Required
 	// Progress, when set, is called as tiers start and end, with a copy of the record so far.
 	// It runs on the run's goroutine and must not block for long.
 	Progress func(ProgressEvent)
