@@ -148,6 +148,15 @@ func (d docs) value(t reflect.Type, key string) schema {
 		return schema{"type": "string", "enum": v1.TierNames}
 	case reflect.TypeOf(v1.Mode("")):
 		return schema{"type": "string", "enum": []v1.Mode{v1.ModeLive, v1.ModeData}}
+	case reflect.TypeOf(v1.Env{}):
+		// As in a .env file, PORT: 8080 and DEBUG: true are read as their text; a value may
+		// also be {age: <age -a output>}.
+		return schema{"type": "object", "propertyNames": schema{"pattern": v1.EnvNamePattern},
+			"additionalProperties": schema{"oneOf": []schema{
+				{"type": []string{"string", "number", "boolean", "null"}},
+				{"type": "object", "required": []string{"age"}, "additionalProperties": false,
+					"properties": schema{"age": schema{"type": "string", "minLength": 1}}},
+			}}}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -157,6 +166,9 @@ func (d docs) value(t reflect.Type, key string) schema {
 	case reflect.Slice:
 		return schema{"type": "array", "items": d.value(t.Elem(), key+"[]")}
 	case reflect.Map:
+		if t.Elem().Kind() == reflect.Struct {
+			return schema{"type": "object", "additionalProperties": d.object(t.Elem())}
+		}
 		// As in a .env file, PORT: 8080 and DEBUG: true are read as their text.
 		return schema{"type": "object", "propertyNames": schema{"pattern": v1.EnvNamePattern},
 			"additionalProperties": schema{"type": []string{"string", "number", "boolean", "null"}}}

@@ -3,6 +3,7 @@ package tiers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -51,10 +52,21 @@ func (x *execution) runUpgrade(ctx context.Context, l *tierLog) (string, error) 
 	} else {
 		l.Printf("no marker: neither spec.marker, nor a backup plan with a whole volume, nor a volume of service %s", appService)
 	}
+	before, err := x.r.swarm.ObserveStack(ctx, st.Name)
+	if err != nil {
+		return "", fmt.Errorf("observe stack %s before the upgrade: %w", st.Name, err)
+	}
 	l.Printf("upgrading stack %s from %s to %s", st.Name, x.base.tag, x.cand.label())
 	st, err = x.deploy(ctx, l, x.cand, StackUpgrade)
 	if err != nil {
 		return "", fmt.Errorf("upgrade to %s: %w", x.cand.label(), err)
+	}
+	after, err := x.r.swarm.ObserveStack(ctx, st.Name)
+	if err != nil {
+		return "", fmt.Errorf("observe stack %s after the upgrade: %w", st.Name, err)
+	}
+	if err := movedAway(before, after); err != nil {
+		return "", err
 	}
 	want := expectedVersion(x.cand, st)
 	if err := x.checkVersion(ctx, l, st.Name, want); err != nil {
@@ -83,4 +95,32 @@ func (x *execution) upgradeMarker(st *swarm.Stack) (marker, bool) {
 		}
 	}
 	return marker{}, false
+}
+
+// swarmMoveError is a stateful task of a test stack that Swarm put on another node than its
+// volume during a tier: the data is out of reach through no fault of the recipe, so the run is
+// Aborted rather than judged.
+type swarmMoveError struct{ msg string }
+
+func (e *swarmMoveError) Error() string { return e.msg }
+
+// movedAway returns a *swarmMoveError when a service with named volumes ran a single task on
+// one node before and runs it on another after.
+func movedAway(before, after swarm.StackState) error {
+	was := map[string]swarm.ServiceState{}
+	for _, s := range before.Services {
+		was[s.Name] = s
+	}
+	var parts []string
+	for _, s := range after.Services {
+		b, ok := was[s.Name]
+		if !ok || len(b.Volumes) == 0 || len(b.Nodes) != 1 || len(s.Nodes) != 1 || b.Nodes[0] == s.Nodes[0] {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("service %s with volume %s moved from node %s to node %s", s.Name, strings.Join(b.Volumes, ", "), b.Nodes[0], s.Nodes[0]))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &swarmMoveError{msg: "data locality: " + strings.Join(parts, "; ") + ", where its volume is empty (keep test stacks on one node with spec.placement)"}
 }

@@ -239,10 +239,13 @@ func (w *world) ready() string {
 }
 
 // runs returns the RecipeTest's run history, newest first.
-func (w *world) runs() []v1.Run {
+func (w *world) runs() []v1.Run { return w.runsOf(w.name) }
+
+// runsOf returns the run history of the RecipeTest name, newest first.
+func (w *world) runsOf(name string) []v1.Run {
 	st, err := store.Open(w.state)
 	Expect(err).NotTo(HaveOccurred())
-	runs, err := controllers.LoadRuns(st, w.name)
+	runs, err := controllers.LoadRuns(st, name)
 	Expect(err).NotTo(HaveOccurred())
 	return runs
 }
