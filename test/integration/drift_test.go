@@ -3,10 +3,17 @@
 package integration
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os/exec"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -74,16 +81,46 @@ var _ = Describe("drift of a warm app", func() {
 		Eventually(w.ready).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).
 			Should(Equal("True/" + v1.ReasonPromoted))
 
-		By("watching the idle daemon: no write to Swarm")
+		By("watching the idle daemon for a minute: no write to Swarm, by Docker's own events")
 		before := w.serviceIndexes(ctx)
-		Consistently(w.serviceIndexes).WithContext(ctx).WithTimeout(15 * time.Second).WithPolling(time.Second).Should(Equal(before))
+		since := time.Now()
+		Consistently(w.serviceIndexes).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal(before))
+		Expect(swarmWrites(ctx, since, w.stack)).To(BeEmpty())
 
 		By("editing the app by hand: the events bring the reconcile that reports it")
+		editAt := time.Now()
 		out, err := exec.CommandContext(ctx, "docker", "service", "update", "--detach", "--env-add", "HAND_EDIT=1", w.stack+"_app").CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
 		Eventually(func() string {
 			c, _ := w.status().Conditions.Get(v1.ConditionDrifted)
 			return string(c.Status) + "/" + c.Reason
 		}).WithContext(ctx).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal("True/" + v1.ReasonSpecDrift))
+		Expect(swarmWrites(ctx, editAt, w.stack)).To(ContainElement(HavePrefix("service update")), "the probe of the idle minute sees a write")
 	}, NodeTimeout(5*time.Minute))
 })
+
+// swarmWrites lists Docker's events about services, networks, secrets and configs of stack
+// since then: every write to Swarm's objects shows there, whoever made it.
+func swarmWrites(ctx context.Context, since time.Time, stack string) []string {
+	f := filters.NewArgs()
+	for _, t := range []events.Type{events.ServiceEventType, events.NetworkEventType, events.SecretEventType, events.ConfigEventType} {
+		f.Add("type", string(t))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs, errs := docker.Events(ctx, events.ListOptions{Since: since.Format(time.RFC3339Nano), Until: time.Now().Format(time.RFC3339Nano), Filters: f})
+	var out []string
+	for {
+		select {
+		case m := <-msgs:
+			if strings.HasPrefix(m.Actor.Attributes["name"], stack) {
+				out = append(out, fmt.Sprintf("%s %s %s", m.Type, m.Action, m.Actor.Attributes["name"]))
+			}
+		case err := <-errs:
+			if err != nil && !errors.Is(err, io.EOF) {
+				Expect(err).NotTo(HaveOccurred())
+			}
+			return out
+		}
+	}
+}
