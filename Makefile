@@ -86,8 +86,9 @@ test-integration: check-go ensure-swarm ## Run the integration suites only (test
 	$(GO) test -tags integration -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/integration/...
 
 .PHONY: bench
-bench: check-go ensure-swarm ## Run the Go benchmarks, integration ones included (BENCHTIME=3x by default)
+bench: check-go ensure-swarm ## Run the Go benchmarks, integration and 3-node rig ones included (BENCHTIME=3x by default)
 	$(GO) test -tags integration -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -tags multinode -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(TEST_TIMEOUT) ./test/multinode/
 
 .PHONY: ginkgo
 ginkgo: check-go ## Run the pinned Ginkgo CLI, e.g. make ginkgo ARGS='-r --tags integration -v ./test/integration'
