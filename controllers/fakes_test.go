@@ -86,7 +86,7 @@ type fakeCluster struct {
 	// waitBlocks makes WaitConverged block until ctx ends (a crash mid-promotion).
 	waitBlocks bool
 	blocked    chan struct{} // receives once each time WaitConverged starts blocking
-	prunes    []string // stacks whose unused secrets were pruned
+	prunes     []string      // stacks whose unused secrets were pruned
 	// waitErr, when set, is what WaitConverged returns (an engine that went away).
 	waitErr error
 }

@@ -283,6 +283,10 @@ var _ = Describe("WarmCanonicalReconciler", func() {
 			Expect(out.Message).To(ContainSubstring("mn2"))
 			st := w.status("app")
 			Expect(st.FailedVersions).To(BeEmpty(), "an engine failure is no verdict on the env")
+			stalled, ok := st.Conditions.Get(v1.ConditionStalled)
+			Expect(ok).To(BeTrue())
+			Expect(stalled.Reason).To(Equal(v1.ReasonNodeUnavailable))
+			Expect(stalled.Message).To(ContainSubstring("node mn2"))
 			Expect(w.cluster.writes()).To(HaveLen(2), "no rollback for an engine failure")
 
 			By("the engine answering again")

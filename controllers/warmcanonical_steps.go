@@ -290,7 +290,13 @@ func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.Warm
 		werr = r.soak(ctx, o, stack, soak)
 	}
 	if ctx.Err() != nil || swarm.IsEngineFailure(werr) {
-		// Shut down mid-wait, or the engine failed: no verdict on the version.
+		// Shut down mid-wait, or the engine failed: no verdict on the version. A node that
+		// went away, or no node able to run a task, stalls the app until a node can: named.
+		var down *swarm.NodeDownError
+		var unschedulable *swarm.UnschedulableError
+		if errors.As(werr, &down) || errors.As(werr, &unschedulable) {
+			r.setCondition(st, v1.ConditionStalled, true, v1.ReasonNodeUnavailable, werr.Error())
+		}
 		return nil, werr
 	}
 	return werr, nil

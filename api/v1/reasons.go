@@ -51,6 +51,9 @@ const (
 	// ReasonDataNodeMoved: a service's task runs on another node than the one holding its
 	// node-local volumes (a drained or failed node): it runs on empty data.
 	ReasonDataNodeMoved = "DataNodeMoved"
+	// ReasonNodeUnavailable: a node that ran a task of the stack is down or drained, or no node
+	// can run a task at all; the promotion resumes once one can.
+	ReasonNodeUnavailable = "NodeUnavailable"
 	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
 	ReasonDataMode = "DataMode"
 )

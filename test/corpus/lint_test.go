@@ -50,6 +50,10 @@ func (n noSwarm) StacksWithLabel(context.Context, string, string) ([]string, err
 	return nil, n.fail("StacksWithLabel")
 }
 
+func (n noSwarm) StackNetworks(context.Context, string) ([]string, error) {
+	return nil, n.fail("StackNetworks")
+}
+
 // lintRun runs the lint tier (and the tier plan) on the newest tag of a corpus recipe, as a
 // new user's RecipeTest with nothing but the recipe's source would.
 func lintRun(ctx context.Context, name string, env map[string]string) v1.Run {

@@ -250,6 +250,15 @@ func (w *world) runsOf(name string) []v1.Run {
 	return runs
 }
 
+// promotionsOf returns the promotion history of the WarmCanonical name.
+func (w *world) promotionsOf(name string) []controllers.Promotion {
+	st, err := store.Open(w.state)
+	Expect(err).NotTo(HaveOccurred())
+	ps, err := controllers.Promotions(st, name)
+	Expect(err).NotTo(HaveOccurred())
+	return ps
+}
+
 // promotions returns the WarmCanonical's promotion history.
 func (w *world) promotions() []controllers.Promotion {
 	st, err := store.Open(w.state)
@@ -268,6 +277,16 @@ func (w *world) serviceIndexes(ctx context.Context) map[string]uint64 {
 		m[s.Spec.Name] = s.Version.Index
 	}
 	return m
+}
+
+// stackVersion returns the version label of stack's app service, read through the Docker
+// client ("" when it has none).
+func stackVersion(ctx context.Context, stack string) string {
+	s, _, err := docker.ServiceInspectWithRaw(ctx, stack+"_app", swarm.ServiceInspectOptions{})
+	if err != nil {
+		return ""
+	}
+	return s.Spec.Labels[v1.VersionLabel(stack)]
 }
 
 // deployedVersion returns the warm stack's version label ("" when nothing runs), read from the

@@ -213,12 +213,18 @@ spec: {recipeTest: sample, version: %q, stack: %s, interval: 1h, dependsOn: [dep
 	depStack, appStack := "warm_bdep_"+id, "warm_bapp_"+id
 	d := startBenchDaemon(b, func(repo string) string { return docs(repo, tag10, tag10, depStack, appStack) })
 	d.stacks = []string{depStack, appStack}
-	write := func(depVersion, appVersion string) { d.write(b, docs(d.repo, depVersion, appVersion, depStack, appStack)) }
+	write := func(depVersion, appVersion string) {
+		d.write(b, docs(d.repo, depVersion, appVersion, depStack, appStack))
+	}
 	b.Log("set-up: both apps promoted, the dependent's two versions tested")
 	write(tag10, tag10)
-	d.await(b, "app", 5*time.Minute, func(st v1.WarmCanonicalStatus) bool { return st.KnownGoodVersion == tag10 && readyIs(v1.ConditionTrue, "")(st) })
+	d.await(b, "app", 5*time.Minute, func(st v1.WarmCanonicalStatus) bool {
+		return st.KnownGoodVersion == tag10 && readyIs(v1.ConditionTrue, "")(st)
+	})
 	write(tag10, tag11)
-	d.await(b, "app", 5*time.Minute, func(st v1.WarmCanonicalStatus) bool { return st.KnownGoodVersion == tag11 && readyIs(v1.ConditionTrue, "")(st) })
+	d.await(b, "app", 5*time.Minute, func(st v1.WarmCanonicalStatus) bool {
+		return st.KnownGoodVersion == tag11 && readyIs(v1.ConditionTrue, "")(st)
+	})
 	var samples []time.Duration
 	versions := []string{tag10, tag11}
 	b.ResetTimer()
@@ -232,7 +238,9 @@ spec: {recipeTest: sample, version: %q, stack: %s, interval: 1h, dependsOn: [dep
 			before := len(d.promotions(b))
 			b.StartTimer()
 			write(tag10, want)
-			d.await(b, "app", 2*time.Minute, func(st v1.WarmCanonicalStatus) bool { return st.KnownGoodVersion == want && readyIs(v1.ConditionTrue, "")(st) })
+			d.await(b, "app", 2*time.Minute, func(st v1.WarmCanonicalStatus) bool {
+				return st.KnownGoodVersion == want && readyIs(v1.ConditionTrue, "")(st)
+			})
 			b.StopTimer()
 			ps := d.promotions(b)
 			if len(ps) <= before {

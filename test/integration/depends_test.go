@@ -47,6 +47,46 @@ var _ = Describe("dependsOn between warm apps", func() {
 		Eventually(stackConverged).WithContext(ctx).WithArguments(w.stack).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
 	}, NodeTimeout(8*time.Minute))
 
+	It("converges a chain on a fresh host in one sweep, without a single failed attempt", func(ctx SpecContext) {
+		w := newWorld()
+		w.writeRecipeTest()
+		c, err := ccciswarm.NewClient()
+		Expect(err).NotTo(HaveOccurred())
+		// proxy ← sso ← app (app needs both); written in the opposite order on purpose.
+		names := []string{w.name + "-app", w.name + "-sso", w.name + "-proxy"}
+		deps := map[string]string{names[0]: "[" + names[2] + ", " + names[1] + "]", names[1]: "[" + names[2] + "]", names[2]: "[]"}
+		var docs strings.Builder
+		for i, n := range names {
+			stack := fmt.Sprintf("%s_%d", w.stack, i)
+			DeferCleanup(func(ctx SpecContext) { Expect(c.Remove(ctx, stack, true)).To(Succeed()) }, NodeTimeout(time.Minute))
+			fmt.Fprintf(&docs, "---\napiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  recipeTest: %s\n  version: %q\n  stack: %s\n  timeout: 1m\n  dependsOn: %s\n", n, w.name, tag11, stack, deps[n])
+		}
+		w.write("chain.yaml", docs.String())
+		out, errOut, code := w.ccci(ctx, "sweep")
+		Expect(code).To(Equal(0), out+errOut)
+		var order []string
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 4 && strings.HasPrefix(f[0], w.name+"-") {
+				Expect(f[3]).To(Equal("PROMOTED"), line)
+				order = append(order, f[0])
+			}
+		}
+		Expect(order).To(Equal([]string{names[2], names[1], names[0]}), "the sweep goes in dependency order")
+		Expect(out + errOut).NotTo(Or(ContainSubstring("DependencyNotReady"), ContainSubstring("FAILED"), ContainSubstring("ERROR")))
+
+		By("reading Swarm and the records: each app runs the version, promoted once, with one passed run in all")
+		for i, n := range names {
+			Expect(stackVersion(ctx, fmt.Sprintf("%s_%d", w.stack, i))).To(Equal(tag11))
+			ps := w.promotionsOf(n)
+			Expect(ps).To(HaveLen(1), n)
+			Expect(string(ps[0].State)).To(Equal("Succeeded"))
+		}
+		runs := w.runs()
+		Expect(runs).To(HaveLen(1), "one run gates the three promotions")
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictPassed))
+	}, NodeTimeout(8*time.Minute))
+
 	It("rejects a cycle and a missing dependency in validate, naming them", func(ctx SpecContext) {
 		w := newWorld()
 		w.write("a.yaml", "apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: a\nspec:\n  dependsOn: [b, ghost]\n")
