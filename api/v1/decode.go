@@ -118,11 +118,11 @@ func (d *decoder) value(n *yaml.Node, t reflect.Type, field string) (v any, ok b
 	case t.Kind() == reflect.Slice:
 		return d.list(n, t, field)
 	case t == envType:
-		return d.env(n, field)
+		return d.stringMap(n, field, true)
 	case t.Kind() == reflect.Map && t.Elem().Kind() != reflect.String:
 		return d.objectMap(n, t, field)
 	case t.Kind() == reflect.Map:
-		return d.stringMap(n, field)
+		return d.stringMap(n, field, false)
 	case t.Kind() == reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
 			d.fail(n, field, "got %s (valid: true or false)", describe(n))
@@ -209,10 +209,15 @@ func (d *decoder) list(n *yaml.Node, t reflect.Type, field string) (any, bool) {
 }
 
 // stringMap decodes env, labels and annotations. Values may be any scalar and keep their text,
-// so PORT: 8080 and DEBUG: true mean "8080" and "true" as in a .env file.
-func (d *decoder) stringMap(n *yaml.Node, field string) (any, bool) {
+// so PORT: 8080 and DEBUG: true mean "8080" and "true" as in a .env file; with age (spec.env)
+// a value may also be {age: <ciphertext>}.
+func (d *decoder) stringMap(n *yaml.Node, field string, age bool) (any, bool) {
+	valid := "a map of names to strings"
+	if age {
+		valid += " or {age: <age -a output>}"
+	}
 	if n.Kind != yaml.MappingNode {
-		d.fail(n, field, "got %s (valid: a map of names to strings)", describe(n))
+		d.fail(n, field, "got %s (valid: %s)", describe(n), valid)
 		return nil, false
 	}
 	out := map[string]any{}
@@ -227,41 +232,14 @@ func (d *decoder) stringMap(n *yaml.Node, field string) (any, bool) {
 		switch {
 		case k.Kind != yaml.ScalarNode:
 			d.fail(k, field, "got %s as a key (valid: a name)", describe(k))
-		case v.Kind != yaml.ScalarNode:
-			d.fail(v, p, "got %s (valid: a string)", describe(v))
-		case v.ShortTag() == "!!null":
-			out[k.Value] = ""
-		default:
-			out[k.Value] = v.Value
-		}
-	}
-	return out, true
-}
-
-// env decodes a spec.env: as stringMap, and a value may be {age: <ciphertext>}.
-func (d *decoder) env(n *yaml.Node, field string) (any, bool) {
-	if n.Kind != yaml.MappingNode {
-		d.fail(n, field, "got %s (valid: a map of names to strings or {age: <age -a output>})", describe(n))
-		return nil, false
-	}
-	out := map[string]any{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := d.resolve(n.Content[i], field)
-		v := d.resolve(n.Content[i+1], field)
-		if k == nil || v == nil {
-			return nil, false
-		}
-		p := join(field, k.Value)
-		d.lines[p] = d.line(k)
-		switch {
-		case k.Kind != yaml.ScalarNode:
-			d.fail(k, field, "got %s as a key (valid: a name)", describe(k))
-		case v.Kind == yaml.MappingNode:
+		case age && v.Kind == yaml.MappingNode:
 			if ct, ok := d.ageValue(v, p); ok {
 				out[k.Value] = map[string]any{"age": ct}
 			}
-		case v.Kind != yaml.ScalarNode:
+		case v.Kind != yaml.ScalarNode && age:
 			d.fail(v, p, "got %s (valid: a string, or {age: <age -a output>})", describe(v))
+		case v.Kind != yaml.ScalarNode:
+			d.fail(v, p, "got %s (valid: a string)", describe(v))
 		case v.ShortTag() == "!!null":
 			out[k.Value] = ""
 		default:

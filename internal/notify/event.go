@@ -71,19 +71,27 @@ func (e Event) drift() bool { return e.Type == EventDrifted || e.Type == EventDr
 // failing reports whether the event leaves the object in a state a later Ready recovers from.
 func (e Event) failing() bool { return e.Type != EventPromoted && e.Type != EventRecovered }
 
+// conditionEvent reads a WarmCanonical status and its condition t, and starts the event about
+// it (type and version left to the caller); false when either is missing.
+func conditionEvent(name string, data []byte, t string) (v1.WarmCanonicalStatus, v1.Condition, Event, bool) {
+	var st v1.WarmCanonicalStatus
+	if json.Unmarshal(data, &st) != nil {
+		return st, v1.Condition{}, Event{}, false
+	}
+	c, ok := st.Conditions.Get(t)
+	e := Event{Kind: v1.KindWarmCanonical, Name: name, Deployed: st.DeployedVersion, KnownGood: st.KnownGoodVersion,
+		Reason: c.Reason, Message: c.Message, Time: c.LastTransitionTime}
+	return st, c, e, ok
+}
+
 // driftEventFor returns the drift event a WarmCanonical status announces, if any: Drifted
 // turning True, or False again by a correction after one was sent (last).
 func driftEventFor(name string, data []byte, last string) (Event, bool) {
-	var st v1.WarmCanonicalStatus
-	if json.Unmarshal(data, &st) != nil {
-		return Event{}, false
-	}
-	d, ok := st.Conditions.Get(v1.ConditionDrifted)
+	st, d, e, ok := conditionEvent(name, data, v1.ConditionDrifted)
 	if !ok {
 		return Event{}, false
 	}
-	e := Event{Kind: v1.KindWarmCanonical, Name: name, Version: st.DeployedVersion, Deployed: st.DeployedVersion, KnownGood: st.KnownGoodVersion,
-		Reason: d.Reason, Message: d.Message, Time: d.LastTransitionTime}
+	e.Version = st.DeployedVersion
 	switch {
 	case d.Status == v1.ConditionTrue:
 		e.Type = EventDrifted
@@ -99,16 +107,10 @@ func driftEventFor(name string, data []byte, last string) (Event, bool) {
 // whether the last event sent for the object was a failure or a hold, so that Ready=True
 // afterwards is a recovery.
 func eventFor(name string, data []byte, wasFailing bool) (Event, bool) {
-	var st v1.WarmCanonicalStatus
-	if json.Unmarshal(data, &st) != nil {
-		return Event{}, false
-	}
-	ready, ok := st.Conditions.Get(v1.ConditionReady)
+	st, ready, e, ok := conditionEvent(name, data, v1.ConditionReady)
 	if !ok {
 		return Event{}, false
 	}
-	e := Event{Kind: v1.KindWarmCanonical, Name: name, Deployed: st.DeployedVersion, KnownGood: st.KnownGoodVersion,
-		Reason: ready.Reason, Message: ready.Message, Time: ready.LastTransitionTime}
 	rec, _ := st.Conditions.Get(v1.ConditionReconciling)
 	switch {
 	case ready.Status == v1.ConditionTrue && ready.Reason == v1.ReasonPromoted:

@@ -87,13 +87,7 @@ var _ = Describe("operator-provided secrets", func() {
 		id, err := age.GenerateX25519Identity()
 		Expect(err).NotTo(HaveOccurred())
 		plaintext := "pw-" + randomID() + "-never-logged"
-		var buf bytes.Buffer
-		aw := armor.NewWriter(&buf)
-		enc, err := age.Encrypt(aw, id.Recipient())
-		Expect(err).NotTo(HaveOccurred())
-		_, _ = enc.Write([]byte(plaintext))
-		Expect(enc.Close()).To(Succeed())
-		Expect(aw.Close()).To(Succeed())
+		armored := ageArmor(id, plaintext)
 
 		w := newWorld()
 		w.writeRecipeTest()
@@ -101,7 +95,7 @@ var _ = Describe("operator-provided secrets", func() {
 		Expect(os.WriteFile(key, []byte(id.String()+"\n"), 0o600)).To(Succeed())
 
 		By("an age value")
-		w.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  secrets:\n    db_password:\n      age: |\n%s\n", w.name, tag11, w.stack, indent(buf.String(), "        ")))
+		w.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  secrets:\n    db_password:\n      age: |\n%s\n", w.name, tag11, w.stack, indent(armored, "        ")))
 		out, errOut, code := w.ccci(ctx, "sweep", "--age-identity", key)
 		Expect(code).To(Equal(0))
 		Expect(out).To(ContainSubstring("PROMOTED"))
@@ -128,7 +122,7 @@ var _ = Describe("operator-provided secrets", func() {
 		Expect(err).NotTo(HaveOccurred())
 		otherKey := filepath.Join(w3.dir, "other.txt")
 		Expect(os.WriteFile(otherKey, []byte(other.String()+"\n"), 0o600)).To(Succeed())
-		w3.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  secrets:\n    db_password:\n      age: |\n%s\n", w3.name, tag11, w3.stack, indent(buf.String(), "        ")))
+		w3.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  secrets:\n    db_password:\n      age: |\n%s\n", w3.name, tag11, w3.stack, indent(armored, "        ")))
 		out, errOut, code = w3.ccci(ctx, "sweep", "--age-identity", otherKey)
 		Expect(code).NotTo(Equal(0))
 		Expect(out + errOut).To(ContainSubstring("spec.secrets.db_password.age: not encrypted to any identity of " + otherKey))
