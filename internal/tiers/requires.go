@@ -67,6 +67,10 @@ func (x *execution) prepareWarm(ctx context.Context, rq *requirement) error {
 	if len(state.Services) == 0 {
 		return fmt.Errorf("%s: the warm app's stack %s runs no service (valid: a WarmCanonical that is deployed)", rq.field, rq.stack)
 	}
+	if !state.Converged() {
+		// Tests against an app that is not healthy would judge it, not the recipe.
+		return fmt.Errorf("%s: the warm app's stack %s is not converged (valid: a WarmCanonical that runs healthy)", rq.field, rq.stack)
+	}
 	nets, err := x.r.swarm.StackNetworks(ctx, rq.stack)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rq.field, err)
