@@ -500,6 +500,11 @@ func (r *WarmCanonicalReconciler) dataAway(ctx context.Context, data map[string]
 	e := &LocalityError{}
 	var parts []string
 	for _, m := range moves {
+		if _, known := nodes[m.From]; !known && len(nodes) == 1 {
+			// A swarm of one node that no longer knows the recorded one was initialised again
+			// on the same machine (docker swarm leave; init): the volumes are where they were.
+			continue
+		}
 		from := name(m.From)
 		n, known := nodes[m.From]
 		unusable := known && !n.Usable()
