@@ -81,7 +81,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		return x.abortRun(err), err
 	}
 
-	owned := append([]string{x.stacks[StackMain], x.stacks[StackUpgrade]}, x.requiredStacks()...)
+	owned := x.ownStacks()
 	r.claim(req.RunID, owned...)
 	if err := x.startRequires(runCtx); err != nil {
 		x.runLog.Printf("%v", err)
@@ -206,6 +206,12 @@ func (x *execution) decide() {
 	x.rec.Verdict, x.rec.Message = v1.VerdictPassed, "every applicable tier passed"
 }
 
+// ownStacks are the names of every stack the run may deploy: main, upgrade and the required
+// apps' throw-away ones.
+func (x *execution) ownStacks() []string {
+	return append([]string{x.stacks[StackMain], x.stacks[StackUpgrade]}, x.requiredStacks()...)
+}
+
 // teardown removes every stack a deploy was attempted on, with its volumes, secrets and configs,
 // on a fresh context: the run's own may be cancelled or past its deadline by now.
 func (x *execution) teardown(ctx context.Context) error {
@@ -219,7 +225,7 @@ func (x *execution) teardown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.r.opts.TeardownTimeout)
 	defer cancel()
 	// The stacks are removed side by side: most of a removal is waiting for containers to stop.
-	stacks := append([]string{x.stacks[StackMain], x.stacks[StackUpgrade]}, x.requiredStacks()...)
+	stacks := x.ownStacks()
 	var (
 		wg   sync.WaitGroup
 		errs = make([]error, len(stacks))
