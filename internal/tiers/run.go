@@ -104,16 +104,36 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	return x.rec, nil
 }
 
+// afterEngineFailure are the pauses before the extra teardowns that follow one that succeeded
+// only after failing (see teardownRetrying).
+var afterEngineFailure = []time.Duration{10 * time.Second, 20 * time.Second}
+
 // teardownRetrying tears the run's stacks down, again and again while it fails (a daemon that
 // restarts, a volume still in use), with a growing pause, for at most TeardownRetryFor.
 func (x *execution) teardownRetrying(ctx context.Context) {
 	deadline := time.Now().Add(x.r.opts.TeardownRetryFor)
 	pause := time.Second
+	failed := false
 	for {
 		err := x.teardown(ctx)
+		if err == nil && failed {
+			// The engine came back from a failure: its agent may still start a stale task
+			// of a removed service for a moment, and that container creates the stack's
+			// volume again. Look twice more once that has settled.
+			for _, settle := range afterEngineFailure {
+				time.Sleep(settle)
+				if err = x.teardown(ctx); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				return
+			}
+		}
 		if err == nil {
 			return
 		}
+		failed = true
 		if time.Now().Add(pause).After(deadline) {
 			x.log.Error(err, "Teardown of test stacks failed; garbage collection will remove them")
 			x.runLog.Printf("giving up removing the stacks: %v", err)

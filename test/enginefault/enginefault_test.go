@@ -109,8 +109,11 @@ func runVerdict(dir string) string {
 
 // runObjects lists what Swarm still holds of the suite's test runs: services by the run label,
 // and the volumes, secrets and networks of stacks named ccci_*.
+// preexisting are the ccci_ef volumes found before the suite ran (see runObjects).
+var preexisting = map[string]bool{}
+
 func runObjects(ctx context.Context) []string {
-	var out []string
+	out := []string{}
 	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelRun))})
 	Expect(err).NotTo(HaveOccurred())
 	for _, s := range services {
@@ -121,7 +124,9 @@ func runObjects(ctx context.Context) []string {
 	vols, err := docker.VolumeList(ctx, volume.ListOptions{})
 	Expect(err).NotTo(HaveOccurred())
 	for _, v := range vols.Volumes {
-		if strings.HasPrefix(v.Labels[v1.LabelStackNamespace], "ccci_ef") {
+		// Volumes carry only the namespace label: those that were there before the suite
+		// belong to another run of it, not to this one.
+		if strings.HasPrefix(v.Labels[v1.LabelStackNamespace], "ccci_ef") && !preexisting[v.Name] {
 			out = append(out, "volume "+v.Name)
 		}
 	}
@@ -176,6 +181,15 @@ spec:
   timeout: 2m
 `, repo, stack)), 0o644)).To(Succeed())
 
+		vols, err := docker.VolumeList(ctx, volume.ListOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		for _, v := range vols.Volumes {
+			if strings.HasPrefix(v.Labels[v1.LabelStackNamespace], "ccci_ef") {
+				preexisting[v.Name] = true
+				GinkgoWriter.Printf("volume %s was left by an earlier run of this suite; not counted\n", v.Name)
+			}
+		}
+
 		By("starting a test run and stopping the daemon once its stacks are up")
 		type result struct {
 			stderr string
@@ -212,5 +226,8 @@ spec:
 		svc, _, err := docker.ServiceInspectWithRaw(ctx, stack+"_app", swarm.ServiceInspectOptions{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(svc.Spec.Labels[v1.VersionLabel(stack)]).To(Equal("1.1.0+1.1"))
+
+		By("the sweep's own run leaving nothing either, once the command returned")
+		Expect(runObjects(ctx)).To(BeEmpty())
 	}, NodeTimeout(15*time.Minute))
 })
