@@ -32,6 +32,7 @@ func gitTo(ctx context.Context, w io.Writer, gitDir string, args ...string) erro
 		full = append([]string{"--git-dir", gitDir}, args...)
 	}
 	cmd := exec.CommandContext(ctx, "git", full...)
+	processes.Add(1)
 	cmd.Env = append(os.Environ(), gitEnv...)
 	// A killed git may leave a remote helper holding the pipes; do not wait for it forever.
 	cmd.WaitDelay = 5 * time.Second
