@@ -167,16 +167,16 @@ func (s *Source) ensureMirror(ctx context.Context) error {
 		return fmt.Errorf("open recipe %s: %w", s.name, err)
 	}
 	defer os.RemoveAll(tmp)
-	if _, err := git(ctx, "", "init", "--quiet", "--bare", tmp); err != nil {
+	if _, err := git(ctx, "", "init", "--quiet", "--bare", "--", tmp); err != nil {
 		return fmt.Errorf("recipe %s: clone %s: %w", s.name, s.url, err)
 	}
 	steps := [][]string{
-		{"config", "remote.origin.url", s.remote},
-		{"config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"},
-		{"config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"},
+		{"config", "--", "remote.origin.url", s.remote},
+		{"config", "--", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"},
+		{"config", "--add", "--", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"},
 		// Run automatic gc inside the locked fetch instead of a detached process that outlives it.
-		{"config", "gc.autoDetach", "false"},
-		{"fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin"},
+		{"config", "--", "gc.autoDetach", "false"},
+		{"fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "--", "origin"},
 	}
 	for _, args := range steps {
 		if _, err := s.gitRemote(ctx, tmp, args...); err != nil {
@@ -198,7 +198,7 @@ func (s *Source) ensureMirror(ctx context.Context) error {
 func (s *Source) checkRemote(ctx context.Context) error {
 	got, ok := originURL(s.gitDir)
 	if !ok {
-		out, err := git(ctx, s.gitDir, "config", "remote.origin.url")
+		out, err := git(ctx, s.gitDir, "config", "--", "remote.origin.url")
 		if err != nil {
 			return fmt.Errorf("open recipe %s: read cached mirror %s: %w", s.name, s.gitDir, err)
 		}
@@ -260,7 +260,7 @@ func (s *Source) Fetch(ctx context.Context, force bool) error {
 			return nil
 		}
 	}
-	_, ferr := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin")
+	_, ferr := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "--", "origin")
 	if ferr != nil && ctx.Err() != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, ctx.Err())
 	}
