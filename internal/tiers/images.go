@@ -15,6 +15,9 @@ import (
 // image. A tag of the candidate that its registry does not have is the recipe's fault: the
 // install tier fails with it, naming service, image and tag, without deploying.
 func (x *execution) resolveImages(ctx context.Context, cand *swarm.Stack) error {
+	if !x.deploys() {
+		return nil // a lint-only run asks no registry
+	}
 	images := x.r.swarm.NewImages()
 	x.pins = map[string]string{}
 	type stackOf struct {
@@ -61,6 +64,16 @@ func (x *execution) resolveImages(ctx context.Context, cand *swarm.Stack) error 
 		}
 	}
 	return nil
+}
+
+// deploys reports whether the run deploys anything: a tier other than lint, or a required app.
+func (x *execution) deploys() bool {
+	for _, s := range x.steps {
+		if s.Action == ActionRun && s.Tier.Name != v1.TierLint {
+			return true
+		}
+	}
+	return len(x.requiredStacks()) > 0
 }
 
 // describeImage says what an image resolved to, for the run log.
