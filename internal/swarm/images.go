@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/distribution/reference"
+	"github.com/docker/docker/api/types/image"
 )
 
 // Image is what one image reference of a compose file named when it was resolved.
@@ -56,6 +57,17 @@ type Images struct {
 	c  *Client
 	mu sync.Mutex
 	m  map[string]*imageEntry
+
+	// The engine's images, listed once on first use (one call for any number of references).
+	listOnce sync.Once
+	local    map[string]localImage // familiar name:tag → what the engine has under it
+	listErr  error
+}
+
+// localImage is an image of the engine, as its listing shows it.
+type localImage struct {
+	id          string
+	repoDigests []string
 }
 
 type imageEntry struct {
@@ -88,9 +100,36 @@ func (m *Images) Resolve(ctx context.Context, ref string) (Image, error) {
 			return Image{}, ctx.Err()
 		}
 	}
-	e.img, e.err = m.c.resolveImage(ctx, ref)
+	e.img, e.err = m.resolve(ctx, ref)
 	close(e.done)
 	return e.img, e.err
+}
+
+// Refs resolves each of refs, side by side, into ref → Image; a reference that fails is left
+// out and its error joined into the error returned.
+func (m *Images) Refs(ctx context.Context, refs []string) (map[string]Image, error) {
+	out := make(map[string]Image, len(refs))
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, ref := range refs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			img, err := m.Resolve(ctx, ref)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			out[ref] = img
+		}()
+	}
+	wg.Wait()
+	return out, joinErrors(errs)
 }
 
 // Stack resolves the image of every service of st, side by side, in the order of the
@@ -126,8 +165,8 @@ func (c *Client) ResolveImages(ctx context.Context, cache *Images, st *Stack) ([
 	return cache.Stack(ctx, st)
 }
 
-// resolveImage is one look-up of Images.Resolve.
-func (c *Client) resolveImage(ctx context.Context, ref string) (Image, error) {
+// resolve is one look-up of Resolve.
+func (m *Images) resolve(ctx context.Context, ref string) (Image, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return Image{}, fmt.Errorf("image %q: %w", ref, err)
@@ -135,36 +174,53 @@ func (c *Client) resolveImage(ctx context.Context, ref string) (Image, error) {
 	if d, ok := named.(reference.Digested); ok {
 		return Image{Ref: ref, Digest: d.Digest().String()}, nil
 	}
-	if id, local := c.localImage(ctx, ref, named); local {
+	if id, local := m.localImage(ctx, named); local {
 		return Image{Ref: ref, ID: id}, nil
 	}
 	registry := reference.Domain(named)
-	auth, err := c.auth.encoded(registry)
+	auth, err := m.c.auth.encoded(registry)
 	if err != nil {
 		return Image{}, &RegistryError{Kind: RegistryAuthFailed, Registry: registry, Image: ref, Err: err}
 	}
-	info, err := c.docker.DistributionInspect(ctx, ref, auth)
+	info, err := m.c.docker.DistributionInspect(ctx, ref, auth)
 	if err != nil {
 		return Image{}, classifyRegistry(registry, ref, err)
 	}
 	return Image{Ref: ref, Digest: info.Descriptor.Digest.String()}, nil
 }
 
-// localImage reports whether ref is an image of the engine that no registry gave it, with its
-// ID. An image pulled from (or pushed to) its registry has a repo digest of its repository and
-// is resolved there, since the tag may have moved since.
-func (c *Client) localImage(ctx context.Context, ref string, named reference.Named) (string, bool) {
-	inspect, err := c.docker.ImageInspect(ctx, ref)
-	if err != nil {
-		// Absent (or unreadable): only a registry can say what the tag names.
+// localImage reports whether named is an image of the engine that no registry gave it, with
+// its ID. An image pulled from (or pushed to) its registry has a repo digest of its repository
+// and is resolved there, since the tag may have moved since. The engine's images are listed
+// once per Images.
+func (m *Images) localImage(ctx context.Context, named reference.Named) (string, bool) {
+	m.listOnce.Do(func() {
+		list, err := m.c.docker.ImageList(ctx, image.ListOptions{})
+		if err != nil {
+			m.listErr = err
+			return
+		}
+		m.local = map[string]localImage{}
+		for _, img := range list {
+			for _, tag := range img.RepoTags {
+				m.local[tag] = localImage{id: img.ID, repoDigests: img.RepoDigests}
+			}
+		}
+	})
+	if m.listErr != nil {
+		// Unreadable: only a registry can say what the tag names.
 		return "", false
 	}
-	for _, rd := range inspect.RepoDigests {
+	img, ok := m.local[reference.FamiliarString(reference.TagNameOnly(named))]
+	if !ok {
+		return "", false
+	}
+	for _, rd := range img.repoDigests {
 		if n, err := reference.ParseNormalizedNamed(rd); err == nil && n.Name() == named.Name() {
 			return "", false
 		}
 	}
-	return inspect.ID, true
+	return img.id, true
 }
 
 // joinErrors is errors.Join that keeps a lone error as it is, so errors.As and messages read

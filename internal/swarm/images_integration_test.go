@@ -51,7 +51,7 @@ var _ = Describe("Images", Ordered, func() {
 		again, err := imgs.Resolve(ctx, pushed)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(again).To(Equal(img))
-		Expect(counter.paths).To(HaveLen(2), "one image inspect and one distribution look-up: %v", counter.paths)
+		Expect(counter.paths).To(HaveLen(2), "one image list and one distribution look-up: %v", counter.paths)
 		inspect, err := cli.Docker().ImageInspect(ctx, pushed)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(inspect.RepoDigests).To(ContainElement(strings.TrimSuffix(pushed, ":1") + "@" + img.Digest))
