@@ -87,6 +87,9 @@ func (r *WarmCanonicalReconciler) Reconcile(ctx context.Context, req reconcile.R
 	if out.Result == ResultInvalid {
 		return reconcile.Result{}, reconcile.Terminal(err)
 	}
+	if s := settleRequeue(r.Objects, v1.Key{Kind: v1.KindWarmCanonical, Name: req.Name}, r.now()); s > 0 && (out.RequeueAfter == 0 || s < out.RequeueAfter) {
+		out.RequeueAfter = s
+	}
 	return reconcile.Result{RequeueAfter: out.RequeueAfter}, err
 }
 

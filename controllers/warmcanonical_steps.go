@@ -30,6 +30,9 @@ func (r *WarmCanonicalReconciler) loadWarmCanonical(name string, st *v1.WarmCano
 		r.setReady(st, false, v1.ReasonInvalidSpec, msg)
 		r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
 	}
+	if err == nil || errors.Is(err, errNotFound) {
+		noteFile(r.Objects, v1.Key{Kind: v1.KindWarmCanonical, Name: name}, err == nil, &st.Conditions, r.now())
+	}
 	return wc, err
 }
 

@@ -80,7 +80,7 @@ func (s *Source) lookup(ctx context.Context, ref string, tried *[]string) (strin
 		if tried != nil {
 			*tried = append(*tried, name)
 		}
-		out, err := git(ctx, s.gitDir, "rev-parse", "--quiet", "--verify", name+"^{commit}")
+		out, err := git(ctx, s.gitDir, "rev-parse", "--quiet", "--verify", "--end-of-options", name+"^{commit}")
 		if err == nil {
 			return strings.TrimSpace(out), true, nil
 		}
@@ -95,7 +95,7 @@ func (s *Source) lookup(ctx context.Context, ref string, tried *[]string) (strin
 }
 
 func (s *Source) lookupOne(ctx context.Context, name string) (string, error) {
-	out, err := git(ctx, s.gitDir, "rev-parse", "--quiet", "--verify", name+"^{commit}")
+	out, err := git(ctx, s.gitDir, "rev-parse", "--quiet", "--verify", "--end-of-options", name+"^{commit}")
 	if err != nil {
 		return "", fmt.Errorf("recipe %s: resolve %s: %w", s.name, name, err)
 	}
@@ -114,7 +114,7 @@ func (s *Source) fetchPullRequest(ctx context.Context, pr int) (string, []string
 	var errs []string
 	for _, pattern := range prRefs {
 		ref := fmt.Sprintf(pattern, pr)
-		_, err := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--no-write-fetch-head", "origin", "+"+ref+":"+ref)
+		_, err := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--no-write-fetch-head", "--", "origin", "+"+ref+":"+ref)
 		if err == nil {
 			return ref, nil
 		}

@@ -162,16 +162,16 @@ func (s *Source) ensureMirror(ctx context.Context) error {
 		return fmt.Errorf("open recipe %s: %w", s.name, err)
 	}
 	defer os.RemoveAll(tmp)
-	if _, err := git(ctx, "", "init", "--quiet", "--bare", tmp); err != nil {
+	if _, err := git(ctx, "", "init", "--quiet", "--bare", "--", tmp); err != nil {
 		return fmt.Errorf("recipe %s: clone %s: %w", s.name, s.url, err)
 	}
 	steps := [][]string{
-		{"config", "remote.origin.url", s.remote},
-		{"config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"},
-		{"config", "--add", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"},
+		{"config", "--", "remote.origin.url", s.remote},
+		{"config", "--", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"},
+		{"config", "--add", "--", "remote.origin.fetch", "+refs/tags/*:refs/tags/*"},
 		// Run automatic gc inside the locked fetch instead of a detached process that outlives it.
-		{"config", "gc.autoDetach", "false"},
-		{"fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin"},
+		{"config", "--", "gc.autoDetach", "false"},
+		{"fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "--", "origin"},
 	}
 	for _, args := range steps {
 		if _, err := s.gitRemote(ctx, tmp, args...); err != nil {
@@ -191,7 +191,7 @@ func (s *Source) ensureMirror(ctx context.Context) error {
 // checkRemote guards against a mirror whose configured remote differs from ours (the cache
 // key is a hash, so this only happens when someone edited the mirror by hand).
 func (s *Source) checkRemote(ctx context.Context) error {
-	out, err := git(ctx, s.gitDir, "config", "remote.origin.url")
+	out, err := git(ctx, s.gitDir, "config", "--", "remote.origin.url")
 	if err != nil {
 		return fmt.Errorf("open recipe %s: read cached mirror %s: %w", s.name, s.gitDir, err)
 	}
@@ -220,7 +220,7 @@ func (s *Source) Fetch(ctx context.Context, force bool) error {
 			return nil
 		}
 	}
-	_, ferr := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "origin")
+	_, ferr := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--prune", "--prune-tags", "--no-write-fetch-head", "--", "origin")
 	if ferr != nil && ctx.Err() != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, ctx.Err())
 	}
@@ -317,7 +317,7 @@ func (s *Source) Version(ctx context.Context, tag string) (Version, error) {
 }
 
 func (s *Source) tags(ctx context.Context) ([]string, error) {
-	out, err := git(ctx, s.gitDir, "for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags")
+	out, err := git(ctx, s.gitDir, "for-each-ref", "--format=%(refname:lstrip=2)", "--", "refs/tags")
 	if err != nil {
 		return nil, fmt.Errorf("list tags of recipe %s: %w", s.name, err)
 	}

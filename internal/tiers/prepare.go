@@ -3,7 +3,6 @@ package tiers
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -124,7 +123,7 @@ func (x *execution) openBase(ctx context.Context, base string) error {
 func (x *execution) openTree(ctx context.Context, commit, tag string, composeFiles []string) (*tree, error) {
 	co, err := x.req.Source.Checkout(ctx, commit)
 	if err != nil {
-		return nil, fmt.Errorf("check out %s: %w", commit, err)
+		return nil, fmt.Errorf("check out %s (ref %q): %w", commit, x.req.Ref, err)
 	}
 	contents, err := recipe.ReadContents(co.Dir, composeFiles, tag)
 	if err != nil {
@@ -172,10 +171,12 @@ func (x *execution) load(t *tree, stack string) (*swarm.Stack, error) {
 	return st, nil
 }
 
+// fileExists says whether rel is a file of the recipe tree dir, read through the tree's root
+// (see recipe.StatTreeFile): a link leaving the tree is not a file of it.
 func fileExists(dir, rel string) bool {
 	if !filepath.IsLocal(rel) {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(dir, rel))
+	_, err := recipe.StatTreeFile(dir, rel)
 	return err == nil
 }
