@@ -39,7 +39,7 @@ func (c *Client) WaitConverged(ctx context.Context, stack string, timeout time.D
 				return nil
 			}
 			if err := cannotConverge(st); err != nil {
-				return err
+				return c.unsatisfiable(ctx, err, st)
 			}
 			if err := c.nodeDown(ctx, stack); err != nil {
 				return err
