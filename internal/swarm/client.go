@@ -10,7 +10,8 @@ import (
 // Client talks to one Docker daemon in swarm mode. It is safe for concurrent use.
 type Client struct {
 	docker *client.Client
-	nodes  *nodeEngines // nil: containers are on the engine of docker (see SetNodeEndpoints)
+	nodes  *nodeEngines  // nil: containers are on the engine of docker (see SetNodeEndpoints)
+	auth   *registryAuth // nil: no registry credentials (see SetDockerConfig)
 	// deadlines bound every Engine API call (SetDeadlines); shared with the node clients.
 	deadlines *atomic.Pointer[Deadlines]
 }
