@@ -156,7 +156,7 @@ func (x *execution) openRunDir() error {
 		return errors.New("start run: no run directory")
 	}
 	for _, d := range []string{logsDir, artifactsDir} {
-		if err := os.MkdirAll(filepath.Join(x.req.RunDir, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(x.req.RunDir, d), privateDir); err != nil {
 			return fmt.Errorf("start run: %w", err)
 		}
 	}
