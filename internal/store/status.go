@@ -35,7 +35,7 @@ func (s *Store) Put(kind, name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("put status of %s/%s: %w", kind, name, err)
 	}
-	if err := writeFile(path, append(data, '\n')); err != nil {
+	if err := s.wrote(writeFile(path, append(data, '\n'))); err != nil {
 		return fmt.Errorf("put status of %s/%s: %w", kind, name, err)
 	}
 	return nil
