@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/resources"
@@ -29,13 +30,24 @@ func (e *InvalidError) Error() string { return e.Errors.Error() }
 // Dir is the Objects of a resources directory, loaded with internal/resources (the same rules
 // as validate). The tree is loaded again only when a file's name, size or modification time
 // changed, so a sweep over many objects parses each file once.
+//
+// A resource file is not the object's life: an object whose file turns unreadable, stops
+// parsing, or vanishes keeps its last good spec (see Problem for why), and only a file read
+// and parsed without the object, or absent for longer than Settle, forgets it. A process
+// remembers the last good specs it saw; a fresh one starts from the files as they are.
 type Dir struct {
 	// Root is the resources directory.
 	Root string
+	// Settle is how long an object whose file is absent keeps its last good spec. Optional.
+	// Defaults to DefaultSettle.
+	Settle time.Duration
+	// Now is the clock. Optional. Defaults to time.Now.
+	Now func() time.Time
 
-	mu  sync.Mutex
-	sig string
-	set *resources.Set
+	mu   sync.Mutex
+	sig  string
+	set  *resources.Set
+	good map[v1.Key]*lastGood
 }
 
 // Get returns kind/name; see Objects.Get.
@@ -45,6 +57,12 @@ func (d *Dir) Get(kind, name string) (v1.Object, error) {
 		return nil, err
 	}
 	key := v1.Key{Kind: kind, Name: name}
+	d.mu.Lock()
+	kept, ok := d.lastGoodFor(key)
+	d.mu.Unlock()
+	if ok {
+		return kept.DeepCopyObject(), nil
+	}
 	if errs := set.InvalidErrors(key); len(errs) > 0 {
 		inv := &InvalidError{Key: key}
 		for _, e := range errs {
@@ -70,8 +88,16 @@ func (d *Dir) List(kind string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys := append(set.Keys(), set.InvalidKeys()...)
+	d.mu.Lock()
+	for k := range d.good {
+		if _, ok := d.lastGoodFor(k); ok {
+			keys = append(keys, k)
+		}
+	}
+	d.mu.Unlock()
 	var names []string
-	for _, k := range append(set.Keys(), set.InvalidKeys()...) {
+	for _, k := range keys {
 		if k.Kind == kind && k.Name != "" && !slices.Contains(names, k.Name) {
 			names = append(names, k.Name)
 		}
@@ -82,6 +108,7 @@ func (d *Dir) List(kind string) ([]string, error) {
 
 func (d *Dir) load() (*resources.Set, error) {
 	var b strings.Builder
+	present := map[string]bool{}
 	err := filepath.WalkDir(d.Root, func(path string, de fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -93,6 +120,7 @@ func (d *Dir) load() (*resources.Set, error) {
 		if err != nil {
 			return nil // removed while walking
 		}
+		present[path] = true
 		fmt.Fprintf(&b, "%s\x00%d\x00%d\n", path, fi.Size(), fi.ModTime().UnixNano())
 		return nil
 	})
@@ -105,7 +133,12 @@ func (d *Dir) load() (*resources.Set, error) {
 		return d.set, nil
 	}
 	// File errors (unreadable, binary) belong to no object; objects' errors are in the set.
-	set, _ := resources.Load(d.Root)
+	// Both decide which objects keep their last good spec.
+	set, errs := resources.Load(d.Root)
+	if d.good == nil {
+		d.good = map[v1.Key]*lastGood{}
+	}
+	keepLastGood(d.good, set, errs, present, d.now(), d.settle())
 	d.set, d.sig = set, b.String()
 	return set, nil
 }

@@ -49,7 +49,11 @@ func (r *RecipeTestReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	if errors.As(rerr, &inv) {
 		return reconcile.Result{}, reconcile.Terminal(rerr)
 	}
-	return reconcile.Result{}, rerr
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	return reconcile.Result{RequeueAfter: settleRequeue(r.Objects, v1.Key{Kind: v1.KindRecipeTest, Name: req.Name}, now)}, rerr
 }
 
 func (r *RecipeTestReconciler) reconcile(name string, st *v1.RecipeTestStatus) error {
@@ -73,7 +77,9 @@ func (r *RecipeTestReconciler) reconcile(name string, st *v1.RecipeTestStatus) e
 		return err
 	case err != nil:
 		return err
-	case obj == nil:
+	}
+	noteFile(r.Objects, v1.Key{Kind: v1.KindRecipeTest, Name: name}, obj != nil, &st.Conditions, now)
+	if obj == nil {
 		return nil
 	}
 	st.Conditions.Remove(v1.ConditionStalled)

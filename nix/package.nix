@@ -43,7 +43,7 @@ buildGoModule {
   # The NAR hash of `go mod vendor` for this source. It changes whenever go.mod/go.sum change or
   # a package starts importing a package no other package imported before; recompute it with
   # `nix/vendor-hash.sh --write` (offline), and test/packaging fails until you do.
-  vendorHash = "sha256-WBYtuV2HPiIl5sCawCkRRQj8RBOMdZwSONOSC/wnwE0=";
+  vendorHash = "sha256-aTRnFtfTwEqym8cdmpzkvPah/yXZ2mZI6ZgMRGcN7jE=";
 
   subPackages = [ "cmd/ccci-controller" ];
 

@@ -28,7 +28,8 @@ type ParseFunc func(path string, data []byte) map[Request]string
 // initial load parses every file and enqueues every key. Afterwards it enqueues exactly the keys
 // whose documents changed: a key whose combined digest over all files differs after a change
 // (added, edited, moved to a different content, or gone from every file, so its reconciler sees
-// it deleted). It watches every directory of the tree, including ones created later; follows
+// it deleted), and the keys of a file that cannot be read (its reconcilers say so). A git
+// checkout of another commit thus enqueues exactly the objects that differ between the two. It watches every directory of the tree, including ones created later; follows
 // editors that save by writing a temporary file and renaming it over the original; and
 // debounces events so one save, or one burst of writes, is one reconcile.
 type DirWatch struct {
@@ -236,6 +237,11 @@ func (w *dirWatcher) flush(pending map[string]struct{}) {
 	for path := range pending {
 		docs, ok := w.read(path)
 		if !ok {
+			// Its objects keep their last content here; their reconcilers re-read the
+			// file and say it cannot be read.
+			for k := range w.files[path] {
+				w.q.Enqueue(k)
+			}
 			continue
 		}
 		read[path] = docs

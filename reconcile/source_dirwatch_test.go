@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -255,5 +256,81 @@ var _ = Describe("Channel", func() {
 				return false
 			}
 		}).WithTimeout(100 * time.Millisecond).WithPolling(10 * time.Millisecond).Should(BeFalse())
+	}, NodeTimeout(10*time.Second))
+})
+
+var _ = Describe("DirWatch over a git checkout", func() {
+	It("enqueues exactly the objects that differ between the two commits, both ways", func(ctx SpecContext) {
+		dir := GinkgoT().TempDir()
+		git := func(args ...string) {
+			GinkgoHelper()
+			cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"}, args...)...)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), string(out))
+		}
+		write := func(rel, content string) {
+			GinkgoHelper()
+			Expect(os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(dir, rel), []byte(content), 0o644)).To(Succeed())
+		}
+		git("init", "-q", "-b", "main")
+		for i := range 30 {
+			write(fmt.Sprintf("apps/app%02d.yaml", i), fmt.Sprintf("WarmCanonical/app%02d: v1\nRecipeTest/app%02d: v1\n", i, i))
+		}
+		git("add", "-A")
+		git("commit", "-q", "-m", "A")
+		By("commit B: two edits, a removed file, a new file, a document moved unchanged, a comment-only edit")
+		write("apps/app03.yaml", "WarmCanonical/app03: v2\nRecipeTest/app03: v1\n")
+		write("apps/app04.yaml", "WarmCanonical/app04: v1\nRecipeTest/app04: v2\n")
+		Expect(os.Remove(filepath.Join(dir, "apps/app05.yaml"))).To(Succeed())
+		write("apps/new.yaml", "WarmCanonical/new: v1\n")
+		write("apps/app06.yaml", "WarmCanonical/app06: v1\n")
+		write("moved/app06.yaml", "RecipeTest/app06: v1\n")
+		write("apps/app07.yaml", "# reformatted\nRecipeTest/app07:   v1\nWarmCanonical/app07: v1\n")
+		git("add", "-A")
+		git("commit", "-q", "-m", "B")
+		git("checkout", "-q", "HEAD~1")
+
+		rec := &recorder{}
+		wctx, cancel := context.WithCancel(context.Background())
+		DeferCleanup(cancel)
+		Expect((&DirWatch{Dir: dir, Parse: parseLines}).Start(wctx, rec)).To(Succeed())
+		Expect(rec.take()).To(HaveLen(60))
+		changed := []string{"WarmCanonical/app03", "RecipeTest/app04", "WarmCanonical/app05", "RecipeTest/app05", "WarmCanonical/new"}
+		expect := func(want []string) {
+			GinkgoHelper()
+			Eventually(rec.len).WithTimeout(3 * time.Second).WithPolling(10 * time.Millisecond).Should(BeNumerically(">=", len(want)))
+			Consistently(rec.len).WithTimeout(500 * time.Millisecond).WithPolling(20 * time.Millisecond).Should(Equal(len(want)))
+			Expect(rec.take()).To(ConsistOf(want))
+		}
+		By("checking out B")
+		git("checkout", "-q", "main")
+		expect(changed)
+		By("checking out A again")
+		git("checkout", "-q", "HEAD~1")
+		expect(changed)
+	}, NodeTimeout(30*time.Second))
+})
+
+var _ = Describe("DirWatch of a file that cannot be read", func() {
+	It("enqueues the file's objects, so their reconcilers say so, and keeps its last content", func(ctx SpecContext) {
+		dir := GinkgoT().TempDir()
+		path := filepath.Join(dir, "a.yaml")
+		Expect(os.WriteFile(path, []byte("RecipeTest/a: 1\n"), 0o644)).To(Succeed())
+		rec := &recorder{}
+		wctx, cancel := context.WithCancel(context.Background())
+		DeferCleanup(cancel)
+		Expect((&DirWatch{Dir: dir, Parse: parseLines}).Start(wctx, rec)).To(Succeed())
+		Expect(rec.take()).To(ConsistOf("RecipeTest/a"))
+		By("turning the file into a symbolic link to itself: unreadable, even for root")
+		Expect(os.Remove(path)).To(Succeed())
+		Expect(os.Symlink("a.yaml", path)).To(Succeed())
+		Eventually(rec.take).WithTimeout(3 * time.Second).WithPolling(10 * time.Millisecond).Should(ContainElement("RecipeTest/a"))
+		By("enqueueing nothing when the same content comes back: its last content stood")
+		Expect(os.Remove(path)).To(Succeed())
+		Expect(os.WriteFile(path+".new", []byte("RecipeTest/a: 1\n"), 0o644)).To(Succeed())
+		Expect(os.Rename(path+".new", path)).To(Succeed())
+		Consistently(rec.take).WithTimeout(time.Second).WithPolling(50 * time.Millisecond).Should(BeEmpty())
 	}, NodeTimeout(10*time.Second))
 })

@@ -15,6 +15,10 @@ const (
 	// ConditionDrifted is True when the live stack differs from what was last applied (a hand
 	// edit); see WarmCanonicalSpec.Drift.
 	ConditionDrifted = "Drifted"
+	// ConditionLastGoodSpec is True while the object is reconciled with the last valid spec
+	// read from its file, because the file is unreadable, invalid or briefly absent; the
+	// message names the file and the error.
+	ConditionLastGoodSpec = "LastGoodSpec"
 )
 
 // ConditionStatus is the status of a condition.

@@ -94,6 +94,28 @@ func (d *decoder) resolve(n *yaml.Node, field string) *yaml.Node {
 	return n
 }
 
+// keys remembers the keys of one YAML map, to report a key written twice. YAML forbids
+// duplicate keys, but the parser keeps both and a plain decode lets the last win: a reviewer
+// would read the first line while the controller used the second.
+type keys map[string]*yaml.Node
+
+// duplicate reports whether k was already a key of this map, after recording one error that
+// names both lines. field is the path of the map's entry, e.g. spec.source.git.
+func (d *decoder) duplicate(seen keys, k *yaml.Node, field string) bool {
+	first, dup := seen[k.Value]
+	if !dup {
+		seen[k.Value] = k
+		return false
+	}
+	const valid = "valid: each key once in a map; remove one of them"
+	if a, b := d.line(first), d.line(k); a != b {
+		d.fail(k, field, "key written twice, at lines %d and %d (%s)", a, b, valid)
+	} else {
+		d.fail(k, field, "key written twice on line %d (%s)", b, valid)
+	}
+	return true
+}
+
 // value decodes n as a value of type t at field. ok is false when the field is null and should
 // be left unset, or when an error was recorded.
 func (d *decoder) value(n *yaml.Node, t reflect.Type, field string) (v any, ok bool) {
@@ -155,7 +177,7 @@ func (d *decoder) object(n *yaml.Node, t reflect.Type, field string) (any, bool)
 		d.fail(n, field, "got %s (valid: a map with the fields %s)", describe(n), fieldList(names))
 		return nil, false
 	}
-	out := map[string]any{}
+	out, seen := map[string]any{}, keys{}
 	for i := 0; i+1 < len(n.Content) && d.nodes <= maxNodes; i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k = d.resolve(k, field); k == nil {
@@ -166,6 +188,9 @@ func (d *decoder) object(n *yaml.Node, t reflect.Type, field string) (any, bool)
 			continue
 		}
 		p := join(field, k.Value)
+		if d.duplicate(seen, k, p) {
+			continue
+		}
 		f, known := fields[k.Value]
 		if !known && p == "status" {
 			d.fail(k, p, "not allowed in a resource file (valid: remove it; status lives in the state directory and is shown by get and describe)")
@@ -220,7 +245,7 @@ func (d *decoder) stringMap(n *yaml.Node, field string, age bool) (any, bool) {
 		d.fail(n, field, "got %s (valid: %s)", describe(n), valid)
 		return nil, false
 	}
-	out := map[string]any{}
+	out, seen := map[string]any{}, keys{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := d.resolve(n.Content[i], field)
 		v := d.resolve(n.Content[i+1], field)
@@ -228,10 +253,15 @@ func (d *decoder) stringMap(n *yaml.Node, field string, age bool) (any, bool) {
 			return nil, false
 		}
 		p := join(field, k.Value)
-		d.lines[p] = d.line(k)
 		switch {
 		case k.Kind != yaml.ScalarNode:
 			d.fail(k, field, "got %s as a key (valid: a name)", describe(k))
+			continue
+		case d.duplicate(seen, k, p):
+			continue
+		}
+		d.lines[p] = d.line(k)
+		switch {
 		case age && v.Kind == yaml.MappingNode:
 			if ct, ok := d.ageValue(v, p); ok {
 				out[k.Value] = map[string]any{"age": ct}
@@ -277,7 +307,7 @@ func (d *decoder) objectMap(n *yaml.Node, t reflect.Type, field string) (any, bo
 		d.fail(n, field, "got %s (valid: a map of names to %s)", describe(n), t.Elem().Name())
 		return nil, false
 	}
-	out := map[string]any{}
+	out, seen := map[string]any{}, keys{}
 	ok := true
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := d.resolve(n.Content[i], field)
@@ -291,6 +321,10 @@ func (d *decoder) objectMap(n *yaml.Node, t reflect.Type, field string) (any, bo
 			continue
 		}
 		p := join(field, k.Value)
+		if d.duplicate(seen, k, p) {
+			ok = false
+			continue
+		}
 		d.lines[p] = d.line(k)
 		if v.Kind == yaml.ScalarNode && t.Elem().Kind() == reflect.Struct {
 			// Never echo it: a plain value here is likely a pasted secret.

@@ -54,6 +54,21 @@ const (
 	// ReasonNodeUnavailable: a node that ran a task of the stack is down or drained, or no node
 	// can run a task at all; the promotion resumes once one can.
 	ReasonNodeUnavailable = "NodeUnavailable"
+	// ReasonUnschedulable: a placement constraint no node of the swarm satisfies (no node has
+	// the label or hostname it names); terminal until the spec, the recipe or the nodes change.
+	ReasonUnschedulable = "Unschedulable"
 	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
 	ReasonDataMode = "DataMode"
+	// ReasonFileUnreadable: the object's resource file cannot be read (permissions, an I/O
+	// error); the object keeps its last good spec (condition LastGoodSpec).
+	ReasonFileUnreadable = "FileUnreadable"
+	// ReasonFileInvalid: the object's resource file no longer parses, or its document is
+	// invalid; the object keeps its last good spec (condition LastGoodSpec).
+	ReasonFileInvalid = "FileInvalid"
+	// ReasonFileAbsent: the object's resource file is gone; the object keeps its last good spec
+	// for a settle time, then is forgotten (condition LastGoodSpec).
+	ReasonFileAbsent = "FileAbsent"
+	// ReasonRemoved: the object is no longer defined in the resource files. It is forgotten,
+	// not undeployed: a warm app's stack is left as it runs.
+	ReasonRemoved = "Removed"
 )

@@ -29,7 +29,8 @@ type RecipeTestSpec struct {
 	// .env.sample, else compose.yml.
 	ComposeFiles []string `json:"composeFiles,omitempty"`
 	// Env is merged over the recipe's .env.sample for every test app. Values may use
-	// {{ .Stack }} for the test stack's name. A value may also be {age: <age -a output>}, a
+	// {{ .Stack }} for the test stack's name; a template may loop at most 1000 times and
+	// render at most 64 KiB. A value may also be {age: <age -a output>}, a
 	// test credential encrypted to the controller's age identity (--age-identity), decrypted
 	// in memory only and never templated. Optional.
 	Env Env `json:"env,omitempty"`
@@ -286,6 +287,9 @@ type Run struct {
 	Message string `json:"message,omitempty"`
 	// Tiers are the per-tier results in run order.
 	Tiers []TierResult `json:"tiers,omitempty"`
+	// Images are the images of every stack of the run as resolved once before its first
+	// deploy: service → image → digest (see RunImage).
+	Images []RunImage `json:"images,omitempty"`
 }
 
 // TierResult is the outcome of one tier in a run.

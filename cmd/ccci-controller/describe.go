@@ -37,10 +37,17 @@ func newDescribeCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			w := cmd.OutOrStdout()
+			if st, ok := v.Status.(v1.WarmCanonicalStatus); ok && !found {
+				// Forgetting is not undeploying: say what still runs.
+				fmt.Fprintf(w, "Name:  %s\nKind:  %s\nRemoved: no resource file in %s defines it; it is forgotten, not undeployed\n", k.Name, k.Kind, g.Resources)
+				fmt.Fprintf(w, "  Its stack was left running %s; remove it with docker stack rm if that is meant\n", orDash(st.DeployedVersion))
+				describeConditions(w, st.Conditions)
+				return nil
+			}
 			if !found {
 				return &exitError{code: exitFailed, err: fmt.Errorf("%s %q not found in %s", k.Kind, k.Name, g.Resources)}
 			}
-			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Name:  %s\nKind:  %s\n", k.Name, k.Kind)
 			for _, e := range v.Errors {
 				fmt.Fprintf(w, "Error: %s\n", e)
@@ -206,6 +213,13 @@ func describeRuns(w io.Writer, runs []v1.Run) {
 		fmt.Fprintln(w)
 		for _, t := range r.Tiers {
 			fmt.Fprintf(w, "    %-8s %-13s %-8s %s\n", t.Name, t.Result, t.Duration, oneLine(t.Reason))
+		}
+		for _, img := range r.Images {
+			id := img.Digest
+			if id == "" {
+				id = "local image " + img.ID + " (by tag)"
+			}
+			fmt.Fprintf(w, "    image %s/%s: %s %s\n", img.Role, img.Service, img.Image, id)
 		}
 	}
 }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/server"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
@@ -22,6 +21,8 @@ type daemonOptions struct {
 	TokenFile     string
 	SweepInterval time.Duration
 	Concurrency   int
+	// ResourceSettle is how long an object whose file vanished keeps its last good spec.
+	ResourceSettle time.Duration
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -47,6 +48,7 @@ interrupted harder is resumed from the state directory at the next start.`,
 	cmd.Flags().StringVar(&d.TokenFile, "token-file", "", "file holding the bearer token the trigger API requires (required off loopback)")
 	cmd.Flags().DurationVar(&d.SweepInterval, "sweep-interval", time.Hour, "period of the full resync of every object")
 	cmd.Flags().IntVar(&d.Concurrency, "concurrency", 2, "reconciles at once")
+	cmd.Flags().DurationVar(&d.ResourceSettle, "resource-settle", controllers.DefaultSettle, "how long an object whose resource file is absent keeps its last good spec before it is forgotten (never undeployed)")
 	o.addFlags(cmd)
 	return cmd
 }
@@ -55,14 +57,14 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 	log := g.logger(ctx)
 	token := ""
 	if d.TokenFile != "" {
-		b, err := os.ReadFile(d.TokenFile)
+		t, err := secrets.ReadToken(d.TokenFile)
 		if err != nil {
-			return usageError(fmt.Errorf("read --token-file: %w", err))
+			return usageError(fmt.Errorf("--token-file: %w", err))
 		}
-		token = strings.TrimSpace(string(b))
+		token = t
 	}
-	if d.SweepInterval <= 0 || d.Concurrency < 1 || o.MaxRuns < 1 {
-		return usageError(errors.New("--sweep-interval, --concurrency and --max-runs must be positive"))
+	if d.SweepInterval <= 0 || d.Concurrency < 1 || o.MaxRuns < 1 || d.ResourceSettle <= 0 {
+		return usageError(errors.New("--sweep-interval, --concurrency, --max-runs and --resource-settle must be positive"))
 	}
 	c, err := newController(ctx, g, o)
 	if err != nil {
@@ -76,6 +78,7 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		return fmt.Errorf("another daemon runs on state directory %s (valid: one daemon per state directory; use --server to talk to it)", c.store.Dir())
 	}
 	defer func() { _ = unlock() }()
+	c.objects.Settle = d.ResourceSettle
 	// Freshness of the shared observation: short, since edits and triggers come at any time.
 	c.cluster.Fresh = 2 * time.Second
 	if err := c.collectGarbage(ctx); err != nil {

@@ -22,6 +22,10 @@ type triggerOptions struct {
 	Ref    string
 	PR     int
 	Source string
+	// JUnit is the file the run is written to as a JUnit report (--junit); empty: none.
+	JUnit string
+	// Output is how the run is printed: table or json (-o).
+	Output string
 }
 
 func firstEnv(keys ...string) string {
@@ -36,11 +40,14 @@ func firstEnv(keys ...string) string {
 func newTriggerCommand(g *globalOptions) *cobra.Command {
 	o, r, t := &controllerOptions{}, &remoteOptions{}, &triggerOptions{}
 	cmd := &cobra.Command{
-		Use:   "trigger [recipetest/NAME] --ref REF [--pr N] [--src OWNER/REPO]",
+		Use:   "trigger [recipetest/NAME] --ref REF [--pr N] [--src OWNER/REPO] [--junit FILE] [-o table|json]",
 		Short: "Run the test tiers of a recipe for a ref and exit with the verdict (the Drone path)",
 		Long: `Trigger runs the tiers of a RecipeTest for one ref (a tag, a branch or a commit; with --pr the
 pull request's refs are fetched when the ref is not found) and prints the tier table. It only
 tests: it never deploys or changes a warm app. Tiers are printed to stderr as they start and end.
+With -o json the run record (verdict, tiers, times, commit) is printed instead of the table;
+with --junit FILE the run is also written as a JUnit XML report, one testcase per tier, for the
+test report pages of Jenkins, GitLab, Drone and Woodpecker (written for red and aborted runs too).
 
 Defaults come from the environment of a Drone custom build: NAME from RECIPE, --ref from REF
 or DRONE_COMMIT_SHA, --pr from PR or DRONE_PULL_REQUEST, --src from SRC or DRONE_REPO. The run
@@ -50,6 +57,7 @@ otherwise.
 Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 		Example: `  ccci-controller trigger recipetest/gitea --ref 3.5.3+1.24.2
   ccci-controller trigger rt/gitea --ref 5f1c2e0 --pr 42 --src coop-cloud/gitea
+  ccci-controller trigger rt/gitea --ref main --junit report.xml -o json
   RECIPE=gitea REF=main ccci-controller trigger --server http://127.0.0.1:8089 --token-file /run/ccci/token`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -57,7 +65,11 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 			if err != nil {
 				return err
 			}
+			if t.Output != outputTable && t.Output != outputJSON {
+				return usageError(fmt.Errorf("invalid --output %q (valid: %s, %s)", t.Output, outputTable, outputJSON))
+			}
 			var run v1.Run
+			var report junitSource
 			if r.Server != "" {
 				token, err := r.token()
 				if err != nil {
@@ -67,6 +79,7 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 				if err := server.Post(cmd.Context(), r.Server, token, tr, &run); err != nil {
 					return err
 				}
+				report = remoteJUnit(&server.Client{BaseURL: r.Server, Token: token})
 			} else {
 				c, err := newController(cmd.Context(), g, o)
 				if err != nil {
@@ -77,8 +90,14 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 				if run, err = c.test(cmd.Context(), name, req); err != nil {
 					return err
 				}
+				report = localJUnit(c.view())
 			}
-			printRun(cmd.OutOrStdout(), name, run)
+			if err := t.writeJUnit(cmd.Context(), report, run.ID); err != nil {
+				return err
+			}
+			if err := t.print(cmd.OutOrStdout(), name, run); err != nil {
+				return err
+			}
 			if run.Verdict == v1.VerdictAborted {
 				// Not a verdict on the recipe: say why on stderr, where Drone shows errors.
 				return &exitError{code: exitFailed, err: fmt.Errorf("run %s of %s was aborted, not judged: %s", run.ID, name, run.Message)}
@@ -93,6 +112,8 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 	pr, _ := strconv.Atoi(firstEnv("PR", "DRONE_PULL_REQUEST"))
 	cmd.Flags().IntVar(&t.PR, "pr", pr, "pull request number (env PR, DRONE_PULL_REQUEST)")
 	cmd.Flags().StringVar(&t.Source, "src", firstEnv("SRC", "DRONE_REPO"), "repository OWNER/REPO the change came from (env SRC, DRONE_REPO)")
+	cmd.Flags().StringVar(&t.JUnit, "junit", "", "also write the run as a JUnit XML report to this file")
+	cmd.Flags().StringVarP(&t.Output, "output", "o", outputTable, "output format: table or json (the run record)")
 	o.addFlags(cmd)
 	r.addFlags(cmd)
 	return cmd

@@ -79,6 +79,34 @@ var _ = Describe("validate", func() {
 		})
 	})
 
+	Context("with templates that explode or do not parse", func() {
+		It("exits 2 naming each env value, after rendering it with placeholder data", func() {
+			dir := GinkgoT().TempDir()
+			file := filepath.Join(dir, "bomb.yaml")
+			Expect(os.WriteFile(file, []byte(`apiVersion: ccci.commoninternet.net/v1
+kind: RecipeTest
+metadata: {name: bomb}
+spec:
+  source: {git: https://example.org/bomb.git}
+  requires:
+    - {name: sso, recipe: keycloak, source: {git: https://example.org/kc.git}, version: 1.0.0+1, env: {X: "{{ .Stak }}"}}
+  env:
+    A: "{{range 1000000}}{{range 1000000}}{{range 1000000}}{{end}}{{end}}{{end}}"
+    B: "{{$x := .Stack}}{{range 20}}{{$x = print $x $x}}{{end}}{{$x}}"
+    C: "{{ .Stack "
+    D: "{{ .Requires.sso.Env.DOMAIN }}.{{ .Stack }}"
+`), 0o644)).To(Succeed())
+			code, stdout, stderr := cli("validate", file)
+			Expect(code).To(Equal(2))
+			Expect(stdout).To(BeEmpty())
+			Expect(stderr).To(Equal(file + `:1: RecipeTest "bomb": spec.env.A: template loops more than 1000 times (valid: ranges that repeat at most 1000 times in all)
+` + file + `:1: RecipeTest "bomb": spec.env.B: template the arguments of print are over 65536 bytes (valid: a value of at most 64 KiB)
+` + file + `:1: RecipeTest "bomb": spec.env.C: parse template "{{ .Stack ": template: C:1: unclosed action (valid: a Go text/template such as {{ .Stack }}.example.org)
+` + file + `:1: RecipeTest "bomb": spec.requires[0].env.X: template "{{ .Stak }}" refers to unknown key "Stak" (valid: Recipe, Requires, RunID, Stack, Version)
+`))
+		})
+	})
+
 	Context("when the paths hold no resources", func() {
 		It("exits 2 rather than passing silently", func() {
 			code, _, stderr := cli("validate", GinkgoT().TempDir())

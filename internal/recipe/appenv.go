@@ -157,7 +157,7 @@ func checkComposeFiles(dir string, files []string) error {
 		if filepath.IsAbs(f) || !filepath.IsLocal(f) {
 			return fmt.Errorf("compose file %q: must be a relative path inside the recipe", f)
 		}
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+		if _, err := StatTreeFile(dir, f); err != nil {
 			return fmt.Errorf("compose file %q: %w", f, err)
 		}
 	}

@@ -1,11 +1,9 @@
 package recipe
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,7 +179,7 @@ func (s *Source) createTree(ctx context.Context, dir, commit string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
-	if _, err := git(ctx, s.gitDir, "cat-file", "-e", commit+"^{commit}"); err != nil {
+	if _, err := git(ctx, s.gitDir, "cat-file", "-e", "--", commit+"^{commit}"); err != nil {
 		return fmt.Errorf("recipe %s: checkout %s: commit is not in the mirror of %s (resolve it first): %w", s.name, commit, s.url, err)
 	}
 	tmp := dir + ".tmp"
@@ -197,112 +195,6 @@ func (s *Source) createTree(ctx context.Context, dir, commit string) error {
 		return fmt.Errorf("recipe %s: checkout %s: %w", s.name, commit, err)
 	}
 	logr.FromContextOrDiscard(ctx).V(1).Info("Checked out recipe", "recipe", s.name, "commit", commit)
-	return nil
-}
-
-// extract writes the tree of commit into dst from git archive, then makes it read-only.
-func (s *Source) extract(ctx context.Context, dst, commit string) error {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := untar(pr, dst)
-		if err == nil {
-			// The archive ends with padding after the end marker tar stops at.
-			_, err = io.Copy(io.Discard, pr)
-		}
-		pr.CloseWithError(err)
-		done <- err
-	}()
-	gitErr := gitTo(ctx, pw, s.gitDir, "archive", "--format=tar", commit)
-	pw.CloseWithError(gitErr)
-	if tarErr := <-done; tarErr != nil {
-		// git then failed too, on the closed pipe; the unpacking error is the cause.
-		return fmt.Errorf("unpack tree: %w", tarErr)
-	}
-	if gitErr != nil {
-		return gitErr
-	}
-	return makeReadOnly(dst)
-}
-
-// untar writes regular files, directories and symbolic links of a git archive stream below
-// dst. git archive only produces these, and never names outside the tree; that is checked
-// anyway.
-func untar(r io.Reader, dst string) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		name := filepath.FromSlash(strings.TrimSuffix(h.Name, "/"))
-		if h.Typeflag == tar.TypeXGlobalHeader || name == "" || name == "." {
-			continue
-		}
-		if !filepath.IsLocal(name) {
-			return fmt.Errorf("archive entry %q is outside the tree", h.Name)
-		}
-		path := filepath.Join(dst, name)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = os.MkdirAll(path, 0o755)
-		case tar.TypeSymlink:
-			err = os.Symlink(h.Linkname, path)
-		case tar.TypeReg:
-			err = writeFile(path, tr, os.FileMode(h.Mode)&0o111|0o644)
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-func writeFile(path string, r io.Reader, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, r); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// makeReadOnly clears the write bits of everything below dir, deepest first, so that a test
-// run cannot change the tree other runs share.
-func makeReadOnly(dir string) error {
-	var dirs []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			dirs = append(dirs, path)
-		case d.Type().IsRegular():
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			return os.Chmod(path, info.Mode().Perm()&^0o222)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Chmod(dirs[i], 0o555); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

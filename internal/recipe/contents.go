@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -52,7 +51,7 @@ func ReadContents(dir string, composeFiles []string, version string) (*Contents,
 	if err != nil {
 		return nil, err
 	}
-	c := &Contents{Dir: dir, Env: env.Env, HasEnvSample: fileExists(filepath.Join(dir, EnvSampleFile))}
+	c := &Contents{Dir: dir, Env: env.Env, HasEnvSample: fileExists(dir, EnvSampleFile)}
 	if c.Secrets, err = env.Secrets(EnvSampleFile); err != nil {
 		return nil, err
 	}
@@ -76,7 +75,7 @@ func ReadContents(dir string, composeFiles []string, version string) (*Contents,
 }
 
 func readEnvSample(dir string) (*EnvFile, error) {
-	data, err := os.ReadFile(filepath.Join(dir, EnvSampleFile))
+	data, err := ReadTreeFile(dir, EnvSampleFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		// A recipe without .env.sample is unusual but valid: it needs no configuration.
 		return &EnvFile{Env: map[string]string{}, Modifiers: map[string]map[string]string{}}, nil
@@ -94,7 +93,7 @@ var abraShExport = regexp.MustCompile(`^export[ \t]+([A-Za-z_][A-Za-z0-9_]*)=(.*
 // readAbraShExports returns the simple exports of abra.sh: literal values, quoted or not.
 // Values computed by the shell (command substitution) are skipped; the file is never run.
 func readAbraShExports(dir string) (map[string]string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, AbraShFile))
+	data, err := ReadTreeFile(dir, AbraShFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -135,7 +134,7 @@ func composeFileList(dir string, given []string, env map[string]string) ([]strin
 		if filepath.IsAbs(f) || !filepath.IsLocal(f) {
 			return nil, fmt.Errorf("compose file %q from %s: must be a relative path inside the recipe", f, from)
 		}
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+		if _, err := StatTreeFile(dir, f); err != nil {
 			return nil, fmt.Errorf("compose file %q from %s: %w", f, from, err)
 		}
 	}
@@ -146,7 +145,7 @@ func readReleaseNote(dir, version string) (string, error) {
 	if !filepath.IsLocal(version) {
 		return "", fmt.Errorf("release note of %q: not a valid file name", version)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, ReleaseDir, version))
+	data, err := ReadTreeFile(dir, ReleaseDir+"/"+version)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
@@ -163,7 +162,7 @@ var manualMigration = regexp.MustCompile(`(?i)\bmanual(ly)?[ \t\n-]+(migration|m
 // mentionsManualMigration reports whether a release note asks for a manual migration.
 func mentionsManualMigration(note string) bool { return manualMigration.MatchString(note) }
 
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
+func fileExists(dir, name string) bool {
+	_, err := StatTreeFile(dir, name)
 	return err == nil
 }

@@ -1,11 +1,12 @@
 package recipe
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"text/template"
 	"text/template/parse"
 )
 
@@ -62,22 +63,65 @@ func renderValue(name, value string, data TemplateData) (string, error) {
 	if !strings.Contains(value, "{{") {
 		return value, nil
 	}
-	keys := data.keys()
-	valid := strings.Join(slices.Sorted(maps.Keys(keys)), ", ")
-	t, err := template.New(name).Option("missingkey=error").Parse(value)
+	out, err := render(name, value, data)
 	if err != nil {
-		return "", fmt.Errorf("env %s: parse template %q: %w", name, value, err)
+		return "", fmt.Errorf("env %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// render parses and executes one value's template within the bounds of template_bounds.go.
+// Its errors do not name the variable: callers do.
+func render(name, value string, data TemplateData) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
+	defer cancel()
+	b := &bounds{ctx: ctx}
+	keys := data.keys()
+	t, err := parseBounded(name, value, b)
+	if err != nil {
+		return "", fmt.Errorf("parse template %q: %w (valid: a Go text/template such as {{ .Stack }}.example.org)", value, err)
 	}
 	for _, f := range templateFields(t.Tree.Root) {
 		if _, ok := keys[f]; !ok {
-			return "", fmt.Errorf("env %s: template %q refers to unknown key %q (valid: %s)", name, value, f, valid)
+			return "", fmt.Errorf("template %q refers to unknown key %q (valid: %s)", value, f, validKeys(keys))
 		}
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, keys); err != nil {
-		return "", fmt.Errorf("env %s: render template %q (valid keys: %s): %w", name, value, valid, err)
+	w := &boundedWriter{b: b}
+	if err := t.Execute(w, keys); err != nil {
+		if le := (*limitError)(nil); errors.As(err, &le) {
+			return "", fmt.Errorf("template %w", le)
+		}
+		return "", &execError{fmt.Errorf("render template %q (valid keys: %s): %w", value, validKeys(keys), err)}
 	}
-	return b.String(), nil
+	return w.String(), nil
+}
+
+// execError is a template that failed on the data it was given, e.g. an index past the end.
+type execError struct{ error }
+
+func (e *execError) Unwrap() error { return e.error }
+
+func validKeys(keys map[string]any) string { return strings.Join(slices.Sorted(maps.Keys(keys)), ", ") }
+
+// CheckTemplate renders value as a test env value with placeholder data, for validate: it
+// returns the errors that do not depend on the real data (syntax, unknown keys, the loop, size
+// and time bounds), so that they show before a commit. requires are the names of the run's
+// spec.requires. An error of the real data, such as an index past the end of a required app's
+// networks, shows only when a run renders it. The error does not name the variable.
+func CheckTemplate(name, value string, requires []string) error {
+	data := TemplateData{Stack: "ccci_placeholder_0000", Recipe: "placeholder", RunID: "0000", Version: "0.0.0+placeholder",
+		Requires: map[string]RequiredApp{}}
+	for _, r := range requires {
+		data.Requires[r] = RequiredApp{Stack: "ccci_placeholder_0000_" + r, Env: map[string]string{}, Networks: []string{"placeholder_default", "proxy"}}
+	}
+	if !strings.Contains(value, "{{") {
+		return nil
+	}
+	_, err := render(name, value, data)
+	if ee := (*execError)(nil); errors.As(err, &ee) {
+		return nil
+	}
+	return err
 }
 
 // templateFields lists the first identifier of every field reference (.Stack → "Stack") in a

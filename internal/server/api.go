@@ -29,6 +29,8 @@ type RunView struct {
 //	GET /api/v1/objects/{kind}/{name}        one object (kind: warmcanonical, wc, recipetest, rt)
 //	GET /api/v1/runs/{id}                    one run
 //	GET /api/v1/runs/{id}/logs/{tier}        one tier's log, as text
+//	GET /runs/{id}/junit.xml                 one run as a JUnit report
+//	GET /badges/{recipetest,warmcanonical}/{name}.svg   status badges (badges.go)
 //	GET /                                    the dashboard; /recipes/{name}, /runs/{id}
 //
 // Reads need no token: they show what get and describe show. Put an authenticating proxy in
@@ -69,6 +71,8 @@ func (s *Server) HandleState(st State) {
 		_, _ = w.Write(data)
 	})
 	s.handleDashboard(st)
+	s.handleJUnit(st)
+	s.handleBadges(st)
 }
 
 // HandleSuspend serves POST /api/v1/objects/warmcanonical/{name}/suspend (body

@@ -113,3 +113,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	return nil
 }
+
+// JUnit returns the JUnit report of run id (GET /runs/{id}/junit.xml).
+func (c *Client) JUnit(ctx context.Context, id string) ([]byte, error) {
+	var buf bytes.Buffer
+	err := c.do(ctx, http.MethodGet, "/runs/"+url.PathEscape(id)+"/junit.xml", nil, &buf)
+	return buf.Bytes(), err
+}

@@ -120,16 +120,23 @@ func Load(opts LoadOptions) (*Stack, error) {
 	return st, nil
 }
 
-// readComposeFile reads and parses one compose file relative to dir.
+// readComposeFile reads and parses one compose file relative to dir, through an os.Root at dir:
+// the recipe is hostile input, and a compose file that is a symbolic link to a host file must
+// fail, not be read (its first line would be quoted in the parse error).
 func readComposeFile(dir, name string) (*composetypes.ConfigFile, error) {
-	path := name
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(dir, name)
+	if !filepath.IsLocal(name) {
+		return nil, fmt.Errorf("compose file %q: must be a relative path inside the recipe", name)
 	}
-	data, err := os.ReadFile(path)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read compose file: %w", err)
+		return nil, fmt.Errorf("read compose file %s: %w", name, err)
 	}
+	defer root.Close()
+	data, err := root.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read compose file %s: %w", name, err)
+	}
+	path := filepath.Join(dir, name)
 	dict, err := loader.ParseYAML(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: parse yaml: %w", name, err)

@@ -3,7 +3,6 @@ package tiers
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -62,12 +61,13 @@ func (x *execution) prepare(ctx context.Context) error {
 	x.cand.contents.ComposeFiles = app.ComposeFiles
 	x.runLog.Printf("candidate %s, compose files %v", x.cand.label(), x.cand.contents.ComposeFiles)
 	facts := Facts{Files: map[string]bool{}}
-	if st, err := x.load(x.cand, x.stacks[StackMain]); err != nil {
+	candStack, err := x.load(x.cand, x.stacks[StackMain])
+	if err != nil {
 		// Install and lint fail on compose files that do not load; backup and restore stay
 		// planned, so no verdict rests on a NotApplicable that was never established.
-		facts.BackupCapable = true
+		facts.BackupCapable, candStack = true, nil
 	} else {
-		facts.BackupCapable = backup.For(st).Enabled()
+		facts.BackupCapable = backup.For(candStack).Enabled()
 	}
 	from, needBase := v1.FromKnownGood, false
 	for _, t := range spec.Tiers {
@@ -91,7 +91,7 @@ func (x *execution) prepare(ctx context.Context) error {
 		}
 	}
 	x.steps = Plan(spec.Tiers, spec.ExpectedNA, facts)
-	return nil
+	return x.resolveImages(ctx, candStack)
 }
 
 func (x *execution) openBase(ctx context.Context, base string) error {
@@ -123,7 +123,7 @@ func (x *execution) openBase(ctx context.Context, base string) error {
 func (x *execution) openTree(ctx context.Context, commit, tag string, composeFiles []string) (*tree, error) {
 	co, err := x.req.Source.Checkout(ctx, commit)
 	if err != nil {
-		return nil, fmt.Errorf("check out %s: %w", commit, err)
+		return nil, fmt.Errorf("check out %s (ref %q): %w", commit, x.req.Ref, err)
 	}
 	contents, err := recipe.ReadContents(co.Dir, composeFiles, tag)
 	if err != nil {
@@ -171,10 +171,12 @@ func (x *execution) load(t *tree, stack string) (*swarm.Stack, error) {
 	return st, nil
 }
 
+// fileExists says whether rel is a file of the recipe tree dir, read through the tree's root
+// (see recipe.StatTreeFile): a link leaving the tree is not a file of it.
 func fileExists(dir, rel string) bool {
 	if !filepath.IsLocal(rel) {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(dir, rel))
+	_, err := recipe.StatTreeFile(dir, rel)
 	return err == nil
 }
