@@ -87,7 +87,7 @@ type Options struct {
 // Server is the daemon's HTTP server.
 type Server struct {
 	opts       Options
-	mux        *http.ServeMux
+	mux        redactingMux
 	limit      *limiter
 	failures   *clientFailures
 	publicHost string
@@ -95,7 +95,7 @@ type Server struct {
 
 // New returns a Server.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, mux: http.NewServeMux(), limit: newLimiter(opts.TriggerRate)}
+	s := &Server{opts: opts, mux: redactingMux{http.NewServeMux()}, limit: newLimiter(opts.TriggerRate)}
 	s.failures = newClientFailures(s.now)
 	if u, err := ParsePublicURL(opts.PublicURL); err == nil && u != nil {
 		s.publicHost = u.Hostname()
