@@ -87,6 +87,9 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	if err != nil {
 		return nil, fmt.Errorf("open state directory: %w", err)
 	}
+	if mode, ok := st.Tightened(); ok {
+		g.logger(ctx).Info("Tightened the state directory, which group or others could enter", "state", st.Dir(), "mode", fmt.Sprintf("%04o", mode), "now", fmt.Sprintf("%04o", store.DirMode))
+	}
 	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("connect to Docker: %w", err)

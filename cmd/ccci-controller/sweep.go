@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/server"
 )
 
@@ -49,11 +48,11 @@ func (o *remoteOptions) token() (string, error) {
 	if o.TokenFile == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(o.TokenFile)
+	token, err := secrets.ReadToken(o.TokenFile)
 	if err != nil {
-		return "", fmt.Errorf("read --token-file: %w", err)
+		return "", usageError(fmt.Errorf("--token-file: %w", err))
 	}
-	return strings.TrimSpace(string(b)), nil
+	return token, nil
 }
 
 func newSweepCommand(g *globalOptions) *cobra.Command {

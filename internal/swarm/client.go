@@ -9,7 +9,8 @@ import (
 // Client talks to one Docker daemon in swarm mode. It is safe for concurrent use.
 type Client struct {
 	docker *client.Client
-	nodes  *nodeEngines // nil: containers are on the engine of docker (see SetNodeEndpoints)
+	nodes  *nodeEngines  // nil: containers are on the engine of docker (see SetNodeEndpoints)
+	auth   *registryAuth // nil: no registry credentials (see SetDockerConfig)
 }
 
 // NewClient returns a Client configured from the environment (DOCKER_HOST and friends) with API
