@@ -60,6 +60,8 @@ func (s *RecipeSources) Source(ctx context.Context, rt *v1.RecipeTest) (tiers.So
 		}
 		s.sources[key] = src
 		s.mu.Unlock()
+		// Open has just fetched when the last fetch was old: a pass fetches a source once.
+		force = force && src.LastFetch().IsZero()
 	}
 	if err := src.Fetch(ctx, force); err != nil {
 		return nil, err

@@ -89,11 +89,28 @@ type fakeCluster struct {
 	prunes     []string      // stacks whose unused secrets were pruned
 	// waitErr, when set, is what WaitConverged returns (an engine that went away).
 	waitErr error
+	// driftCalls counts Drift calls; corrections lists the deploys made with CorrectDrift.
+	driftCalls  int
+	corrections []string
 }
 
 type fakeStack struct {
 	version   string
 	converged bool
+	// index is the services' version index, moved by every write; drift what a hand edit
+	// changed since the last deploy.
+	index uint64
+	drift []swarm.Drift
+}
+
+// handEdit changes the stack as docker service update would: a write (the index moves) that
+// leaves it drifted, its rollout done or still going (converged).
+func (c *fakeCluster) handEdit(stack string, converged bool, drift ...swarm.Drift) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stacks[stack]
+	s.index++
+	s.converged, s.drift = converged, drift
 }
 
 func newCluster() *fakeCluster {
@@ -124,7 +141,7 @@ func (c *fakeCluster) ObserveStack(_ context.Context, stack string) (swarm.Stack
 		running = 1
 	}
 	return swarm.StackState{Name: stack, Version: s.version, Services: []swarm.ServiceState{
-		{Name: stack + "_app", Desired: 1, Running: running, Healthy: running},
+		{Name: stack + "_app", Desired: 1, Running: running, Healthy: running, VersionIndex: s.index},
 	}}, nil
 }
 
@@ -134,7 +151,14 @@ func (c *fakeCluster) Deploy(_ context.Context, app controllers.WarmApp, version
 	c.deploys = append(c.deploys, app.Stack+"@"+version)
 	c.envs = append(c.envs, app.Env)
 	// Like the sample app: SAMPLE_UNHEALTHY=true never converges, whatever the version.
-	c.stacks[app.Stack] = &fakeStack{version: version, converged: !c.unhealthy[version] && app.Env["SAMPLE_UNHEALTHY"] != "true"}
+	var index uint64
+	if prev := c.stacks[app.Stack]; prev != nil {
+		index = prev.index + 1
+	}
+	if app.CorrectDrift {
+		c.corrections = append(c.corrections, app.Stack+"@"+version)
+	}
+	c.stacks[app.Stack] = &fakeStack{version: version, converged: !c.unhealthy[version] && app.Env["SAMPLE_UNHEALTHY"] != "true", index: index}
 	return nil
 }
 
@@ -249,6 +273,12 @@ func (c *fakeCluster) Nodes(context.Context) (map[string]swarm.Node, error) {
 	return map[string]swarm.Node{}, nil
 }
 
-func (c *fakeCluster) Drift(context.Context, controllers.WarmApp, string) ([]swarm.Drift, error) {
+func (c *fakeCluster) Drift(_ context.Context, app controllers.WarmApp, _ string) ([]swarm.Drift, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.driftCalls++
+	if s := c.stacks[app.Stack]; s != nil {
+		return slices.Clone(s.drift), nil
+	}
 	return nil, nil
 }

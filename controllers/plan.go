@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -43,6 +44,15 @@ const (
 	ActionRollback Action = "ROLLBACK"
 	// ActionUndeploy removes the services of a data-mode app, keeping its volumes.
 	ActionUndeploy Action = "UNDEPLOY"
+	// ActionDrifted does nothing: the warm app runs the known-good, desired version, but a
+	// live service differs from its applied spec (a hand edit, rolled out or rolling) and
+	// spec.drift is report. It is reported in the Drifted condition, never taken for a
+	// promotion nor waited on.
+	ActionDrifted Action = "DRIFTED"
+	// ActionCorrect deploys the applied spec of the desired version again over a hand edit
+	// (spec.drift: correct): an update of the drifted services only, waited for like a
+	// promotion.
+	ActionCorrect Action = "CORRECT"
 )
 
 // GateState is what the run history says about the test gate of one version.
@@ -124,6 +134,11 @@ type PlanInput struct {
 	// Dependency says which WarmCanonical of spec.dependsOn is not Ready, and why; empty when
 	// every one is.
 	Dependency string
+	// Drift lists the live services that differ from the spec applied at Desired; empty when
+	// none does or when it was not compared (another version runs, or spec.env changed: the
+	// next deploy replaces the live spec anyway). DriftPolicy is the defaulted spec.drift.
+	Drift       []swarm.Drift
+	DriftPolicy v1.DriftPolicy
 }
 
 // Plan is the decision for one WarmCanonical.
@@ -148,6 +163,8 @@ type Plan struct {
 	Commit string
 	// Moved says, for a TEST, that the tag moved since an earlier run of it passed.
 	Moved string
+	// Drift lists, for a DRIFTED or CORRECT, the drifted services and fields.
+	Drift []swarm.Drift
 }
 
 // String renders the plan as plan prints it: SKIP, TEST x, PROMOTE x→y, ROLLBACK y→x,
@@ -158,6 +175,8 @@ func (p Plan) String() string {
 		return string(p.Action) + " " + p.To
 	case p.Action == ActionApply:
 		return string(p.Action) + " " + p.To + " (env changed)"
+	case p.Action == ActionCorrect || p.Action == ActionDrifted:
+		return string(p.Action) + " " + p.To + " (" + driftText(p.Drift) + ")"
 	case p.Action == ActionRollback && p.From == p.To:
 		return string(p.Action) + " " + p.To + " (previous env)"
 	case p.Action == ActionPromote || p.Action == ActionRollback || p.Action == ActionHeld:
@@ -201,6 +220,14 @@ func Decide(in PlanInput) Plan {
 	case in.Observed.DataMoved != "":
 		// Converged or not, a deploy now would write over an app running on empty data.
 		return p.with(ActionStalled, v1.ReasonDataNodeMoved, in.Observed.DataMoved)
+	case drifted(in):
+		// Before step 5: a hand rollout in progress is not converged, and must not be taken
+		// for a promotion to resume or to start.
+		p.Drift = in.Drift
+		if in.DriftPolicy == v1.DriftCorrect {
+			return p.with(ActionCorrect, v1.ReasonSpecDrift, fmt.Sprintf("live services differ from the applied spec of %s (%s); spec.drift is correct: deploying the applied spec again", in.Desired, driftText(in.Drift)))
+		}
+		return p.with(ActionDrifted, v1.ReasonSpecDrift, fmt.Sprintf("live services differ from the applied spec of %s: %s", in.Desired, driftText(in.Drift)))
 	case in.Observed.Version == in.Desired && in.Observed.Converged && !in.EnvChanged:
 		// Step 5: already there is converged, whoever deployed it. A promotion that finished
 		// before a crash lands here too and is reported as Promoted.
@@ -264,6 +291,10 @@ func decideFailed(p Plan, in PlanInput) Plan {
 	if r, ok := st.Conditions.Get(v1.ConditionReady); ok && (r.Reason == v1.ReasonPromotionFailed || r.Reason == v1.ReasonRolledBack) {
 		reason = v1.ReasonPromotionFailed
 	}
+	if r, ok := st.Conditions.Get(v1.ConditionStalled); ok && r.Status == v1.ConditionTrue && r.Reason == v1.ReasonUnschedulable {
+		// Terminal: no node can run it under this spec; a rollback would hide the cause.
+		return p.with(ActionStalled, v1.ReasonUnschedulable, r.Message)
+	}
 	kg := st.KnownGoodVersion
 	if in.EnvChanged && in.Rollback && kg == in.Desired && in.Observed.Version == in.Desired && !in.Observed.Converged {
 		// An APPLY failed and a crash came before its rollback: the same version goes back
@@ -280,6 +311,23 @@ func decideFailed(p Plan, in PlanInput) Plan {
 		msg = r.Message
 	}
 	return p.with(ActionFailed, reason, msg)
+}
+
+// drifted reports whether the known-good, desired version runs with live services that differ
+// from its applied spec, and nothing else would deploy over them first.
+func drifted(in PlanInput) bool {
+	st := in.Status
+	return len(in.Drift) > 0 && in.Observed.Version == in.Desired && (st.KnownGoodVersion == in.Desired || in.Observed.Converged) &&
+		!in.EnvChanged && !promoting(st) && !slices.Contains(st.FailedVersions, in.Desired)
+}
+
+// driftText names each drifted service and its fields.
+func driftText(drift []swarm.Drift) string {
+	parts := make([]string, len(drift))
+	for i, d := range drift {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (p Plan) with(a Action, reason, msg string) Plan {
@@ -305,46 +353,4 @@ func major(from, to string) bool {
 		return false
 	}
 	return recipe.IsMajorBump(f, t)
-}
-
-// Move is a stateful service whose task is not where its node-local volumes are: it runs on
-// another node (To), or on none (To is empty).
-type Move struct {
-	// Service is the stack-scoped service; Volumes its named volumes.
-	Service string
-	Volumes []string
-	// From is the id of the node holding the data; To the node running the task now.
-	From, To string
-}
-
-// DataNodesOf returns, per service with named volumes and a single running task, the id of
-// the node running it: where its data is.
-func DataNodesOf(st swarm.StackState) map[string]string {
-	out := map[string]string{}
-	for _, s := range st.Services {
-		if len(s.Volumes) > 0 && len(s.Nodes) == 1 {
-			out[s.Name] = s.Nodes[0]
-		}
-	}
-	return out
-}
-
-// LocalityMoves compares where the data of stateful services is (DataNodesOf an earlier
-// observation, or the recorded status) with the stack now: every such service whose single
-// task runs on another node, or which runs no task. Services without volumes, with several
-// tasks, or new ones are free to move.
-func LocalityMoves(data map[string]string, now swarm.StackState) []Move {
-	var out []Move
-	for _, s := range now.Services {
-		from, ok := data[s.Name]
-		if !ok || len(s.Volumes) == 0 || len(s.Nodes) > 1 || len(s.Nodes) == 1 && s.Nodes[0] == from {
-			continue
-		}
-		m := Move{Service: s.Name, Volumes: s.Volumes, From: from}
-		if len(s.Nodes) == 1 {
-			m.To = s.Nodes[0]
-		}
-		out = append(out, m)
-	}
-	return out
 }

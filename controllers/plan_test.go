@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -171,6 +173,49 @@ var _ = Describe("Decide", func() {
 		Entry("spec.env edited but suspended: skip", func(in *controllers.PlanInput) {
 			in.Suspend, in.Observed, in.EnvChanged = true, running(v11), true
 		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
+		Entry("a hand edit of the known-good desired version, report: drifted, no write", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftReport
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
+		}, controllers.ActionDrifted, v1.ReasonSpecDrift, "DRIFTED 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Env])"),
+		Entry("a hand rollout still in progress with a passed run: drifted, never a promotion", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = controllers.Observed{Version: v11, Services: 2}, v11, v1.DriftReport
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
+			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
+		}, controllers.ActionDrifted, v1.ReasonSpecDrift, "DRIFTED 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Env])"),
+		Entry("a hand edit that broke the app: drifted, not degraded", func(in *controllers.PlanInput) {
+			in.Observed = controllers.Observed{Version: v11, Services: 1, Problem: "service w_app runs 0/1 tasks"}
+			in.Status.KnownGoodVersion, in.DriftPolicy = v11, v1.DriftReport
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Image"}}}
+		}, controllers.ActionDrifted, v1.ReasonSpecDrift, "DRIFTED 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Image])"),
+		Entry("drift with spec.drift: correct: correct, naming the fields", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftCorrect
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}, {Service: "w_db", Fields: []string{"removed"}}}
+		}, controllers.ActionCorrect, v1.ReasonSpecDrift, "CORRECT 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Env]; w_db: [removed])"),
+		Entry("drift while the data is away: stalled first", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftCorrect
+			in.Observed.DataMoved = "service w_db with volume w_data moved from node mn2 (drained) to node mn3"
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
+		}, controllers.ActionStalled, v1.ReasonDataNodeMoved, "STALLED"),
+		Entry("drift and an edited env: the apply replaces the live spec", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion, in.EnvChanged, in.DriftPolicy = running(v11), v11, true, v1.DriftCorrect
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
+		}, controllers.ActionApply, v1.ReasonApplied, "APPLY 1.1.0+1.1 (env changed)"),
+		Entry("drift of an interrupted promotion: the promotion resumes", func(in *controllers.PlanInput) {
+			in.Observed, in.DriftPolicy = controllers.Observed{Version: v11, Services: 1}, v1.DriftCorrect
+			in.Status.LastAttemptedVersion, in.Status.KnownGoodVersion = v11, v10
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
+		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
+		Entry("a version no node can schedule: stalled, Unschedulable, no rollback", func(in *controllers.PlanInput) {
+			in.Observed = controllers.Observed{Version: v11, Services: 1}
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v10, []string{v11}
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionStalled, v1.ReasonUnschedulable, true), cond(v1.ConditionReady, v1.ReasonUnschedulable, false)}
+		}, controllers.ActionStalled, v1.ReasonUnschedulable, "STALLED"),
+		Entry("a version no node could schedule, forced: tested again", func(in *controllers.PlanInput) {
+			in.Observed, in.Force = controllers.Observed{Version: v11, Services: 1}, true
+			in.Status.KnownGoodVersion, in.Status.FailedVersions = v10, []string{v11}
+			in.Status.Conditions = v1.Conditions{cond(v1.ConditionStalled, v1.ReasonUnschedulable, true)}
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
 		Entry("data mode with services: undeploy", func(in *controllers.PlanInput) {
 			in.Mode, in.Observed = v1.ModeData, running(v10)
 		}, controllers.ActionUndeploy, v1.ReasonDataMode, "UNDEPLOY"),
@@ -309,5 +354,18 @@ var _ = Describe("LocalityMoves", func() {
 		Entry("it stayed", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"}, "n2")), nil),
 		Entry("a new service", stack(), stack(svc("w_db", []string{"w_db"}, "n3")), nil),
 		Entry("several tasks", stack(svc("w_db", []string{"w_db"}, "n1", "n2")), stack(svc("w_db", []string{"w_db"}, "n2", "n3")), nil),
+	)
+})
+
+var _ = Describe("VerdictOf", func() {
+	DescribeTable("gives one verdict per failure, whatever the action",
+		func(failed error, want controllers.Verdict) {
+			Expect(controllers.VerdictOf(failed)).To(Equal(want))
+			Expect(controllers.VerdictOf(fmt.Errorf("wrapped: %w", failed))).To(Equal(want))
+		},
+		Entry("a node holding data drained", &controllers.LocalityError{Message: "data locality", Unusable: []string{"mn2"}}, controllers.VerdictDataNodeUnusable),
+		Entry("a task moved while its data node is usable: the version's doing", &controllers.LocalityError{Message: "data locality"}, controllers.VerdictVersionFailed),
+		Entry("a constraint no node satisfies", &swarm.ConstraintError{Service: "w_app", Constraint: "node.labels.nosuch==x"}, controllers.VerdictUnschedulable),
+		Entry("tasks that keep failing", errors.New("service w_app: 3 tasks failed"), controllers.VerdictVersionFailed),
 	)
 })

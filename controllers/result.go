@@ -14,6 +14,12 @@ const (
 	// ResultApplied: the warm app was deployed again at the version it runs with the edited
 	// spec.env and converged in this pass.
 	ResultApplied Result = "APPLIED"
+	// ResultDrifted: a live service differs from its applied spec and spec.drift is report;
+	// nothing was written.
+	ResultDrifted Result = "DRIFTED"
+	// ResultCorrected: the applied spec was deployed again over a hand edit (spec.drift:
+	// correct) and converged in this pass.
+	ResultCorrected Result = "CORRECTED"
 	// ResultUndeployed: the services of a data-mode app were removed.
 	ResultUndeployed Result = "UNDEPLOYED"
 	// ResultHeld: a MAJOR bump waits for a person.
@@ -41,7 +47,7 @@ const (
 // HELD are not failures: a hold waits for a person.
 func (r Result) Failed() bool {
 	switch r {
-	case ResultSkip, ResultConverged, ResultPromoted, ResultApplied, ResultUndeployed, ResultHeld, ResultTesting:
+	case ResultSkip, ResultConverged, ResultPromoted, ResultApplied, ResultDrifted, ResultCorrected, ResultUndeployed, ResultHeld, ResultTesting:
 		return false
 	}
 	return true

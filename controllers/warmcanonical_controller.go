@@ -165,6 +165,8 @@ type observation struct {
 	saved *v1.WarmCanonicalStatus
 	// recorded is true when the known-good record is of the version observed running.
 	recorded bool
+	// driftKnown is true when the live services were compared with the applied spec.
+	driftKnown bool
 	// observed is the warm stack as step 4 saw it, before any write; after is the stack as
 	// the last deploy-and-wait left it, converged.
 	observed, after swarm.StackState
@@ -223,6 +225,12 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
 	o.in.EnvChanged = envChanged(rec, recorded, obs.Version, wc.Spec.Env)
 	o.in.Dependency = r.dependencyNotReady(wc)
+	o.in.DriftPolicy = wc.Spec.Drift
+	if obs.Services > 0 && obs.Version == desired && !o.in.EnvChanged && (st.KnownGoodVersion == desired || obs.Converged) {
+		// Compared on every reconcile, rolled out or rolling: a hand edit is drift from the
+		// event that made it, never a promotion to resume.
+		o.in.Drift, o.driftKnown = r.liveDrift(ctx, o, desired)
+	}
 	if o.in.Gate, err = r.gate(o.rt, desired, commit, *st); err != nil {
 		return o, err
 	}
@@ -291,7 +299,16 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 		recordDataNodes(st, o.observed)
 		r.setReady(st, true, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)
-		r.checkDrift(ctx, &out, st, o, p.To)
+		if o.driftKnown {
+			r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "the live stack runs as applied")
+		}
+	case ActionDrifted:
+		// A report: nothing is written, Ready stays what the app's health made it.
+		out.Result = ResultDrifted
+		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, "live services differ from the applied spec: "+driftText(p.Drift))
+		r.setReconciling(st, false, p.Reason, p.Message)
+	case ActionCorrect:
+		return r.correct(ctx, out, st, o, p)
 	case ActionStalled:
 		out.Result = ResultStalled
 		r.setCondition(st, v1.ConditionStalled, true, p.Reason, p.Message)
@@ -321,7 +338,7 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 	case ActionApply:
 		return r.apply(ctx, out, st, o, p)
 	case ActionRollback:
-		return r.rollback(ctx, out, st, o, p, p.Message)
+		return r.rollback(ctx, out, st, o, p)
 	}
 	out.Message = p.Message
 	return out, nil

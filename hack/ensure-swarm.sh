@@ -30,6 +30,15 @@ if ! command -v mmdebstrap >/dev/null 2>&1; then
   apt-get install -y -qq mmdebstrap </dev/null >/dev/null
 fi
 
+# The image specs run a real registry on a loopback port (Debian's docker-registry), with
+# htpasswd (apache2-utils) for the authenticated one (test/fixtures.StartRegistry).
+if ! command -v docker-registry >/dev/null 2>&1 || ! command -v htpasswd >/dev/null 2>&1; then
+  log "installing docker-registry and apache2-utils"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq docker-registry apache2-utils </dev/null >/dev/null
+fi
+
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log

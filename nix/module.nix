@@ -279,7 +279,8 @@ in
         }
         // lib.optionalAttrs managedStateDir {
           StateDirectory = lib.removePrefix "/var/lib/" cfg.stateDir;
-          StateDirectoryMode = "0750";
+          # The controller keeps its state directory 0700 (and tightens a looser one at start).
+          StateDirectoryMode = "0700";
         }
         // lib.optionalAttrs (!managedStateDir) {
           ReadWritePaths = [ cfg.stateDir ];

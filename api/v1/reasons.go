@@ -54,6 +54,9 @@ const (
 	// ReasonNodeUnavailable: a node that ran a task of the stack is down or drained, or no node
 	// can run a task at all; the promotion resumes once one can.
 	ReasonNodeUnavailable = "NodeUnavailable"
+	// ReasonUnschedulable: a placement constraint no node of the swarm satisfies (no node has
+	// the label or hostname it names); terminal until the spec, the recipe or the nodes change.
+	ReasonUnschedulable = "Unschedulable"
 	// ReasonDataMode: the warm app is in data mode: services removed, volumes kept.
 	ReasonDataMode = "DataMode"
 	// ReasonFileUnreadable: the object's resource file cannot be read (permissions, an I/O

@@ -287,6 +287,9 @@ type Run struct {
 	Message string `json:"message,omitempty"`
 	// Tiers are the per-tier results in run order.
 	Tiers []TierResult `json:"tiers,omitempty"`
+	// Images are the images of every stack of the run as resolved once before its first
+	// deploy: service → image → digest (see RunImage).
+	Images []RunImage `json:"images,omitempty"`
 }
 
 // TierResult is the outcome of one tier in a run.

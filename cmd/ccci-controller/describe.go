@@ -214,6 +214,13 @@ func describeRuns(w io.Writer, runs []v1.Run) {
 		for _, t := range r.Tiers {
 			fmt.Fprintf(w, "    %-8s %-13s %-8s %s\n", t.Name, t.Result, t.Duration, oneLine(t.Reason))
 		}
+		for _, img := range r.Images {
+			id := img.Digest
+			if id == "" {
+				id = "local image " + img.ID + " (by tag)"
+			}
+			fmt.Fprintf(w, "    image %s/%s: %s %s\n", img.Role, img.Service, img.Image, id)
+		}
 	}
 }
 

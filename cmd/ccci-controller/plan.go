@@ -34,6 +34,12 @@ to the state directory (resolving "latest" may fetch the recipe's tags into its 
   ROLLBACK y→x          a failed promotion is rolled back to known-good x
   ROLLBACK x (previous env)  a failed APPLY is rolled back to the env x last converged with
   UNDEPLOY              data mode: the services are removed, the volumes kept
+  DRIFTED x (svc: [fields])  a hand edit changed live services (spec.drift: report): reported,
+                        nothing written
+  CORRECT x (svc: [fields])  the same with spec.drift: correct: the applied spec of x is
+                        deployed again, an update of the drifted services only
+  STALLED               a stateful task is away from its data, or no node satisfies a
+                        placement constraint (Unschedulable): nothing is deployed
 
 Without arguments, or with --all, every WarmCanonical is planned. A plan made beside a running
 daemon sees that daemon's test runs as records only; --server asks the daemon for its own view.

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/server"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
@@ -58,11 +57,11 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 	log := g.logger(ctx)
 	token := ""
 	if d.TokenFile != "" {
-		b, err := os.ReadFile(d.TokenFile)
+		t, err := secrets.ReadToken(d.TokenFile)
 		if err != nil {
-			return usageError(fmt.Errorf("read --token-file: %w", err))
+			return usageError(fmt.Errorf("--token-file: %w", err))
 		}
-		token = strings.TrimSpace(string(b))
+		token = t
 	}
 	if d.SweepInterval <= 0 || d.Concurrency < 1 || o.MaxRuns < 1 || d.ResourceSettle <= 0 {
 		return usageError(errors.New("--sweep-interval, --concurrency, --max-runs and --resource-settle must be positive"))

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/server"
 )
 
@@ -49,11 +48,11 @@ func (o *remoteOptions) token() (string, error) {
 	if o.TokenFile == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(o.TokenFile)
+	token, err := secrets.ReadToken(o.TokenFile)
 	if err != nil {
-		return "", fmt.Errorf("read --token-file: %w", err)
+		return "", usageError(fmt.Errorf("--token-file: %w", err))
 	}
-	return strings.TrimSpace(string(b)), nil
+	return token, nil
 }
 
 func newSweepCommand(g *globalOptions) *cobra.Command {
@@ -126,11 +125,14 @@ func sweepHere(cmd *cobra.Command, g *globalOptions, o *controllerOptions) ([]sw
 func (c *controller) sweep(ctx context.Context, out, errOut io.Writer) ([]sweepLine, error) {
 	// A pass sees every recipe as it is now: each source is fetched once, at its first use.
 	c.recipes.BeginPass()
-	if err := c.cluster.Snapshot(ctx); err != nil {
-		return nil, err
-	}
+	snapErr := c.cluster.Snapshot(ctx)
 	if out != nil {
 		printSweepHeader(out)
+	}
+	if snapErr != nil && errOut != nil {
+		// Each object then observes its own stack, within the shorter read deadline, and a
+		// hung engine ends the pass with an ERROR line per object rather than no line at all.
+		fmt.Fprintf(errOut, "sweep: %v\n", snapErr)
 	}
 	var lines []sweepLine
 	_, err := c.wc.Sweep(ctx, func(l controllers.SweepLine) {

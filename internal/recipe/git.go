@@ -107,6 +107,7 @@ func gitTo(ctx context.Context, w io.Writer, gitDir string, args ...string) erro
 		full = append(full, "--git-dir", gitDir)
 	}
 	cmd := exec.CommandContext(ctx, "git", append(full, args...)...)
+	processes.Add(1)
 	cmd.Env = env
 	// A killed git may leave a remote helper holding the pipes; do not wait for it forever.
 	cmd.WaitDelay = 5 * time.Second

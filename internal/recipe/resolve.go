@@ -76,9 +76,24 @@ func (s *Source) staleHint() string {
 // lookup resolves ref as a tag, then a branch, then as written (a commit id or a full ref
 // name). tried, when not nil, collects the names tried.
 func (s *Source) lookup(ctx context.Context, ref string, tried *[]string) (string, bool, error) {
-	for _, name := range []string{"refs/tags/" + ref, "refs/heads/" + ref, ref} {
+	r, err := s.snapshot(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	for i, name := range []string{"refs/tags/" + ref, "refs/heads/" + ref, ref} {
 		if tried != nil {
 			*tried = append(*tried, name)
+		}
+		// Tags and branches are all in the snapshot: what it does not have, git has not
+		// either. A name as written may be a commit id or a ref of another kind.
+		if commit, ok := r.lookup(name); ok {
+			return commit, true, nil
+		}
+		if i < 2 {
+			continue
+		}
+		if commitID.MatchString(name) && r.known[name] {
+			return name, true, nil
 		}
 		out, err := git(ctx, s.gitDir, "rev-parse", "--quiet", "--verify", "--end-of-options", name+"^{commit}")
 		if err == nil {
@@ -115,6 +130,7 @@ func (s *Source) fetchPullRequest(ctx context.Context, pr int) (string, []string
 	for _, pattern := range prRefs {
 		ref := fmt.Sprintf(pattern, pr)
 		_, err := s.gitRemote(ctx, s.gitDir, "fetch", "--quiet", "--no-write-fetch-head", "--", "origin", "+"+ref+":"+ref)
+		s.forgetRefs()
 		if err == nil {
 			return ref, nil
 		}

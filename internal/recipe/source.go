@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -52,8 +53,12 @@ type Source struct {
 	gitDir   string
 	treesDir string
 
-	mu       sync.Mutex
-	fetchErr error // last fetch failure that fell back to the cache
+	mu        sync.Mutex
+	fetchErr  error     // last fetch failure that fell back to the cache
+	lastFetch time.Time // when this process last ran a fetch of the source
+
+	refsMu sync.Mutex
+	refs   *refs // refs as of the last fetch (refs.go)
 }
 
 // Files inside a mirror next to git's own.
@@ -191,14 +196,49 @@ func (s *Source) ensureMirror(ctx context.Context) error {
 // checkRemote guards against a mirror whose configured remote differs from ours (the cache
 // key is a hash, so this only happens when someone edited the mirror by hand).
 func (s *Source) checkRemote(ctx context.Context) error {
-	out, err := git(ctx, s.gitDir, "config", "--", "remote.origin.url")
-	if err != nil {
-		return fmt.Errorf("open recipe %s: read cached mirror %s: %w", s.name, s.gitDir, err)
+	got, ok := originURL(s.gitDir)
+	if !ok {
+		out, err := git(ctx, s.gitDir, "config", "--", "remote.origin.url")
+		if err != nil {
+			return fmt.Errorf("open recipe %s: read cached mirror %s: %w", s.name, s.gitDir, err)
+		}
+		got = strings.TrimSpace(out)
 	}
-	if got := strings.TrimSpace(out); got != s.remote {
+	if got != s.remote {
 		return fmt.Errorf("open recipe %s: cached mirror %s fetches %s, not %s", s.name, s.gitDir, got, s.remote)
 	}
 	return nil
+}
+
+// originURL reads remote.origin.url from the mirror's config file as ensureMirror wrote it, so
+// that opening a source starts no process; false when the file holds anything but the plain
+// form (quoted or escaped values, includes), which git config then reads.
+func originURL(gitDir string) (string, bool) {
+	data, err := os.ReadFile(filepath.Join(gitDir, "config"))
+	if err != nil {
+		return "", false
+	}
+	section, url, found := "", "", false
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			section = line
+			if strings.HasPrefix(strings.ToLower(line), "[include") {
+				return "", false
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if section != `[remote "origin"]` || !ok || !strings.EqualFold(strings.TrimSpace(k), "url") {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if found || v == "" || strings.ContainsAny(v, `"\;#`) {
+			return "", false
+		}
+		url, found = v, true
+	}
+	return url, found
 }
 
 // Fetch updates the mirror from the remote unless it was fetched less than FetchInterval ago
@@ -224,6 +264,9 @@ func (s *Source) Fetch(ctx context.Context, force bool) error {
 	if ferr != nil && ctx.Err() != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, ctx.Err())
 	}
+	s.mu.Lock()
+	s.lastFetch = time.Now()
+	s.mu.Unlock()
 	// A failed attempt also counts, so an unreachable forge costs one timeout per interval.
 	if err := touch(stamp); err != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
@@ -242,6 +285,14 @@ func (s *Source) Fetch(ctx context.Context, force bool) error {
 	}
 	logr.FromContextOrDiscard(ctx).Info("Fetch failed, using cached recipe", "recipe", s.name, "url", s.url, "error", ferr.Error())
 	return nil
+}
+
+// LastFetch returns when this Source last fetched from its remote itself (a fetch of another
+// process or an unforced Fetch within FetchInterval does not count); zero when it never did.
+func (s *Source) LastFetch() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastFetch
 }
 
 func (s *Source) setStale(err error) {
@@ -286,11 +337,11 @@ func (s *Source) Versions(ctx context.Context) (Versions, error) {
 	if err := s.Fetch(ctx, false); err != nil {
 		return nil, err
 	}
-	tags, err := s.tags(ctx)
+	r, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	vs := NewVersions(tags)
+	tags, vs := r.tags, slices.Clone(r.versions)
 	if len(vs) == 0 {
 		seen := "it has no tags"
 		if len(tags) > 0 {
@@ -314,12 +365,4 @@ func (s *Source) Version(ctx context.Context, tag string) (Version, error) {
 		nf.Recipe = s.name
 	}
 	return v, err
-}
-
-func (s *Source) tags(ctx context.Context) ([]string, error) {
-	out, err := git(ctx, s.gitDir, "for-each-ref", "--format=%(refname:lstrip=2)", "--", "refs/tags")
-	if err != nil {
-		return nil, fmt.Errorf("list tags of recipe %s: %w", s.name, err)
-	}
-	return strings.Fields(out), nil
 }

@@ -31,12 +31,11 @@ func Load(file string) (*Resolver, error) {
 	if file == "" {
 		return r, nil
 	}
-	f, err := os.Open(file)
+	data, err := ReadPrivate(file)
 	if err != nil {
-		return nil, fmt.Errorf("read age identity file: %w", err)
+		return nil, fmt.Errorf("age identity file: %w", err)
 	}
-	defer f.Close()
-	ids, err := age.ParseIdentities(f)
+	ids, err := age.ParseIdentities(bytes.NewReader(data))
 	if err != nil {
 		// The parser's errors quote no key material, but say nothing more than this either.
 		return nil, fmt.Errorf("age identity file %s: not age identities (valid: the output of age-keygen)", file)

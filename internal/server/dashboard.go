@@ -123,6 +123,8 @@ type runView struct {
 	Ago      string
 	Duration string
 	Tiers    []tierView
+	// Images are the run's resolved images: service → image → digest (or local ID).
+	Images []v1.RunImage
 }
 
 type tierView struct {
@@ -220,7 +222,7 @@ func readyOf(cs v1.Conditions) condView {
 }
 
 func toRunView(recipeTest string, r v1.Run, now time.Time) runView {
-	v := runView{ID: r.ID, Recipe: recipeTest, Ref: r.Ref, Version: r.Version, Trigger: string(r.Trigger), PR: r.PR,
+	v := runView{Images: r.Images, ID: r.ID, Recipe: recipeTest, Ref: r.Ref, Version: r.Version, Trigger: string(r.Trigger), PR: r.PR,
 		Source: r.SourceRepo, Verdict: string(r.Verdict), Message: r.Message,
 		Started: r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")}
 	switch r.Verdict {

@@ -24,7 +24,7 @@ const staleTempAge = time.Minute
 // over path, then fsync the directory so the rename itself survives a power cut.
 func writeFile(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMarker+"*")
@@ -40,7 +40,7 @@ func writeFile(path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(FileMode); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {

@@ -45,12 +45,12 @@ func (s *Store) TryLock(kind, name string) (unlock func() error, ok bool, err er
 	if err != nil {
 		return nil, false, fmt.Errorf("lock: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), DirMode); err != nil {
 		return nil, false, fmt.Errorf("lock %s/%s: %w", kind, name, err)
 	}
 	// The lock file is never deleted: removing it while another process waits on the old
 	// inode would let two processes hold "the" lock at once.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FileMode)
 	if err != nil {
 		return nil, false, fmt.Errorf("lock %s/%s: %w", kind, name, err)
 	}

@@ -34,7 +34,7 @@ func (s *Store) RunDir(recipeTest, runID string) (string, error) {
 		return dir, err
 	}
 	dir := filepath.Join(parent, s.stamp()+"-"+runID)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return "", fmt.Errorf("create run directory of %s run %s: %w", recipeTest, runID, err)
 	}
 	if err := syncDir(parent); err != nil {

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +27,18 @@ type Store struct {
 
 	mu        sync.Mutex
 	lastStamp time.Time // run directories get strictly increasing stamps within a process
+
+	tightened fs.FileMode // the looser mode Open found the directory with, 0 if none
 }
+
+// Modes of what the store creates. Run records, logs and backup archives hold what test apps
+// hold: only the controller's user may read them. The state directory's own mode guards
+// what others write below it (the recipe cache, whose trees stay readable for custom-tier
+// containers).
+const (
+	DirMode  fs.FileMode = 0o700
+	FileMode fs.FileMode = 0o600
+)
 
 // Option configures Open.
 type Option func(*Store)
@@ -40,9 +53,10 @@ func WithRunHistory(n int) Option {
 	}
 }
 
-// Open creates the state directory if needed and returns a Store on it. It removes temporary
-// files that writers killed mid-write left behind, once they are old enough that no live
-// writer can still own them.
+// Open creates the state directory if needed (DirMode, its parents 0755) and returns a Store on
+// it. An existing directory that group or others may enter is tightened to DirMode; Tightened
+// says so, for the caller to warn. It removes temporary files that writers killed mid-write
+// left behind, once they are old enough that no live writer can still own them.
 func Open(dir string, opts ...Option) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -52,14 +66,42 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	if err := s.makeDir(); err != nil {
+		return nil, fmt.Errorf("open state directory %q: %w", dir, err)
+	}
 	for _, sub := range []string{statusDir, runsDir, locksDir} {
-		if err := os.MkdirAll(filepath.Join(abs, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(abs, sub), DirMode); err != nil {
 			return nil, fmt.Errorf("open state directory %q: %w", dir, err)
 		}
 	}
 	s.removeStaleTemps()
 	return s, nil
 }
+
+// makeDir creates the state directory, or tightens an existing one to DirMode.
+func (s *Store) makeDir() error {
+	if err := os.MkdirAll(filepath.Dir(s.dir), 0o755); err != nil {
+		return err
+	}
+	if err := os.Mkdir(s.dir, DirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	info, err := os.Stat(s.dir)
+	if err != nil {
+		return err
+	}
+	if perm := info.Mode().Perm(); perm&^DirMode != 0 {
+		if err := os.Chmod(s.dir, DirMode); err != nil {
+			return fmt.Errorf("tighten mode %04o to %04o: %w", perm, DirMode, err)
+		}
+		s.tightened = perm
+	}
+	return nil
+}
+
+// Tightened returns the mode Open found the state directory with when it was looser than
+// DirMode and had to be tightened.
+func (s *Store) Tightened() (fs.FileMode, bool) { return s.tightened, s.tightened != 0 }
 
 // Dir returns the absolute path of the state directory.
 func (s *Store) Dir() string { return s.dir }

@@ -39,6 +39,10 @@ type DeployOptions struct {
 	// Placement is added to every service's placement (a RecipeTest's spec.placement, so test
 	// stacks stay on the nodes meant for them). Optional.
 	Placement Placement
+	// Images maps an image reference as the compose files write it to the reference to deploy
+	// instead, name:tag@sha256:… (see Image.Pinned), so every node runs the resolved bytes.
+	// Optional; a reference not listed is deployed as written.
+	Images map[string]string
 }
 
 // Placement is extra Swarm placement for every service of a stack.
@@ -119,7 +123,7 @@ func (c *Client) Deploy(ctx context.Context, s *Stack, opts DeployOptions) (Depl
 	if err := c.createObjects(ctx, s, objects, opts); err != nil {
 		return DeployResult{}, err
 	}
-	desired, err := c.convertServices(ctx, s, ns, opts.Version, opts.Placement)
+	desired, err := c.convertServices(ctx, s, ns, opts)
 	if err != nil {
 		return DeployResult{}, err
 	}
@@ -162,21 +166,37 @@ func (c *Client) Deploy(ctx context.Context, s *Stack, opts DeployOptions) (Depl
 
 // convertServices runs the CLI's converter and adds abra's version label. The converter reads
 // secret and config ids from the daemon, so it runs after those objects exist.
-func (c *Client) convertServices(ctx context.Context, s *Stack, ns convert.Namespace, version string, placement Placement) (map[string]desiredService, error) {
+func (c *Client) convertServices(ctx context.Context, s *Stack, ns convert.Namespace, opts DeployOptions) (map[string]desiredService, error) {
 	specs, err := convert.Services(ctx, ns, isolatedLabels(s.Config), c.docker)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: convert services: %w", s.Name, err)
 	}
 	out := make(map[string]desiredService, len(specs))
 	for key, spec := range specs {
-		placement.apply(&spec)
+		opts.Placement.apply(&spec)
+		pinImage(&spec, opts.Images)
 		want := spec
-		if version != "" {
-			want.Labels = withLabels(spec.Labels, map[string]string{v1.VersionLabel(s.Name): version})
+		if opts.Version != "" {
+			want.Labels = withLabels(spec.Labels, map[string]string{v1.VersionLabel(s.Name): opts.Version})
 		}
 		out[ns.Scope(key)] = desiredService{cli: spec, want: want}
 	}
 	return out, nil
+}
+
+// pinImage replaces the service's image by its pinned reference, when images has one. The
+// stack-image label keeps the reference as written, as `docker stack deploy --resolve-image
+// always` leaves it.
+func pinImage(spec *swarm.ServiceSpec, images map[string]string) {
+	cs := spec.TaskTemplate.ContainerSpec
+	if cs == nil {
+		return
+	}
+	if pinned, ok := images[cs.Image]; ok && pinned != cs.Image {
+		cp := *cs
+		cp.Image = pinned
+		spec.TaskTemplate.ContainerSpec = &cp
+	}
 }
 
 // isolatedLabels returns a copy of cfg whose services' label maps are fresh: the converter adds

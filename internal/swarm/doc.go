@@ -11,8 +11,13 @@
 // Deploy follows docker/cli's cli/command/stack/swarm/deploy_composefile.go: external networks
 // checked, stack networks, configs and secrets created, services converted with
 // convert.Services and created or updated with their current Version.Index, pruned like
-// `--prune`, images never resolved against a registry (`--resolve-image never`; there is none
-// on our hosts). Every refusal — a missing external network (unless CreateMissingNetworks), a
+// `--prune`. Deploy itself resolves no image (`--resolve-image never`): a caller resolves each
+// image once (Images, through the Engine's distribution endpoint, as `--resolve-image always`
+// does) and passes name:tag@sha256:… in DeployOptions.Images, so every node runs the resolved
+// bytes; an image no registry knows (built on the host) stays by tag. Registry credentials
+// from the Docker CLI config (SetDockerConfig) go with resolution and with every service
+// create and update (`--with-registry-auth`). Registry failures are typed (RegistryError,
+// PullError): a missing tag is the recipe's fault, anything else the infrastructure's. Every refusal — a missing external network (unless CreateMissingNetworks), a
 // config whose content changed under the same name, a missing secret that may not be
 // generated — comes from reads before the first write.
 //

@@ -30,7 +30,7 @@ func (d Drift) String() string { return fmt.Sprintf("%s: %v", d.Service, d.Field
 // our bookkeeping labels and what the daemon fills in on create are not drift. An empty list
 // means the stack runs as deployed.
 func (c *Client) Drift(ctx context.Context, s *Stack, opts DeployOptions) ([]Drift, error) {
-	desired, err := c.convertServices(ctx, s, convert.NewNamespace(s.Name), opts.Version, opts.Placement)
+	desired, err := c.convertServices(ctx, s, convert.NewNamespace(s.Name), opts)
 	if err != nil {
 		return nil, err
 	}

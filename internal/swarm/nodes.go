@@ -74,7 +74,7 @@ func (c *Client) SetNodeEndpoints(endpoints map[string]string) error {
 		} else {
 			opts = append(opts, client.WithHost(raw))
 		}
-		cl, err := client.NewClientWithOpts(opts...)
+		cl, err := client.NewClientWithOpts(append(opts, withDeadlines(c.deadlines))...)
 		if err != nil {
 			return fmt.Errorf("node endpoint %s=%s: %w", node, raw, err)
 		}
@@ -135,6 +135,10 @@ type Node struct {
 	Hostname string
 	// Availability is active, pause or drain; State is ready, down, unknown or disconnected.
 	Availability, State string
+	// Role is manager or worker; OS and Arch the platform; Labels the node's labels (docker
+	// node update --label-add) and EngineLabels the engine's: what placement constraints read.
+	Role, OS, Arch       string
+	Labels, EngineLabels map[string]string
 }
 
 // Usable reports whether Swarm may schedule a task on the node.
@@ -163,7 +167,9 @@ func (c *Client) Nodes(ctx context.Context) (map[string]Node, error) {
 	}
 	out := make(map[string]Node, len(nodes))
 	for _, n := range nodes {
-		out[n.ID] = Node{Hostname: n.Description.Hostname, Availability: string(n.Spec.Availability), State: string(n.Status.State)}
+		out[n.ID] = Node{Hostname: n.Description.Hostname, Availability: string(n.Spec.Availability), State: string(n.Status.State),
+			Role: string(n.Spec.Role), OS: n.Description.Platform.OS, Arch: n.Description.Platform.Architecture,
+			Labels: n.Spec.Labels, EngineLabels: n.Description.Engine.Labels}
 	}
 	return out, nil
 }

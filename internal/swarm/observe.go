@@ -63,6 +63,8 @@ type ServiceState struct {
 	VersionIndex uint64
 	// Nodes are the ids of the nodes running the service's tasks, sorted.
 	Nodes []string
+	// Constraints are the placement constraints of the service's task template.
+	Constraints []string
 	// Volumes are the named volumes the service mounts (node-local: a task on another node
 	// finds another, empty one), sorted.
 	Volumes []string
@@ -194,6 +196,9 @@ func serviceState(svc swarm.Service, tasks []swarm.Task) ServiceState {
 	if svc.UpdateStatus != nil {
 		s.UpdateState = string(svc.UpdateStatus.State)
 		s.UpdateMessage = svc.UpdateStatus.Message
+	}
+	if p := svc.Spec.TaskTemplate.Placement; p != nil {
+		s.Constraints = p.Constraints
 	}
 	cs := svc.Spec.TaskTemplate.ContainerSpec
 	if cs != nil {

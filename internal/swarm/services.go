@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/swarm"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -107,17 +108,32 @@ func withBool(m map[string]bool, k string) map[string]bool {
 }
 
 // preserveUnchanged keeps, like `docker stack deploy`, the image a previous deploy pinned when
-// the compose image is the same, and the current ForceUpdate counter (stack deploy has no
-// --force), so that an update does not restart tasks for nothing.
+// the compose image is the same and this deploy pins none itself (a local image, deployed by
+// tag), and the current ForceUpdate counter (stack deploy has no --force), so that an update
+// does not restart tasks for nothing.
 func preserveUnchanged(send, cur swarm.ServiceSpec) swarm.ServiceSpec {
 	if send.TaskTemplate.ContainerSpec != nil && cur.TaskTemplate.ContainerSpec != nil &&
-		send.Labels[v1.LabelStackImage] == cur.Labels[v1.LabelStackImage] {
+		send.Labels[v1.LabelStackImage] == cur.Labels[v1.LabelStackImage] && !digested(send.TaskTemplate.ContainerSpec.Image) {
 		cs := *send.TaskTemplate.ContainerSpec
 		cs.Image = cur.TaskTemplate.ContainerSpec.Image
 		send.TaskTemplate.ContainerSpec = &cs
 	}
 	send.TaskTemplate.ForceUpdate = cur.TaskTemplate.ForceUpdate
 	return send
+}
+
+// serviceAuth is the registry credentials of the service's image, sent with its create or
+// update so that Swarm hands them to whichever node pulls it (--with-registry-auth).
+func (c *Client) serviceAuth(spec swarm.ServiceSpec) (string, error) {
+	cs := spec.TaskTemplate.ContainerSpec
+	if c.auth == nil || cs == nil {
+		return "", nil
+	}
+	named, err := reference.ParseNormalizedNamed(cs.Image)
+	if err != nil {
+		return "", nil // the daemon names the bad reference itself
+	}
+	return c.auth.encoded(reference.Domain(named))
 }
 
 // maxUpdateAttempts bounds retries of an update that raced another writer.
@@ -127,7 +143,11 @@ const maxUpdateAttempts = 5
 func (c *Client) applyStep(ctx context.Context, st serviceStep) error {
 	switch st.action {
 	case actionCreate:
-		if _, err := c.docker.ServiceCreate(ctx, st.spec, swarm.ServiceCreateOptions{}); err != nil {
+		auth, err := c.serviceAuth(st.spec)
+		if err != nil {
+			return fmt.Errorf("create service %q: %w", st.name, err)
+		}
+		if _, err := c.docker.ServiceCreate(ctx, st.spec, swarm.ServiceCreateOptions{EncodedRegistryAuth: auth}); err != nil {
 			return fmt.Errorf("create service %q: %w", st.name, err)
 		}
 	case actionUpdate:
@@ -146,7 +166,11 @@ func (c *Client) updateService(ctx context.Context, st serviceStep) error {
 	cur := st.existing
 	for attempt := 1; ; attempt++ {
 		spec := preserveUnchanged(st.spec, cur.Spec)
-		resp, err := c.docker.ServiceUpdate(ctx, cur.ID, cur.Version, spec, swarm.ServiceUpdateOptions{})
+		auth, err := c.serviceAuth(spec)
+		if err != nil {
+			return fmt.Errorf("update service %q: %w", st.name, err)
+		}
+		resp, err := c.docker.ServiceUpdate(ctx, cur.ID, cur.Version, spec, swarm.ServiceUpdateOptions{EncodedRegistryAuth: auth})
 		if err == nil {
 			_ = resp.Warnings // only registry-resolution warnings, which we never ask for
 			return nil

@@ -77,7 +77,8 @@ func normaliseSpec(spec, want swarm.ServiceSpec, ignore map[string]bool) swarm.S
 		cs2.Image = normaliseImage(cs.Image)
 		// docker stack deploy --resolve-image always pins a digest; the image is the same
 		// when the compose reference it recorded is the one we want.
-		if wantCS := want.TaskTemplate.ContainerSpec; wantCS != nil && spec.Labels[v1.LabelStackImage] == want.Labels[v1.LabelStackImage] {
+		// When we pinned the digest ourselves (DeployOptions.Images), it must be that one.
+		if wantCS := want.TaskTemplate.ContainerSpec; wantCS != nil && spec.Labels[v1.LabelStackImage] == want.Labels[v1.LabelStackImage] && !digested(wantCS.Image) {
 			if named, err := reference.ParseNormalizedNamed(cs.Image); err == nil {
 				if _, digested := named.(reference.Digested); digested {
 					cs2.Image = normaliseImage(wantCS.Image)
@@ -149,6 +150,16 @@ func updateDefaults(u *swarm.UpdateConfig) *swarm.UpdateConfig {
 		c.Order = swarm.UpdateOrderStopFirst
 	}
 	return &c
+}
+
+// digested reports whether an image reference carries a digest.
+func digested(image string) bool {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		return false
+	}
+	_, ok := named.(reference.Digested)
+	return ok
 }
 
 // normaliseImage tags an untagged reference :latest in its familiar form, as the Engine client

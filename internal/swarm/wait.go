@@ -39,7 +39,7 @@ func (c *Client) WaitConverged(ctx context.Context, stack string, timeout time.D
 				return nil
 			}
 			if err := cannotConverge(st); err != nil {
-				return err
+				return c.unsatisfiable(ctx, err, st)
 			}
 			if err := c.nodeDown(ctx, stack); err != nil {
 				return err
@@ -66,8 +66,8 @@ func cannotConverge(st StackState) error {
 			return fmt.Errorf("service %s: update %s: %s%s", svc.Name, svc.UpdateState, svc.UpdateMessage, lastError(svc))
 		}
 		for _, e := range svc.Errors {
-			if strings.Contains(strings.ToLower(e), "no such image") && svc.Failures > 0 {
-				return fmt.Errorf("service %s: %s", svc.Name, e)
+			if pe := pullErrorOf(svc.Name, e); pe != nil && svc.Failures > 0 {
+				return pe
 			}
 		}
 		if svc.Unschedulable != "" {

@@ -40,7 +40,7 @@ type archiveWriter struct {
 }
 
 func createArchive(file string) (*archiveWriter, error) {
-	f, err := os.Create(file)
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_TRUNC, privateFile)
 	if err != nil {
 		return nil, fmt.Errorf("create archive: %w", err)
 	}

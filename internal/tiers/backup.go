@@ -77,7 +77,7 @@ func (x *execution) backup(ctx context.Context, l *tierLog, stack string, p back
 		return a, fmt.Errorf("archive %s holds no file: %s are empty", x.relPath(file), describeSources(p))
 	}
 	sum := fmt.Sprintf("%s  %s\n", a.SHA256, filepath.Base(file))
-	if err := os.WriteFile(file+".sha256", []byte(sum), 0o644); err != nil {
+	if err := os.WriteFile(file+".sha256", []byte(sum), privateFile); err != nil {
 		return a, fmt.Errorf("write checksum: %w", err)
 	}
 	return a, nil

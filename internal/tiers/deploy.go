@@ -41,7 +41,7 @@ func (x *execution) deploy(ctx context.Context, l *tierLog, t *tree, role StackR
 	l.Printf("deploying stack %s at %s (compose files %s)", name, t.label(), strings.Join(t.contents.ComposeFiles, ":"))
 	res, err := x.r.swarm.Deploy(ctx, st, swarm.DeployOptions{
 		Version: t.tag, Role: v1.RoleTest, RunID: x.req.RunID, CreateMissingNetworks: true,
-		Secrets: secrets, Labels: x.r.opts.Labels, Placement: placementOf(x.req.Spec.Placement),
+		Secrets: secrets, Labels: x.r.opts.Labels, Placement: placementOf(x.req.Spec.Placement), Images: x.pins,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s to stack %s: %w", t.label(), name, err)

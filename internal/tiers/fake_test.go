@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -28,10 +30,12 @@ type fakeSwarm struct {
 	files     map[string]map[string]string // stack → container path → content
 	deploys   []string                     // "stack@version"
 	removed   []string
-	unhealthy map[string]bool // version → WaitConverged fails
-	hang      map[string]bool // version → WaitConverged blocks until ctx ends
-	labelled  []string        // stacks StacksWithLabel returns
-	engineCut bool            // WaitConverged loses the connection to the engine
+	unhealthy map[string]bool              // version → WaitConverged fails
+	hang      map[string]bool              // version → WaitConverged blocks until ctx ends
+	labelled  []string                     // stacks StacksWithLabel returns
+	engineCut bool                         // WaitConverged loses the connection to the engine
+	imageErrs map[string]error             // image reference → its resolution's error
+	pinned    map[string]map[string]string // stack → DeployOptions.Images of its last deploy
 }
 
 func newFakeSwarm() *fakeSwarm {
@@ -46,6 +50,10 @@ func (f *fakeSwarm) Deploy(ctx context.Context, s *swarm.Stack, opts swarm.Deplo
 		f.files[s.Name] = map[string]string{"/data/state": "app state"}
 	}
 	f.deploys = append(f.deploys, s.Name+"@"+opts.Version)
+	if f.pinned == nil {
+		f.pinned = map[string]map[string]string{}
+	}
+	f.pinned[s.Name] = opts.Images
 	return swarm.DeployResult{Created: []string{s.Name + "_app"}}, nil
 }
 
@@ -153,6 +161,26 @@ func (f *fakeSwarm) StacksWithLabel(ctx context.Context, key, value string) ([]s
 }
 
 func (f *fakeSwarm) StackNetworks(context.Context, string) ([]string, error) { return nil, nil }
+
+func (f *fakeSwarm) NewImages() *swarm.Images { return nil }
+
+// ResolveImages answers a digest derived from each reference, or the error imageErrs has for it.
+func (f *fakeSwarm) ResolveImages(_ context.Context, _ *swarm.Images, st *swarm.Stack) ([]swarm.ServiceImage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []swarm.ServiceImage
+	var errs []error
+	for _, svc := range st.Config.Services {
+		if err := f.imageErrs[svc.Image]; err != nil {
+			out = append(out, swarm.ServiceImage{Service: svc.Name})
+			errs = append(errs, fmt.Errorf("service %s: %w", svc.Name, err))
+			continue
+		}
+		sum := sha256.Sum256([]byte(svc.Image))
+		out = append(out, swarm.ServiceImage{Service: svc.Name, Image: swarm.Image{Ref: svc.Image, Digest: "sha256:" + hex.EncodeToString(sum[:])}})
+	}
+	return out, errors.Join(errs...)
+}
 
 // treeSource serves the sample recipe's versioned trees from config/samples as checkouts, so
 // unit tests need no git.

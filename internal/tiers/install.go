@@ -16,6 +16,10 @@ const observeTimeout = 10 * time.Second
 // runInstall deploys the candidate on a fresh main stack and checks it converged at the
 // candidate's version. The stack stays for custom, backup and restore.
 func (x *execution) runInstall(ctx context.Context, l *tierLog) (string, error) {
+	if x.missingImage != nil {
+		// Resolution found it before anything was deployed: nothing to wait for.
+		return "", x.missingImage
+	}
 	st, err := x.deploy(ctx, l, x.cand, StackMain)
 	if err != nil {
 		return "", err

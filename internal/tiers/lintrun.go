@@ -45,6 +45,7 @@ func (x *execution) runLint(ctx context.Context, l *tierLog) (string, error) {
 		warnings = append(warnings, "no .env.sample at the recipe root: abra copies an app's settings from it, so `abra app new` would give an empty env")
 	}
 	warnings = append(warnings, lintNameLengths(st)...)
+	warnings = append(warnings, lintLocalImages(x.rec.Images)...)
 
 	newest := ""
 	if v, ok := x.versions.Latest(); ok {

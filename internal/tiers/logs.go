@@ -15,6 +15,14 @@ const (
 	runLogName   = "run"
 )
 
+// Modes of a run's directories and files (logs, backup archives): they hold what the test
+// apps print and store, so only the controller's user may read them, as with every file of the
+// state directory (internal/store's DirMode and FileMode).
+const (
+	privateDir  = 0o700
+	privateFile = 0o600
+)
+
 // tierLog is the log file of one tier (or of the run's preparation and teardown): deploy steps,
 // task errors, hook and command output, one timestamped line per event.
 type tierLog struct {
@@ -24,7 +32,7 @@ type tierLog struct {
 
 func openLog(runDir, name string) (*tierLog, error) {
 	rel := filepath.Join(logsDir, name+".log")
-	f, err := os.OpenFile(filepath.Join(runDir, rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(runDir, rel), os.O_CREATE|os.O_WRONLY|os.O_APPEND, privateFile)
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}

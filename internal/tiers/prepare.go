@@ -61,12 +61,13 @@ func (x *execution) prepare(ctx context.Context) error {
 	x.cand.contents.ComposeFiles = app.ComposeFiles
 	x.runLog.Printf("candidate %s, compose files %v", x.cand.label(), x.cand.contents.ComposeFiles)
 	facts := Facts{Files: map[string]bool{}}
-	if st, err := x.load(x.cand, x.stacks[StackMain]); err != nil {
+	candStack, err := x.load(x.cand, x.stacks[StackMain])
+	if err != nil {
 		// Install and lint fail on compose files that do not load; backup and restore stay
 		// planned, so no verdict rests on a NotApplicable that was never established.
-		facts.BackupCapable = true
+		facts.BackupCapable, candStack = true, nil
 	} else {
-		facts.BackupCapable = backup.For(st).Enabled()
+		facts.BackupCapable = backup.For(candStack).Enabled()
 	}
 	from, needBase := v1.FromKnownGood, false
 	for _, t := range spec.Tiers {
@@ -90,7 +91,7 @@ func (x *execution) prepare(ctx context.Context) error {
 		}
 	}
 	x.steps = Plan(spec.Tiers, spec.ExpectedNA, facts)
-	return nil
+	return x.resolveImages(ctx, candStack)
 }
 
 func (x *execution) openBase(ctx context.Context, base string) error {

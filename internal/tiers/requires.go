@@ -133,7 +133,7 @@ func (x *execution) startRequires(ctx context.Context) error {
 		x.runLog.Printf("required app %s: deploying %s %s as stack %s", rq.Name, rq.Recipe, rq.Version, rq.stack)
 		_, err := x.r.swarm.Deploy(ctx, rq.loaded, swarm.DeployOptions{
 			Version: rq.Version, Role: v1.RoleTest, RunID: x.req.RunID, CreateMissingNetworks: true,
-			Secrets: secrets, Labels: x.r.opts.Labels, Placement: placementOf(x.req.Spec.Placement),
+			Secrets: secrets, Labels: x.r.opts.Labels, Placement: placementOf(x.req.Spec.Placement), Images: x.pins,
 		})
 		if err == nil {
 			err = x.wait(ctx, x.runLog, rq.stack)

@@ -33,6 +33,10 @@ type execution struct {
 	main     *swarm.Stack    // the candidate as deployed on the main stack by install
 	install  v1.Result       // install's result once known
 	required []*requirement  // spec.requires, once prepared
+	// pins maps each image reference of the run's stacks to what its deploys send (see
+	// resolveImages); missingImage is the candidate's tag its registry does not have.
+	pins         map[string]string
+	missingImage error
 
 	// mu guards what the upgrade tier, running beside the main stack's tiers, shares with
 	// them: the record, the stacks touched, the abort reason and the progress callback.
@@ -156,7 +160,7 @@ func (x *execution) openRunDir() error {
 		return errors.New("start run: no run directory")
 	}
 	for _, d := range []string{logsDir, artifactsDir} {
-		if err := os.MkdirAll(filepath.Join(x.req.RunDir, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(x.req.RunDir, d), privateDir); err != nil {
 			return fmt.Errorf("start run: %w", err)
 		}
 	}

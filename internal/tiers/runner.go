@@ -27,6 +27,10 @@ type Swarm interface {
 	RemoveData(ctx context.Context, stack string) error
 	StacksWithLabel(ctx context.Context, key, value string) ([]string, error)
 	StackNetworks(ctx context.Context, stack string) ([]string, error)
+	// NewImages starts a run's image resolution cache; ResolveImages resolves every service
+	// image of a stack through it (see swarm.Images).
+	NewImages() *swarm.Images
+	ResolveImages(ctx context.Context, cache *swarm.Images, st *swarm.Stack) ([]swarm.ServiceImage, error)
 }
 
 // Source is what a Runner needs of a recipe repository; *recipe.Source implements it.

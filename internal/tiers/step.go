@@ -99,6 +99,9 @@ func (x *execution) execute(ctx, runCtx context.Context, s Step) v1.TierResult {
 	case swarm.IsEngineFailure(err):
 		// The engine failed, not the recipe: the run ends Aborted and is retried later.
 		res.Result, res.Reason = v1.ResultFailed, x.abort(fmt.Sprintf("the Docker engine failed during %s: %v", name, err))
+	case swarm.IsRegistryFailure(err):
+		// A registry (or a node's pull from it) failed, not the recipe.
+		res.Result, res.Reason = v1.ResultFailed, x.abort(fmt.Sprintf("during %s: %v", name, err))
 	case errors.As(err, new(*swarmMoveError)):
 		// Swarm, not the recipe, put the data out of reach.
 		res.Result, res.Reason = v1.ResultFailed, x.abort(fmt.Sprintf("during %s: %v", name, err))

@@ -54,6 +54,12 @@ func (n noSwarm) StackNetworks(context.Context, string) ([]string, error) {
 	return nil, n.fail("StackNetworks")
 }
 
+func (n noSwarm) NewImages() *swarm.Images { return nil }
+
+func (n noSwarm) ResolveImages(context.Context, *swarm.Images, *swarm.Stack) ([]swarm.ServiceImage, error) {
+	return nil, n.fail("ResolveImages")
+}
+
 // lintRun runs the lint tier (and the tier plan) on the newest tag of a corpus recipe, as a
 // new user's RecipeTest with nothing but the recipe's source would.
 func lintRun(ctx context.Context, name string, env map[string]string) v1.Run {

@@ -45,7 +45,7 @@ var _ = Describe("drift of a warm app", func() {
 		By("a reconcile reporting it, and writing nothing")
 		before := w.serviceIndexes(ctx)
 		action, _ = w.sweepAction(ctx)
-		Expect(action).To(Equal("CONVERGED"))
+		Expect(action).To(Equal("DRIFTED"))
 		Expect(w.serviceIndexes(ctx)).To(Equal(before))
 		drifted, ok := w.status().Conditions.Get(v1.ConditionDrifted)
 		Expect(ok).To(BeTrue())
@@ -57,7 +57,7 @@ var _ = Describe("drift of a warm app", func() {
 		w.writeWarmCanonical(tag11, "drift: correct")
 		action, code = w.sweepAction(ctx)
 		Expect(code).To(Equal(0))
-		Expect(action).To(Equal("CONVERGED"))
+		Expect(action).To(Equal("CORRECTED"))
 		after := w.serviceIndexes(ctx)
 		for name, idx := range before {
 			if name == w.stack+"_app" {
@@ -87,15 +87,33 @@ var _ = Describe("drift of a warm app", func() {
 		Consistently(w.serviceIndexes).WithContext(ctx).WithTimeout(time.Minute).WithPolling(time.Second).Should(Equal(before))
 		Expect(swarmWrites(ctx, since, w.stack)).To(BeEmpty())
 
-		By("editing the app by hand: the events bring the reconcile that reports it")
+		By("editing the app by hand, a change that restarts its task: Drifted from the event, while Swarm still rolls it out")
+		app := w.stack + "_app"
 		editAt := time.Now()
-		out, err := exec.CommandContext(ctx, "docker", "service", "update", "--detach", "--env-add", "HAND_EDIT=1", w.stack+"_app").CombinedOutput()
+		out, err := exec.CommandContext(ctx, "docker", "service", "update", "--detach", "--env-add", "HAND_EDIT=1", app).CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
-		Eventually(func() string {
-			c, _ := w.status().Conditions.Get(v1.ConditionDrifted)
-			return string(c.Status) + "/" + c.Reason
-		}).WithContext(ctx).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal("True/" + v1.ReasonSpecDrift))
-		Expect(swarmWrites(ctx, editAt, w.stack)).To(ContainElement(HavePrefix("service update")), "the probe of the idle minute sees a write")
+		Eventually(w.drifted).WithContext(ctx).WithTimeout(2 * time.Second).WithPolling(100 * time.Millisecond).Should(Equal("True/" + v1.ReasonSpecDrift))
+		Expect(w.promotions()).To(HaveLen(1), "a hand rollout is not recorded as a promotion")
+
+		By("report mode writing nothing, by Docker's events, once the hand rollout is done")
+		Eventually(stackConverged).WithContext(ctx).WithArguments(w.stack).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
+		Consistently(w.drifted).WithContext(ctx).WithTimeout(3 * time.Second).WithPolling(500 * time.Millisecond).Should(Equal("True/" + v1.ReasonSpecDrift))
+		Expect(specWrites(ctx, editAt, app)).To(Equal(1), "only the hand edit wrote the service")
+		Expect(w.promotions()).To(HaveLen(1))
+
+		By("adding drift: correct to the file: the reconcile it brings corrects it, by one update of that service")
+		correctAt := time.Now()
+		w.writeWarmCanonical(tag11, "interval: 1h", "drift: correct")
+		Eventually(func(ctx context.Context) []string { return w.serviceEnv(ctx) }).WithContext(ctx).WithTimeout(15 * time.Second).WithPolling(200 * time.Millisecond).
+			ShouldNot(ContainElement("HAND_EDIT=1"))
+		Eventually(w.drifted).WithContext(ctx).WithTimeout(15 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal("False/" + v1.ReasonNoDrift))
+		Expect(specWrites(ctx, correctAt, app)).To(Equal(1), "exactly one service update corrected it")
+		for name := range before {
+			if name != app {
+				Expect(specWrites(ctx, correctAt, name)).To(BeZero(), "service %s did not drift and was not touched", name)
+			}
+		}
+		Expect(w.promotions()).To(HaveLen(1), "a correction is not a promotion")
 	}, NodeTimeout(5*time.Minute))
 })
 
@@ -121,6 +139,36 @@ func swarmWrites(ctx context.Context, since time.Time, stack string) []string {
 				Expect(err).NotTo(HaveOccurred())
 			}
 			return out
+		}
+	}
+}
+
+// drifted returns the Drifted condition's status and reason.
+func (w *world) drifted() string {
+	c, _ := w.status().Conditions.Get(v1.ConditionDrifted)
+	return string(c.Status) + "/" + c.Reason
+}
+
+// specWrites counts the writes to service's spec since then, by Docker's events: an update
+// event without an update state is a client's write; Swarm's own progress reports carry one.
+func specWrites(ctx context.Context, since time.Time, service string) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("type", string(events.ServiceEventType)), filters.Arg("event", "update"))
+	msgs, errs := docker.Events(ctx, events.ListOptions{Since: since.Format(time.RFC3339Nano), Until: time.Now().Format(time.RFC3339Nano), Filters: f})
+	n := 0
+	for {
+		select {
+		case m := <-msgs:
+			_, progress := m.Actor.Attributes["updatestate.new"]
+			if m.Actor.Attributes["name"] == service && !progress {
+				n++
+			}
+		case err := <-errs:
+			if err != nil && !errors.Is(err, io.EOF) {
+				Expect(err).NotTo(HaveOccurred())
+			}
+			return n
 		}
 	}
 }

@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/recipe"
+)
+
+// errNotFound marks a WarmCanonical that no file defines.
+var errNotFound = errors.New("not defined in any resource file")
+
+// loadWarmCanonical is step 1: the defaulted, valid object, or an error. An invalid object is
+// Stalled until a person edits its file.
+func (r *WarmCanonicalReconciler) loadWarmCanonical(name string, st *v1.WarmCanonicalStatus) (*v1.WarmCanonical, error) {
+	wc, err := r.getWarmCanonical(name)
+	if inv := (*InvalidError)(nil); errors.As(err, &inv) {
+		msg := err.Error()
+		r.setCondition(st, v1.ConditionStalled, true, v1.ReasonInvalidSpec, msg)
+		r.setReady(st, false, v1.ReasonInvalidSpec, msg)
+		r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
+	}
+	if err == nil || errors.Is(err, errNotFound) {
+		noteFile(r.Objects, v1.Key{Kind: v1.KindWarmCanonical, Name: name}, err == nil, &st.Conditions, r.now())
+	}
+	return wc, err
+}
+
+func (r *WarmCanonicalReconciler) getWarmCanonical(name string) (*v1.WarmCanonical, error) {
+	obj, err := r.Objects.Get(v1.KindWarmCanonical, name)
+	if err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, fmt.Errorf("WarmCanonical %s is %w", name, errNotFound)
+	}
+	wc, ok := obj.(*v1.WarmCanonical)
+	if !ok {
+		return nil, fmt.Errorf("object %s is a %T", name, obj)
+	}
+	wc.Default()
+	if errs := wc.Validate(); len(errs) > 0 {
+		return nil, invalid(v1.Key{Kind: v1.KindWarmCanonical, Name: name}, errs)
+	}
+	return wc, nil
+}
+
+// loadRecipeTest loads the RecipeTest that gates promotions; a missing or invalid one leaves
+// the object Ready=False until the RecipeTest appears (its reconcile wakes this one).
+func (r *WarmCanonicalReconciler) loadRecipeTest(wc *v1.WarmCanonical, st *v1.WarmCanonicalStatus) (*v1.RecipeTest, error) {
+	obj, err := r.Objects.Get(v1.KindRecipeTest, wc.Spec.RecipeTest)
+	if err == nil && obj == nil {
+		err = fmt.Errorf("WarmCanonical %q: spec.recipeTest %q names no RecipeTest (valid: the name of a RecipeTest in the resources directory)", wc.Metadata.Name, wc.Spec.RecipeTest)
+		r.setReady(st, false, v1.ReasonRecipeTestNotFound, err.Error())
+		r.setReconciling(st, false, v1.ReasonRecipeTestNotFound, err.Error())
+		// Stalled until a person adds the RecipeTest; its reconcile wakes this object.
+		r.setCondition(st, v1.ConditionStalled, true, v1.ReasonRecipeTestNotFound, err.Error())
+		return nil, err
+	}
+	if err != nil {
+		msg := fmt.Sprintf("RecipeTest %q is invalid: %v", wc.Spec.RecipeTest, err)
+		r.setReady(st, false, v1.ReasonInvalidSpec, msg)
+		r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
+		return nil, errors.New(msg)
+	}
+	rt, ok := obj.(*v1.RecipeTest)
+	if !ok {
+		return nil, fmt.Errorf("object %s is a %T", wc.Spec.RecipeTest, obj)
+	}
+	rt.Default()
+	return rt, nil
+}
+
+// resolve is step 3: latest becomes the newest tag; an exact tag must exist. It returns the
+// version and the commit its tag names now, which the gate pins.
+func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanonical, rt *v1.RecipeTest, st *v1.WarmCanonicalStatus) (version, commit string, err error) {
+	src, err := r.Recipes.Source(ctx, rt)
+	if err == nil {
+		var vs recipe.Versions
+		if vs, err = src.Versions(ctx); err == nil {
+			if version, err = r.pick(wc, rt, vs, st); err != nil {
+				return "", "", err
+			}
+			if commit, err = src.Resolve(ctx, version, 0); err == nil {
+				return version, commit, nil
+			}
+		}
+	}
+	msg := fmt.Sprintf("recipe %s (%s): %v", rt.Spec.Recipe, rt.Spec.Source.Git, err)
+	r.setReady(st, false, v1.ReasonSourceUnavailable, msg)
+	return "", "", fmt.Errorf("read versions of recipe %q: %w", rt.Spec.Recipe, err)
+}
+
+func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, vs recipe.Versions, st *v1.WarmCanonicalStatus) (string, error) {
+	if wc.Spec.Version == v1.VersionLatest {
+		if v, ok := vs.Latest(); ok {
+			st.DesiredVersion = v.Tag
+			return v.Tag, nil
+		}
+		err := &recipe.VersionNotFoundError{Recipe: rt.Spec.Recipe, Tag: v1.VersionLatest}
+		r.setReady(st, false, v1.ReasonVersionNotFound, fmt.Sprintf("WarmCanonical %q: recipe %s has no version tags", wc.Metadata.Name, rt.Spec.Recipe))
+		return "", err
+	}
+	v, err := vs.Find(wc.Spec.Version)
+	if err != nil {
+		msg := fmt.Sprintf("WarmCanonical %q: spec.version: %v", wc.Metadata.Name, err)
+		r.setReady(st, false, v1.ReasonVersionNotFound, msg)
+		r.setReconciling(st, false, v1.ReasonVersionNotFound, msg)
+		return "", err
+	}
+	st.DesiredVersion = v.Tag
+	return v.Tag, nil
+}
+
+// gate reads the run history of the RecipeTest for the desired version.
+func (r *WarmCanonicalReconciler) gate(rt *v1.RecipeTest, desired, commit string, st v1.WarmCanonicalStatus) (Gate, error) {
+	runs, err := LoadRuns(r.Store, rt.Metadata.Name)
+	if err != nil {
+		return Gate{}, err
+	}
+	return GateFor(GateInput{Runs: runs, Version: desired, Commit: commit, SpecHash: rt.SpecHash(),
+		WaitingSince: waitingSince(st, desired), Active: r.Runs.Active, Now: r.now()}), nil
+}
