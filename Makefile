@@ -65,7 +65,7 @@ clean: ## Remove build output (not the demo state in .state)
 
 .PHONY: test
 test: check-go ensure-swarm ## Run every test, unit and integration, as CI does (needs root on a fresh machine)
-	$(GO) test -tags integration -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+	GO=$(GO) TEST_TIMEOUT=$(TEST_TIMEOUT) TEST_FLAGS='$(TEST_FLAGS)' hack/test-parallel.sh
 	$(MAKE) --no-print-directory test-enginefault
 	$(MAKE) --no-print-directory test-faults
 	$(MAKE) --no-print-directory test-multinode
