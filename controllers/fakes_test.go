@@ -92,6 +92,8 @@ type fakeCluster struct {
 	// driftCalls counts Drift calls; corrections lists the deploys made with CorrectDrift.
 	driftCalls  int
 	corrections []string
+	// driftErr, when set, is what Drift returns (a comparison that cannot run).
+	driftErr error
 }
 
 type fakeStack struct {
@@ -277,6 +279,9 @@ func (c *fakeCluster) Drift(_ context.Context, app controllers.WarmApp, _ string
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.driftCalls++
+	if c.driftErr != nil {
+		return nil, c.driftErr
+	}
 	if s := c.stacks[app.Stack]; s != nil {
 		return slices.Clone(s.drift), nil
 	}

@@ -167,6 +167,11 @@ type observation struct {
 	recorded bool
 	// driftKnown is true when the live services were compared with the applied spec.
 	driftKnown bool
+	// commit is the commit the desired version's tag names now.
+	commit string
+	// converged is the record to write when the app is found CONVERGED (converged.go); nil
+	// when no comparison with the recipe was made or it found drift.
+	converged *ConvergedRecord
 	// observed is the warm stack as step 4 saw it, before any write; after is the stack as
 	// the last deploy-and-wait left it, converged.
 	observed, after swarm.StackState
@@ -186,7 +191,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 		st.ObservedGeneration, st.FailedVersions = h, nil
 	}
 	o := &observation{name: name, wc: wc}
-	o.in = PlanInput{Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor, Rollback: wc.Spec.RollbackEnabled(), Force: force}
+	o.in = PlanInput{Name: name, Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor, Rollback: wc.Spec.RollbackEnabled(), Force: force}
 	// 2. Suspend.
 	if o.in.Suspend, o.in.SuspendReason = r.suspended(wc); o.in.Suspend {
 		o.in.Status = *st
@@ -200,12 +205,13 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	if err != nil {
 		return o, err
 	}
+	o.commit = commit
 	// 4. Observe the stack.
 	if o.observed, err = r.Cluster.ObserveStack(ctx, wc.Spec.Stack); err != nil {
 		return o, fmt.Errorf("observe stack %q: %w", wc.Spec.Stack, err)
 	}
 	state := o.observed
-	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged(), Problem: problemOf(state)}
+	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged(), Problem: state.Problem()}
 	st.DeployedVersion = obs.Version
 	if obs.Services > 0 && st.KnownGoodVersion == "" && obs.Converged && obs.Version != "" {
 		// A warm app found running healthy (deployed before this controller, or by hand) is
@@ -219,7 +225,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	}
 	if !force {
 		// A forced reconcile accepts the nodes the tasks run on now.
-		obs.DataMoved = r.dataMoved(ctx, name, st.DataNodes, state)
+		errors.As(r.dataAway(ctx, st.DataNodes, state), &obs.DataAway)
 	}
 	o.recorded = recorded && rec.Version == obs.Version && obs.Version != ""
 	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
@@ -302,6 +308,9 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 		if o.driftKnown {
 			r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "the live stack runs as applied")
 		}
+		if o.converged != nil {
+			r.recordConverged(ctx, o, *o.converged)
+		}
 	case ActionDrifted:
 		// A report: nothing is written, Ready stays what the app's health made it.
 		out.Result = ResultDrifted
@@ -342,20 +351,4 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 	}
 	out.Message = p.Message
 	return out, nil
-}
-
-// problemOf says what keeps a stack from converging, other than an update in progress: the
-// first such service and its latest task error; "" when there is none.
-func problemOf(st swarm.StackState) string {
-	for _, s := range st.Services {
-		if s.UpdateState == "updating" || s.Running == s.Desired && s.Healthy == s.Desired && (s.UpdateState == "" || s.UpdateState == "completed") {
-			continue
-		}
-		msg := fmt.Sprintf("service %s runs %d/%d tasks", s.Name, s.Running, s.Desired)
-		if len(s.Errors) > 0 {
-			msg += ": " + s.Errors[0]
-		}
-		return msg
-	}
-	return ""
 }
