@@ -253,3 +253,14 @@ func (w *world) appService(ctx context.Context) (swarm.Service, error) {
 	s, _, err := docker.ServiceInspectWithRaw(ctx, w.stack+"_app", swarm.ServiceInspectOptions{})
 	return s, err
 }
+
+// runServices is the services of leftovers: a test run's stack is up.
+func runServices(ctx context.Context) []string {
+	var out []string
+	for _, o := range leftovers(ctx) {
+		if strings.HasPrefix(o, "service ") {
+			out = append(out, o)
+		}
+	}
+	return out
+}

@@ -80,7 +80,7 @@ var _ = Describe("a full state directory", func() {
 			_, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag10)
 			done <- result{errOut, code}
 		}()
-		Eventually(leftovers).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).ShouldNot(BeEmpty())
+		Eventually(runServices).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).ShouldNot(BeEmpty())
 		fill(w.state)
 		var r result
 		Eventually(done).WithContext(ctx).WithTimeout(3 * time.Minute).Should(Receive(&r))

@@ -58,7 +58,7 @@ var _ = Describe("a Docker daemon that hangs (its process stopped)", func() {
 			_, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag11)
 			done <- result{errOut, code}
 		}()
-		Eventually(leftovers).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).ShouldNot(BeEmpty())
+		Eventually(runServices).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).ShouldNot(BeEmpty())
 		stop()
 		stoppedAt := time.Now()
 		Eventually(w.runVerdicts).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).Should(ContainElement(string(v1.VerdictAborted)))
