@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"strings"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/swarm"
@@ -23,7 +24,7 @@ type Events struct {
 // Start implements reconcile.Source.
 func (e Events) Start(ctx context.Context, q reconcile.Enqueuer) error {
 	go e.Client.StackEvents(ctx, func(what string) {
-		for _, n := range warmCanonicalsWhere(e.Objects, func(wc *v1.WarmCanonical) bool { return swarm.OwnsEvent(wc.Spec.Stack, what) }) {
+		for _, n := range StackIndexOf(e.Objects).Objects(what) {
 			q.Enqueue(reconcile.Request{Kind: v1.KindWarmCanonical, Name: n})
 		}
 	}, func() {
@@ -32,4 +33,34 @@ func (e Events) Start(ctx context.Context, q reconcile.Enqueuer) error {
 		}
 	})
 	return nil
+}
+
+// StackIndex maps each warm stack (spec.stack) to the WarmCanonicals that name it.
+type StackIndex map[string][]string
+
+// StackIndexOf indexes the valid WarmCanonicals by stack.
+func StackIndexOf(objects Objects) StackIndex {
+	idx := StackIndex{}
+	warmCanonicalsWhere(objects, func(wc *v1.WarmCanonical) bool {
+		idx[wc.Spec.Stack] = append(idx[wc.Spec.Stack], wc.Metadata.Name)
+		return false
+	})
+	return idx
+}
+
+// Objects returns the WarmCanonicals an event is about. what is a stack namespace (container
+// events carry it) or a service name, stack_service (service events carry only that): it
+// belongs to the longest indexed stack it starts with, so warm_x_proxy_app is warm_x_proxy's
+// and never wakes warm_x as well.
+func (idx StackIndex) Objects(what string) []string {
+	if names, ok := idx[what]; ok {
+		return names
+	}
+	best := ""
+	for stack := range idx {
+		if len(stack) > len(best) && strings.HasPrefix(what, stack+"_") {
+			best = stack
+		}
+	}
+	return idx[best]
 }

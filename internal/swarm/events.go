@@ -14,9 +14,8 @@ import (
 
 // StackEvents calls changed for every service event (create, update, remove) and container
 // event (die, health status, ...) the engine reports, with the stack namespace when the event
-// carries it (containers) and the service name otherwise (services), until ctx ends; see
-// OwnsEvent. It
-// reconnects after a broken stream with a growing pause (1s to 30s), and calls resync after
+// carries it (containers) and the service name otherwise (services), until ctx ends; the
+// caller maps either to its stack. It reconnects after a broken stream with a growing pause (1s to 30s), and calls resync after
 // every reconnect: events missed while disconnected cannot be replayed, so the caller looks at
 // everything once. It returns only when ctx ends.
 func (c *Client) StackEvents(ctx context.Context, changed func(stack string), resync func()) {
@@ -73,10 +72,4 @@ func stackOfEvent(m events.Message) string {
 		return s
 	}
 	return m.Actor.Attributes["name"]
-}
-
-// OwnsEvent reports whether what StackEvents passed (a namespace or a service name) is about
-// stack.
-func OwnsEvent(stack, what string) bool {
-	return what == stack || strings.HasPrefix(what, stack+"_")
 }
