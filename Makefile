@@ -65,8 +65,9 @@ clean: ## Remove build output (not the demo state in .state)
 
 .PHONY: test
 test: check-go ensure-swarm ## Run every test, unit and integration, as CI does (needs root on a fresh machine)
-	$(GO) test -tags integration -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+	GO=$(GO) TEST_TIMEOUT=$(TEST_TIMEOUT) TEST_FLAGS='$(TEST_FLAGS)' hack/test-parallel.sh
 	$(MAKE) --no-print-directory test-enginefault
+	$(MAKE) --no-print-directory test-faults
 	$(MAKE) --no-print-directory test-multinode
 
 .PHONY: test-multinode
@@ -76,6 +77,10 @@ test-multinode: check-go ensure-swarm ## Run the suite on a real 3-node swarm bu
 .PHONY: test-enginefault
 test-enginefault: check-go ensure-swarm ## Restart the Docker daemon under a test run (runs alone: it stops the machine's daemon)
 	$(GO) test -tags enginefault -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/enginefault/
+
+.PHONY: test-faults
+test-faults: check-go ensure-swarm ## Hang the engine (SIGSTOP) under a run and a sweep, on a one-node rig of its own (runs alone)
+	$(GO) test -tags faults -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/faults/
 
 .PHONY: test-unit
 test-unit: check-go ## Run the unit tests only (no Docker needed)
@@ -102,6 +107,7 @@ lint: check-go ## Check formatting (gofmt), go vet (with and without the integra
 	$(GO) vet -tags integration ./...
 	$(GO) vet -tags enginefault ./test/enginefault/
 	$(GO) vet -tags multinode ./test/multinode/
+	$(GO) vet -tags faults ./test/faults/
 	$(GO) run ./cmd/ccci-controller validate $(RESOURCES_DIR) config/examples
 
 .PHONY: validate

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +38,8 @@ type controllerOptions struct {
 	// NodeEndpoints are the Engine endpoints of the swarm's nodes (--node-endpoint NODE=URL,
 	// repeatable; env CCCI_NODE_ENDPOINTS, comma-separated).
 	NodeEndpoints []string
+	// Deadlines bound each Engine API call (--engine-timeout, --engine-read-timeout).
+	Deadlines swarm.Deadlines
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
@@ -48,6 +51,8 @@ func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	if v := os.Getenv("CCCI_NODE_ENDPOINTS"); v != "" {
 		fromEnv = []string{v}
 	}
+	cmd.Flags().DurationVar(&o.Deadlines.Write, "engine-timeout", swarm.DefaultWriteTimeout, "how long the Docker engine may take to answer a call that changes something; a hung engine then Aborts the run, naming it")
+	cmd.Flags().DurationVar(&o.Deadlines.Read, "engine-read-timeout", swarm.DefaultReadTimeout, "how long the Docker engine may take to answer a read (the calls a sweep makes per object)")
 	cmd.Flags().StringArrayVar(&o.NodeEndpoints, "node-endpoint", fromEnv, "Engine endpoint NODE=URL of a swarm node (the hostname docker node ls shows; unix://, tcp:// or ssh://), where exec, copy and file checks of its tasks go; repeatable (env CCCI_NODE_ENDPOINTS=NODE=URL,NODE=URL); DOCKER_HOST stays the manager's")
 }
 
@@ -94,6 +99,10 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	if err != nil {
 		return nil, fmt.Errorf("connect to Docker: %w", err)
 	}
+	if o.Deadlines.Read <= 0 || o.Deadlines.Write <= 0 {
+		return nil, usageError(errors.New("--engine-timeout and --engine-read-timeout must be positive"))
+	}
+	sw.SetDeadlines(o.Deadlines)
 	endpoints, err := swarm.ParseNodeEndpoints(o.NodeEndpoints)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("--node-endpoint: %w", err))

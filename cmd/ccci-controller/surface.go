@@ -67,10 +67,7 @@ func (c *controller) serveOperatorSurface(srv *server.Server, rec *metrics.Recor
 // readyChecks are the checks of /readyz besides the engine's initial load.
 func (c *controller) readyChecks() []server.Check {
 	return []server.Check{
-		{Name: "docker", Run: func(ctx context.Context) error {
-			_, err := c.swarm.Docker().Ping(ctx)
-			return err
-		}},
+		{Name: "docker", Run: c.swarm.Ping},
 		{Name: "swarm", Run: func(ctx context.Context) error {
 			info, err := c.swarm.Docker().Info(ctx)
 			if err != nil {

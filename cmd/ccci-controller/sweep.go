@@ -125,11 +125,14 @@ func sweepHere(cmd *cobra.Command, g *globalOptions, o *controllerOptions) ([]sw
 func (c *controller) sweep(ctx context.Context, out, errOut io.Writer) ([]sweepLine, error) {
 	// A pass sees every recipe as it is now: each source is fetched once, at its first use.
 	c.recipes.BeginPass()
-	if err := c.cluster.Snapshot(ctx); err != nil {
-		return nil, err
-	}
+	snapErr := c.cluster.Snapshot(ctx)
 	if out != nil {
 		printSweepHeader(out)
+	}
+	if snapErr != nil && errOut != nil {
+		// Each object then observes its own stack, within the shorter read deadline, and a
+		// hung engine ends the pass with an ERROR line per object rather than no line at all.
+		fmt.Fprintf(errOut, "sweep: %v\n", snapErr)
 	}
 	var lines []sweepLine
 	_, err := c.wc.Sweep(ctx, func(l controllers.SweepLine) {

@@ -74,7 +74,7 @@ func (c *Client) SetNodeEndpoints(endpoints map[string]string) error {
 		} else {
 			opts = append(opts, client.WithHost(raw))
 		}
-		cl, err := client.NewClientWithOpts(opts...)
+		cl, err := client.NewClientWithOpts(append(opts, withDeadlines(c.deadlines))...)
 		if err != nil {
 			return fmt.Errorf("node endpoint %s=%s: %w", node, raw, err)
 		}
