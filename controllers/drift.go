@@ -26,15 +26,28 @@ type driftMemo struct {
 // remembered, without an Engine API call: a no-op sweep stays at its two calls, and a standing
 // drift is still decided afresh by every reconcile (a changed spec.drift included). known is
 // false when the comparison failed; it is not tried again until something changes, so a check
-// that cannot run does not cost every sweep a checkout.
+// that cannot run does not cost every sweep a checkout. Across processes, the record of the
+// last comparison that found the app converged answers the same (converged.go).
 func (r *WarmCanonicalReconciler) liveDrift(ctx context.Context, o *observation, version string) (drift []swarm.Drift, known bool) {
 	key := fmt.Sprintf("%s|%s|%s|%s", indexSignature(o.observed), version, o.wc.SpecHash(), o.rt.SpecHash())
 	if m, ok := r.driftChecked.Load(o.name); ok && m.(driftMemo).key == key {
 		return m.(driftMemo).drift, m.(driftMemo).known
 	}
+	// What an earlier process found converged and nobody changed since needs no recipe.
+	now := convergedNow(o, version, o.commit)
+	if rec, ok := r.recordedConverged(o, now); ok {
+		r.driftChecked.Store(o.name, driftMemo{key: key, known: rec.Compared})
+		return nil, rec.Compared
+	}
 	drift, err := r.Cluster.Drift(ctx, r.app(o), version)
 	if err != nil {
 		logr.FromContextOrDiscard(ctx).Info("Drift check failed", "stack", o.wc.Spec.Stack, "error", err.Error())
+	}
+	// Written when the reconcile finds the app CONVERGED, never by a plan; an interrupted
+	// comparison says nothing.
+	if len(drift) == 0 && ctx.Err() == nil {
+		now.Compared = err == nil
+		o.converged = &now
 	}
 	r.driftChecked.Store(o.name, driftMemo{key: key, drift: drift, known: err == nil})
 	return drift, err == nil

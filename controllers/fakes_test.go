@@ -96,6 +96,8 @@ type fakeCluster struct {
 	// deploy, the digests it was given.
 	images map[string]string
 	pinned []map[string]string
+	// driftErr, when set, is what Drift returns (a comparison that cannot run).
+	driftErr error
 }
 
 type fakeStack struct {
@@ -294,6 +296,9 @@ func (c *fakeCluster) Drift(_ context.Context, app controllers.WarmApp, _ string
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.driftCalls++
+	if c.driftErr != nil {
+		return nil, c.driftErr
+	}
 	if s := c.stacks[app.Stack]; s != nil {
 		return slices.Clone(s.drift), nil
 	}

@@ -167,6 +167,11 @@ type observation struct {
 	recorded bool
 	// driftKnown is true when the live services were compared with the applied spec.
 	driftKnown bool
+	// commit is the commit the desired version's tag names now.
+	commit string
+	// converged is the record to write when the app is found CONVERGED (converged.go); nil
+	// when no comparison with the recipe was made or it found drift.
+	converged *ConvergedRecord
 	// observed is the warm stack as step 4 saw it, before any write; after is the stack as
 	// the last deploy-and-wait left it, converged.
 	observed, after swarm.StackState
@@ -200,6 +205,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	if err != nil {
 		return o, err
 	}
+	o.commit = commit
 	// 4. Observe the stack.
 	if o.observed, err = r.Cluster.ObserveStack(ctx, wc.Spec.Stack); err != nil {
 		return o, fmt.Errorf("observe stack %q: %w", wc.Spec.Stack, err)
@@ -301,6 +307,9 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 		r.setReconciling(st, false, p.Reason, p.Message)
 		if o.driftKnown {
 			r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "the live stack runs as applied")
+		}
+		if o.converged != nil {
+			r.recordConverged(ctx, o, *o.converged)
 		}
 	case ActionDrifted:
 		// A report: nothing is written, Ready stays what the app's health made it.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+
+	"coopcloud.tech/ccci-controller/internal/secrets"
 )
 
 // Environment variables that give the global flags their defaults.
@@ -70,6 +72,8 @@ func (o *globalOptions) newLogger(w io.Writer) (logr.Logger, error) {
 		}
 		return a
 	}}
+	// slog writes each record with one Write, which secrets.Writer redacts whole.
+	w = secrets.Writer(w)
 	var h slog.Handler
 	switch o.LogFormat {
 	case logFormatText:

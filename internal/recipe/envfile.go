@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -151,11 +152,12 @@ func (p *envParser) next(defined map[string]string) (key, value, comment string,
 		trimmed = strings.TrimLeft(trimmed, " \t")
 		i := strings.IndexAny(trimmed, "=:")
 		if i <= 0 {
-			return "", "", "", line, fmt.Errorf("want KEY=VALUE, got %q", trimmed)
+			// The line is not quoted: it may be anything, a key file's content included.
+			return "", "", "", line, errors.New("not a KEY=VALUE line")
 		}
 		key = strings.TrimSpace(trimmed[:i])
 		if !validEnvName(key) {
-			return "", "", "", line, fmt.Errorf("%q is not a valid variable name", key)
+			return "", "", "", line, errors.New("the key is not a valid variable name (valid: letters, digits and _, not starting with a digit)")
 		}
 		// Move pos to the start of the value inside the source, which may span lines.
 		start := p.pos + strings.Index(raw, trimmed[i:]) + 1

@@ -57,8 +57,8 @@ var _ = Describe("EnvFile", func() {
 				_, err := recipe.ParseEnvFile(".env.sample", []byte(src))
 				Expect(err).To(MatchError(ContainSubstring(want)))
 			},
-			Entry("no equals sign", "A=1\nJUST_A_WORD\n", `.env.sample:2: want KEY=VALUE, got "JUST_A_WORD"`),
-			Entry("bad name", "1X=2\n", `.env.sample:1: "1X" is not a valid variable name`),
+			Entry("no equals sign", "A=1\nJUST_A_WORD\n", `.env.sample:2: not a KEY=VALUE line`),
+			Entry("bad name", "1X=2\n", `.env.sample:1: the key is not a valid variable name (valid: letters, digits and _, not starting with a digit)`),
 			Entry("unterminated double quote", "A=1\n\nB=\"open\n", ".env.sample:3: B: unterminated double quote"),
 			Entry("unterminated single quote", "B='open\n", ".env.sample:1: B: unterminated single quote"),
 		)

@@ -52,6 +52,7 @@ func (r *Resolver) Value(field string, v v1.SecretValue) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s.file: %w", field, err)
 		}
+		Remember(field, string(data))
 		return data, nil
 	case v.Age != "":
 		if r == nil || len(r.identities) == 0 {
@@ -72,6 +73,7 @@ func (r *Resolver) Value(field string, v v1.SecretValue) ([]byte, error) {
 		if len(data) > maxValue {
 			return nil, fmt.Errorf("%s.age: the value is over %d KiB, Swarm's limit", field, maxValue>>10)
 		}
+		Remember(field, string(data))
 		return data, nil
 	}
 	return nil, fmt.Errorf("%s: neither file nor age is set", field)
@@ -90,7 +92,9 @@ func (r *Resolver) Reveal(field, value string) (string, bool, error) {
 	if err != nil {
 		return "", true, err
 	}
-	return strings.TrimSuffix(string(b), "\n"), true, nil
+	plain := strings.TrimSuffix(string(b), "\n")
+	Remember(field, plain)
+	return plain, true, nil
 }
 
 func readLimited(path string) ([]byte, error) {

@@ -80,13 +80,13 @@ type Options struct {
 // Server is the daemon's HTTP server.
 type Server struct {
 	opts  Options
-	mux   *http.ServeMux
+	mux   redactingMux
 	limit *limiter
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, mux: http.NewServeMux(), limit: newLimiter(opts.TriggerRate)}
+	s := &Server{opts: opts, mux: redactingMux{http.NewServeMux()}, limit: newLimiter(opts.TriggerRate)}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"coopcloud.tech/ccci-controller/internal/secrets"
 )
 
 // runFile is the name of a run's record inside its directory.
@@ -57,7 +59,7 @@ func (s *Store) PutRun(recipeTest, runID string, v any) error {
 	if err != nil {
 		return fmt.Errorf("put %s run %s: %w", recipeTest, runID, err)
 	}
-	if err := writeFile(filepath.Join(dir, runFile), append(data, '\n')); err != nil {
+	if err := writeFile(filepath.Join(dir, runFile), append(secrets.RedactBytes(data), '\n')); err != nil {
 		return fmt.Errorf("put %s run %s: %w", recipeTest, runID, err)
 	}
 	return nil

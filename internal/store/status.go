@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"coopcloud.tech/ccci-controller/internal/secrets"
 )
 
 // Get decodes the stored status of kind/name into v and reports whether there was one. A file
@@ -35,7 +37,8 @@ func (s *Store) Put(kind, name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("put status of %s/%s: %w", kind, name, err)
 	}
-	if err := writeFile(path, append(data, '\n')); err != nil {
+	// A status message may quote what a recipe or Swarm said about a secret value.
+	if err := writeFile(path, append(secrets.RedactBytes(data), '\n')); err != nil {
 		return fmt.Errorf("put status of %s/%s: %w", kind, name, err)
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 )
 
 // objectPlan lists the networks, configs and secrets a deploy must create before it touches a
@@ -316,6 +317,8 @@ func (c *Client) generateSecret(ctx context.Context, s *Stack, g generatedSecret
 			return err
 		}
 	}
+	// An app may print it in its logs, which the runs keep.
+	secrets.Remember(g.key, string(data))
 	labels := withLabels(map[string]string{v1.LabelSecretOf: s.Name}, bookkeepingLabels(opts))
 	spec := swarm.SecretSpec{Annotations: swarm.Annotations{Name: g.name, Labels: labels}, Data: data}
 	if _, err := c.docker.SecretCreate(ctx, spec); err != nil && !errdefs.IsConflict(err) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"coopcloud.tech/ccci-controller/internal/secrets"
 )
 
 // Layout of a run directory.
@@ -41,7 +43,7 @@ func openLog(runDir, name string) (*tierLog, error) {
 
 // Printf writes one timestamped line.
 func (l *tierLog) Printf(format string, args ...any) {
-	fmt.Fprintf(l.f, "%s %s\n", time.Now().UTC().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	fmt.Fprintf(l.f, "%s %s\n", time.Now().UTC().Format("15:04:05.000"), secrets.Redact(fmt.Sprintf(format, args...)))
 }
 
 // Block writes multi-line output (a hook's stdout, say) under a heading, indented.
@@ -50,12 +52,12 @@ func (l *tierLog) Block(heading, text string) {
 		return
 	}
 	l.Printf("%s:", heading)
-	fmt.Fprint(l.f, indent(text))
+	fmt.Fprint(l.f, secrets.Redact(indent(text)))
 }
 
 // Writer is where a host command's output goes, unbuffered, so a killed command's output up
 // to the kill is kept.
-func (l *tierLog) Writer() io.Writer { return l.f }
+func (l *tierLog) Writer() io.Writer { return secrets.Writer(l.f) }
 
 func (l *tierLog) Close() error { return l.f.Close() }
 

@@ -1,0 +1,96 @@
+package controllers_test
+
+import (
+	"errors"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+)
+
+var _ = Describe("Unchanged", func() {
+	rec := controllers.ConvergedRecord{Version: v11, Commit: "c1", SpecHash: "s1", EnvDigest: "e1", Services: "warm_app_app@7;"}
+	with := func(f func(*controllers.ConvergedRecord)) controllers.ConvergedRecord {
+		r := rec
+		f(&r)
+		return r
+	}
+	DescribeTable("decides converged from the record, naming what differs",
+		func(recorded *controllers.ConvergedRecord, now controllers.ConvergedRecord, want bool, why string) {
+			ok, what := controllers.Unchanged(recorded, now)
+			Expect(ok).To(Equal(want))
+			Expect(what).To(Equal(why))
+		},
+		Entry("everything as recorded", &rec, rec, true, ""),
+		Entry("no record", nil, rec, false, "no record"),
+		Entry("another version runs", &rec, with(func(r *controllers.ConvergedRecord) { r.Version = v10 }), false, "version"),
+		Entry("the tag moved", &rec, with(func(r *controllers.ConvergedRecord) { r.Commit = "c2" }), false, "commit"),
+		Entry("no commit known now", &rec, with(func(r *controllers.ConvergedRecord) { r.Commit = "" }), false, "commit"),
+		Entry("a spec changed", &rec, with(func(r *controllers.ConvergedRecord) { r.SpecHash = "s2" }), false, "spec"),
+		Entry("spec.env changed", &rec, with(func(r *controllers.ConvergedRecord) { r.EnvDigest = "e2" }), false, "env"),
+		Entry("a service was written", &rec, with(func(r *controllers.ConvergedRecord) { r.Services = "warm_app_app@9;" }), false, "services"),
+		Entry("a stack without services", &controllers.ConvergedRecord{Version: v11, Commit: "c1", SpecHash: "s1", EnvDigest: "e1"},
+			with(func(r *controllers.ConvergedRecord) { r.Services = "" }), false, "services"),
+	)
+
+	It("digests env independently of order and of how keys and values split", func() {
+		Expect(controllers.EnvDigest(map[string]string{"A": "1", "B": "2"})).To(Equal(controllers.EnvDigest(map[string]string{"B": "2", "A": "1"})))
+		Expect(controllers.EnvDigest(map[string]string{"A": "1=B"})).NotTo(Equal(controllers.EnvDigest(map[string]string{"A=1": "B"})))
+	})
+})
+
+var _ = Describe("WarmCanonicalReconciler across processes", func() {
+	var w *world
+	BeforeEach(func(ctx SpecContext) {
+		w = newWorld(GinkgoT().TempDir(), recipeTest("app"), warmCanonical("app", "latest"))
+		Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultPromoted))
+		Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+	}, NodeTimeout(10*time.Second))
+
+	It("knows a converged app from its record: a new process reads no recipe for it", func(ctx SpecContext) {
+		calls := w.cluster.driftCalls
+		w.restart()
+		Expect(w.r.ReconcileOnce(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+		Expect(w.cluster.driftCalls).To(Equal(calls), "no comparison with the recipe")
+		Expect(w.cluster.writes()).To(HaveLen(1), "only the promotion wrote")
+	}, NodeTimeout(10*time.Second))
+
+	It("does not try a comparison that could not run again in a new process until an input changes", func(ctx SpecContext) {
+		w.cluster.handEdit("warm_app", true)
+		w.cluster.driftErr = errors.New("convert services: service app: secret not found")
+		w.restart()
+		Expect(w.r.ReconcileOnce(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+		calls := w.cluster.driftCalls
+		w.restart()
+		Expect(w.r.ReconcileOnce(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+		Expect(w.cluster.driftCalls).To(Equal(calls))
+	}, NodeTimeout(10*time.Second))
+
+	DescribeTable("reads the recipe again when an input differs from the record",
+		func(ctx SpecContext, change func(*world)) {
+			change(w)
+			calls := w.cluster.driftCalls
+			w.restart()
+			_, err := w.r.ReconcileOnce(ctx, "app", false)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(w.cluster.driftCalls).To(Equal(calls+1), "one comparison with the recipe")
+		},
+		Entry("a hand edit of a service", func(w *world) {
+			w.cluster.handEdit("warm_app", true, swarm.Drift{Service: "warm_app_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}})
+		}, NodeTimeout(10*time.Second)),
+		Entry("an edited WarmCanonical spec", func(w *world) {
+			wc := warmCanonical("app", "latest")
+			wc.Spec.Interval = v1.Duration{Duration: time.Hour}
+			w.objects.put(wc)
+		}, NodeTimeout(10*time.Second)),
+		Entry("an edited RecipeTest spec", func(w *world) {
+			rt := recipeTest("app")
+			rt.Spec.Timeout = v1.Duration{Duration: time.Hour}
+			w.objects.put(rt)
+		}, NodeTimeout(10*time.Second)),
+	)
+})

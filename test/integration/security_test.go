@@ -1,0 +1,108 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// httpGet returns the body of a GET of url, whatever the status.
+func httpGet(ctx context.Context, url string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	Expect(err).NotTo(HaveOccurred())
+	resp, err := http.DefaultClient.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	return string(body)
+}
+
+// pushTag commits change on top of main in a clone of the world's recipe and pushes the
+// commit as the tag only; it returns the commit.
+func pushTag(ctx context.Context, w *world, tag string, change func(dir string)) string {
+	dir := filepath.Join(w.dir, "tag-"+randomID())
+	gitIn(ctx, "", "clone", "--quiet", "--branch", "main", w.recipe, dir)
+	change(dir)
+	gitIn(ctx, dir, "-c", "user.name=Someone", "-c", "user.email=someone@example.org",
+		"commit", "--quiet", "--all", "--message", "tag "+tag)
+	gitIn(ctx, dir, "push", "--quiet", "origin", "HEAD:refs/tags/"+tag)
+	return gitIn(ctx, dir, "rev-parse", "HEAD")
+}
+
+var _ = Describe("a secret value a recipe interpolates into an error", func() {
+	It("is shown as <redacted:NAME> in the status, logs, run record, get, plan and dashboard, never in plain", func(ctx SpecContext) {
+		const tag = "3.0.0+3.0"
+		id, err := age.GenerateX25519Identity()
+		Expect(err).NotTo(HaveOccurred())
+		// Upper case makes it an invalid image reference, which the loader's error quotes.
+		plaintext := "Planted-" + randomID() + "-Never-Shown"
+		w := newWorld()
+		key := filepath.Join(w.dir, "age-key.txt")
+		Expect(os.WriteFile(key, []byte(id.String()+"\n"), 0o600)).To(Succeed())
+		pushTag(ctx, w, tag, func(dir string) {
+			replaceInFile(filepath.Join(dir, "compose.yml"), "image: ccci-sample-app:2.0", "image: ${SECRET_VALUE}")
+		})
+		armored := indent(ageArmor(id, plaintext), "        ")
+		w.write("rt.yaml", fmt.Sprintf(`apiVersion: ccci.commoninternet.net/v1
+kind: RecipeTest
+metadata:
+  name: %s
+spec:
+  recipe: sample
+  source:
+    git: %s
+  env:
+    DOMAIN: "{{ .Stack }}.test.example.org"
+    SECRET_VALUE:
+      age: |
+%s
+  tiers:
+    - name: install
+  timeout: 5m
+`, w.name, w.recipe, armored))
+		w.write("wc.yaml", fmt.Sprintf("apiVersion: ccci.commoninternet.net/v1\nkind: WarmCanonical\nmetadata:\n  name: %s\nspec:\n  version: %q\n  stack: %s\n  timeout: 1m\n  allowMajor: true\n  env:\n    SECRET_VALUE:\n      age: |\n%s\n", w.name, tag, w.stack, armored))
+
+		var seen strings.Builder
+		By("triggering a run of the tag, which fails loading the compose file")
+		out, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag, "--age-identity", key)
+		Expect(code).NotTo(Equal(0))
+		seen.WriteString(out + errOut)
+		runs := w.runsOf(w.name)
+		Expect(runs).NotTo(BeEmpty())
+		Expect(runs[0].Message).To(ContainSubstring("<redacted:SECRET_VALUE>"))
+
+		By("sweeping, so the WarmCanonical's status holds the failure too")
+		out, errOut, _ = w.ccci(ctx, "sweep", "--age-identity", key)
+		seen.WriteString(out + errOut)
+		out, errOut, _ = w.ccci(ctx, "get", "recipetest", w.name, "-o", "json")
+		seen.WriteString(out + errOut)
+		out, errOut, _ = w.ccci(ctx, "get", "warmcanonical", w.name, "-o", "json")
+		seen.WriteString(out + errOut)
+
+		By("reading the API and the dashboard of the daemon")
+		d := w.startDaemon(ctx, "--age-identity", key)
+		plan := httpGet(ctx, d.url+"/api/v1/plan")
+		// JSON writes < and > as \u003c and \u003e.
+		Expect(plan).To(ContainSubstring(`\u003credacted:SECRET_VALUE\u003e`), "the plan loads the tag and says why it cannot")
+		seen.WriteString(plan)
+		for _, path := range []string{"/api/v1/objects", "/api/v1/runs/" + runs[0].ID, "/", "/recipes/sample", "/runs/" + runs[0].ID} {
+			seen.WriteString(httpGet(ctx, d.url+path))
+		}
+
+		Expect(seen.String()).NotTo(ContainSubstring(plaintext))
+		Expect(w.leaks(plaintext)).To(BeEmpty(), "status, run.json and the logs in the state directory")
+		Expect(w.deployedVersion(ctx)).To(BeEmpty())
+	}, NodeTimeout(6*time.Minute))
+})
