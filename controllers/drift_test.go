@@ -76,7 +76,7 @@ var _ = Describe("WarmCanonicalReconciler and drift", func() {
 		withDrift(v1.DriftCorrect)
 		w.cluster.handEdit("warm_app", true, envDrift)
 		w.cluster.mu.Lock()
-		w.cluster.waitErr = &controllers.LocalityError{Message: "data locality: service warm_app_db ran on node mn2 (drained)", Unusable: []string{"mn2"}}
+		w.cluster.waitErr = &swarm.LocalityError{Message: "data locality: service warm_app_db ran on node mn2 (drained)", Unusable: []string{"mn2"}}
 		w.cluster.mu.Unlock()
 		out, err := w.r.ReconcileOnce(ctx, "app", false)
 		Expect(err).NotTo(HaveOccurred())
@@ -90,7 +90,7 @@ var _ = Describe("WarmCanonicalReconciler and drift", func() {
 })
 
 var _ = Describe("WarmCanonicalReconciler: one verdict per failure", func() {
-	unusable := &controllers.LocalityError{Message: "data locality: service warm_app_db ran on node mn2 (drained)", Unusable: []string{"mn2"}}
+	unusable := &swarm.LocalityError{Message: "data locality: service warm_app_db ran on node mn2 (drained)", Unusable: []string{"mn2"}}
 	unschedulable := &swarm.ConstraintError{Service: "warm_app_app", Constraint: "node.labels.nosuch==x"}
 	var w *world
 	BeforeEach(func(ctx SpecContext) {

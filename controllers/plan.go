@@ -106,14 +106,17 @@ type Observed struct {
 	Problem string
 	// Converged is true when every service runs all its tasks and no update is in progress.
 	Converged bool
-	// DataMoved says which stateful services run on another node than the one holding their
-	// data (see WarmCanonicalStatus.DataNodes); empty when none does, or for a forced reconcile.
-	DataMoved string
+	// DataAway names the stateful services that run on another node than the one holding
+	// their data (see WarmCanonicalStatus.DataNodes), or on none while that node cannot run
+	// them; nil when none does, or for a forced reconcile (which accepts the nodes).
+	DataAway *swarm.LocalityError
 }
 
 // PlanInput is everything Decide needs. Callers fill it from the defaulted spec, the resolved
 // version, the observed stack, the stored status and the gate.
 type PlanInput struct {
+	// Name is the WarmCanonical's, for the commands a message suggests.
+	Name string
 	// Suspend is true when spec.suspend or an operator's override (ccci-controller suspend)
 	// says so; SuspendReason says which, and why. Mode, AllowMajor and Rollback are the
 	// defaulted spec fields.
@@ -225,9 +228,9 @@ func Decide(in PlanInput) Plan {
 		return p.with(ActionUndeploy, v1.ReasonDataMode, "data mode: removing the services, keeping the volumes")
 	case in.Mode == v1.ModeData:
 		return p.with(ActionSkip, v1.ReasonDataMode, "data mode: no services run, volumes kept")
-	case in.Observed.DataMoved != "":
+	case in.Observed.DataAway != nil:
 		// Converged or not, a deploy now would write over an app running on empty data.
-		return p.with(ActionStalled, v1.ReasonDataNodeMoved, in.Observed.DataMoved)
+		return p.with(ActionStalled, v1.ReasonDataNodeMoved, fmt.Sprintf("%v; nothing is deployed over it (valid: run the task where its data is again, or move the data and accept the node it runs on with ccci-controller reconcile warmcanonical/%s --force)", in.Observed.DataAway, in.Name))
 	case drifted(in):
 		// Before step 5: a hand rollout in progress is not converged, and must not be taken
 		// for a promotion to resume or to start.

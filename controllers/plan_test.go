@@ -49,11 +49,11 @@ var _ = Describe("Decide", func() {
 		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
 		Entry("a stateful task runs away from its data, even converged at the desired version: stalled, nothing deployed", func(in *controllers.PlanInput) {
 			in.Observed = running(v11)
-			in.Observed.DataMoved = "service warm_app_db with volume warm_app_data moved from node mn2 (drained) to node mn3"
+			in.Observed.DataAway = &swarm.LocalityError{Message: "data locality: service warm_app_db with volume warm_app_data moved from node mn2 (drained) to node mn3"}
 		}, controllers.ActionStalled, v1.ReasonDataNodeMoved, "STALLED"),
 		Entry("a stateful task away from its data while a newer version passed: stalled, no promotion over it", func(in *controllers.PlanInput) {
 			in.Observed = running(v10)
-			in.Observed.DataMoved = "service warm_app_db with volume warm_app_data moved from node mn2 (drained) to node mn3"
+			in.Observed.DataAway = &swarm.LocalityError{Message: "data locality: service warm_app_db with volume warm_app_data moved from node mn2 (drained) to node mn3"}
 			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
 		}, controllers.ActionStalled, v1.ReasonDataNodeMoved, "STALLED"),
 		Entry("already deployed and converged, deployed by someone else: converged", func(in *controllers.PlanInput) {
@@ -193,7 +193,7 @@ var _ = Describe("Decide", func() {
 		}, controllers.ActionCorrect, v1.ReasonSpecDrift, "CORRECT 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Env]; w_db: [removed])"),
 		Entry("drift while the data is away: stalled first", func(in *controllers.PlanInput) {
 			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftCorrect
-			in.Observed.DataMoved = "service w_db with volume w_data moved from node mn2 (drained) to node mn3"
+			in.Observed.DataAway = &swarm.LocalityError{Message: "data locality: service w_db with volume w_data moved from node mn2 (drained) to node mn3"}
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
 		}, controllers.ActionStalled, v1.ReasonDataNodeMoved, "STALLED"),
 		Entry("drift and an edited env: the apply replaces the live spec", func(in *controllers.PlanInput) {
@@ -337,34 +337,14 @@ var _ = Describe("GateFor", func() {
 	})
 })
 
-var _ = Describe("LocalityMoves", func() {
-	svc := func(name string, volumes []string, nodes ...string) swarm.ServiceState {
-		return swarm.ServiceState{Name: name, Volumes: volumes, Nodes: nodes}
-	}
-	stack := func(services ...swarm.ServiceState) swarm.StackState { return swarm.StackState{Services: services} }
-	DescribeTable("finds the stateful tasks that landed on another node, or run on none",
-		func(before, after swarm.StackState, want []controllers.Move) {
-			Expect(controllers.LocalityMoves(controllers.DataNodesOf(before), after)).To(Equal(want))
-		},
-		Entry("a database that runs nowhere", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"})),
-			[]controllers.Move{{Service: "w_db", Volumes: []string{"w_db"}, From: "n2"}}),
-		Entry("a database moved", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"}, "n3")),
-			[]controllers.Move{{Service: "w_db", Volumes: []string{"w_db"}, From: "n2", To: "n3"}}),
-		Entry("a stateless service moved", stack(svc("w_app", nil, "n2")), stack(svc("w_app", nil, "n3")), nil),
-		Entry("it stayed", stack(svc("w_db", []string{"w_db"}, "n2")), stack(svc("w_db", []string{"w_db"}, "n2")), nil),
-		Entry("a new service", stack(), stack(svc("w_db", []string{"w_db"}, "n3")), nil),
-		Entry("several tasks", stack(svc("w_db", []string{"w_db"}, "n1", "n2")), stack(svc("w_db", []string{"w_db"}, "n2", "n3")), nil),
-	)
-})
-
 var _ = Describe("VerdictOf", func() {
 	DescribeTable("gives one verdict per failure, whatever the action",
 		func(failed error, want controllers.Verdict) {
 			Expect(controllers.VerdictOf(failed)).To(Equal(want))
 			Expect(controllers.VerdictOf(fmt.Errorf("wrapped: %w", failed))).To(Equal(want))
 		},
-		Entry("a node holding data drained", &controllers.LocalityError{Message: "data locality", Unusable: []string{"mn2"}}, controllers.VerdictDataNodeUnusable),
-		Entry("a task moved while its data node is usable: the version's doing", &controllers.LocalityError{Message: "data locality"}, controllers.VerdictVersionFailed),
+		Entry("a node holding data drained", &swarm.LocalityError{Message: "data locality", Unusable: []string{"mn2"}}, controllers.VerdictDataNodeUnusable),
+		Entry("a task moved while its data node is usable: the version's doing", &swarm.LocalityError{Message: "data locality"}, controllers.VerdictVersionFailed),
 		Entry("a constraint no node satisfies", &swarm.ConstraintError{Service: "w_app", Constraint: "node.labels.nosuch==x"}, controllers.VerdictUnschedulable),
 		Entry("tasks that keep failing", errors.New("service w_app: 3 tasks failed"), controllers.VerdictVersionFailed),
 	)

@@ -34,7 +34,7 @@ const (
 
 // VerdictOf classifies the failure of a deploy-and-wait.
 func VerdictOf(failed error) Verdict {
-	var loc *LocalityError
+	var loc *swarm.LocalityError
 	var constraint *swarm.ConstraintError
 	switch {
 	case errors.As(failed, &constraint):
@@ -53,7 +53,7 @@ func (r *WarmCanonicalReconciler) settleFailure(ctx context.Context, out Outcome
 	stack := o.wc.Spec.Stack
 	switch VerdictOf(failed) {
 	case VerdictDataNodeUnusable:
-		var loc *LocalityError
+		var loc *swarm.LocalityError
 		errors.As(failed, &loc)
 		msg = fmt.Sprintf("%s of %s to stack %s stopped: %v; node %s cannot run tasks, so rolling back would not bring the data back; nothing more is deployed until the task runs where its data is",
 			strings.ToLower(string(p.Action)), p.To, stack, failed, strings.Join(loc.Unusable, ", "))

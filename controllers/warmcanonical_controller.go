@@ -191,7 +191,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 		st.ObservedGeneration, st.FailedVersions = h, nil
 	}
 	o := &observation{name: name, wc: wc}
-	o.in = PlanInput{Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor, Rollback: wc.Spec.RollbackEnabled(), Force: force}
+	o.in = PlanInput{Name: name, Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor, Rollback: wc.Spec.RollbackEnabled(), Force: force}
 	// 2. Suspend.
 	if o.in.Suspend, o.in.SuspendReason = r.suspended(wc); o.in.Suspend {
 		o.in.Status = *st
@@ -211,7 +211,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 		return o, fmt.Errorf("observe stack %q: %w", wc.Spec.Stack, err)
 	}
 	state := o.observed
-	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged(), Problem: problemOf(state)}
+	obs := Observed{Version: state.Version, Services: len(state.Services), Converged: len(state.Services) > 0 && state.Converged(), Problem: state.Problem()}
 	st.DeployedVersion = obs.Version
 	if obs.Services > 0 && st.KnownGoodVersion == "" && obs.Converged && obs.Version != "" {
 		// A warm app found running healthy (deployed before this controller, or by hand) is
@@ -225,7 +225,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	}
 	if !force {
 		// A forced reconcile accepts the nodes the tasks run on now.
-		obs.DataMoved = r.dataMoved(ctx, name, st.DataNodes, state)
+		errors.As(r.dataAway(ctx, st.DataNodes, state), &obs.DataAway)
 	}
 	o.recorded = recorded && rec.Version == obs.Version && obs.Version != ""
 	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
@@ -351,20 +351,4 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 	}
 	out.Message = p.Message
 	return out, nil
-}
-
-// problemOf says what keeps a stack from converging, other than an update in progress: the
-// first such service and its latest task error; "" when there is none.
-func problemOf(st swarm.StackState) string {
-	for _, s := range st.Services {
-		if s.UpdateState == "updating" || s.Running == s.Desired && s.Healthy == s.Desired && (s.UpdateState == "" || s.UpdateState == "completed") {
-			continue
-		}
-		msg := fmt.Sprintf("service %s runs %d/%d tasks", s.Name, s.Running, s.Desired)
-		if len(s.Errors) > 0 {
-			msg += ": " + s.Errors[0]
-		}
-		return msg
-	}
-	return ""
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -95,7 +94,7 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	if mode, ok := st.Tightened(); ok {
 		g.logger(ctx).Info("Tightened the state directory, which group or others could enter", "state", st.Dir(), "mode", fmt.Sprintf("%04o", mode), "now", fmt.Sprintf("%04o", store.DirMode))
 	}
-	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
+	sw, err := swarm.NewClient()
 	if err != nil {
 		return nil, fmt.Errorf("connect to Docker: %w", err)
 	}

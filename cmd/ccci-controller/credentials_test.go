@@ -45,4 +45,10 @@ var _ = Describe("credential files", func() {
 		Expect(code).To(Equal(2))
 		Expect(stderr).To(ContainSubstring("--age-identity: age identity file: " + key + " has mode 0644, readable by group or others"))
 	})
+
+	It("refuses a --public-url that is not an absolute URL, with exit 2", func() {
+		code, _, stderr := cli("--state", filepath.Join(dir, "state"), "run", "--public-url", "ci.example.org")
+		Expect(code).To(Equal(2))
+		Expect(stderr).To(HavePrefix(`ccci-controller: --public-url: "ci.example.org" is not an absolute URL`))
+	})
 })

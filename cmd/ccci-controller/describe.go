@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
-
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
@@ -141,7 +139,7 @@ func describeServices(ctx context.Context, w io.Writer, stack string, st v1.Warm
 	}
 	ctx, cancel := context.WithTimeout(ctx, describeLiveTimeout)
 	defer cancel()
-	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
+	sw, err := swarm.NewClient()
 	var state swarm.StackState
 	if err == nil {
 		state, err = sw.ObserveStack(ctx, stack)

@@ -68,16 +68,7 @@ func (c *controller) serveOperatorSurface(srv *server.Server, rec *metrics.Recor
 func (c *controller) readyChecks() []server.Check {
 	return []server.Check{
 		{Name: "docker", Run: c.swarm.Ping},
-		{Name: "swarm", Run: func(ctx context.Context) error {
-			info, err := c.swarm.Docker().Info(ctx)
-			if err != nil {
-				return err
-			}
-			if state := string(info.Swarm.LocalNodeState); state != "active" || !info.Swarm.ControlAvailable {
-				return fmt.Errorf("swarm is %q on a node that is a manager: %t (valid: active on a manager; run docker swarm init)", state, info.Swarm.ControlAvailable)
-			}
-			return nil
-		}},
+		{Name: "swarm", Run: c.swarm.CheckManager},
 		{Name: "state", Run: func(context.Context) error {
 			f, err := os.CreateTemp(c.store.Dir(), ".readyz-*")
 			if err != nil {

@@ -61,6 +61,7 @@ func (s *Server) HandleState(st State) {
 		writeJSON(w, http.StatusOK, RunView{RecipeTest: rt, Run: run})
 	})
 	s.mux.HandleFunc("GET /api/v1/runs/{id}/logs/{tier}", func(w http.ResponseWriter, r *http.Request) {
+		noWriteDeadline(w)
 		data, err := st.Log(r.Context(), r.PathValue("id"), v1.TierName(r.PathValue("tier")))
 		if err != nil {
 			writeStateError(w, err)
@@ -79,13 +80,8 @@ func (s *Server) HandleState(st State) {
 // {"reason": "...", "by": "..."}) and .../resume, authenticated like triggers.
 func (s *Server) HandleSuspend(sus Suspender) {
 	s.mux.HandleFunc("POST /api/v1/objects/{kind}/{name}/{verb}", func(w http.ResponseWriter, r *http.Request) {
-		if !s.limit.allow() {
-			writeError(w, http.StatusTooManyRequests, "too many requests, retry later")
-			return
-		}
-		body, code, msg := s.authenticatedBody(w, r)
-		if code != 0 {
-			writeError(w, code, msg)
+		body, ok := s.authorize(w, r)
+		if !ok {
 			return
 		}
 		if k := strings.ToLower(r.PathValue("kind")); k != "warmcanonical" && k != "wc" {

@@ -73,20 +73,33 @@ type Options struct {
 	// TriggerRate bounds triggers per second; more are answered 429. Optional. Defaults to
 	// DefaultTriggerRate.
 	TriggerRate float64
-	// Now is the dashboard's clock ("5m ago"). Optional. Defaults to time.Now.
+	// Now is the dashboard's clock ("5m ago") and the listener's, for body deadlines. Optional.
+	// Defaults to time.Now.
 	Now func() time.Time
+	// PublicURL is the address clients use when it is not a loopback one (--public-url, e.g.
+	// https://ci.example.org): requests must name its host or a loopback one. Optional.
+	PublicURL string
+	// ReadTimeout bounds reading a request, body included; WriteTimeout writing a response.
+	// Optional. Default to DefaultReadTimeout and DefaultWriteTimeout.
+	ReadTimeout, WriteTimeout time.Duration
 }
 
 // Server is the daemon's HTTP server.
 type Server struct {
-	opts  Options
-	mux   redactingMux
-	limit *limiter
+	opts       Options
+	mux        redactingMux
+	limit      *limiter
+	failures   *clientFailures
+	publicHost string
 }
 
 // New returns a Server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: redactingMux{http.NewServeMux()}, limit: newLimiter(opts.TriggerRate)}
+	s.failures = newClientFailures(s.now)
+	if u, err := ParsePublicURL(opts.PublicURL); err == nil && u != nil {
+		s.publicHost = u.Hostname()
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -98,8 +111,8 @@ func New(opts Options) *Server {
 // Handle adds a handler, for the parts of the HTTP surface other packages build.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// Handler returns the server's handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's handler, which answers only requests for one of its hosts.
+func (s *Server) Handler() http.Handler { return s.checkHost(s.mux) }
 
 // ListenAndServe listens on addr and serves until ctx ends. It refuses a non-loopback address
 // without a token: the trigger endpoint deploys nothing but runs tests on this host.
@@ -111,7 +124,17 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	write := s.opts.WriteTimeout
+	if write <= 0 {
+		write = DefaultWriteTimeout
+	}
+	srv := &http.Server{Handler: s.Handler(), BaseContext: func(net.Listener) context.Context { return ctx },
+		ReadHeaderTimeout: min(readHeaderTimeout, s.readTimeout()), ReadTimeout: s.readTimeout(), WriteTimeout: write, IdleTimeout: DefaultIdleTimeout}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -138,13 +161,8 @@ func loopback(addr string) bool {
 }
 
 func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
-	if !s.limit.allow() {
-		writeError(w, http.StatusTooManyRequests, "too many triggers, retry later")
-		return
-	}
-	body, code, msg := s.authenticatedBody(w, r)
-	if code != 0 {
-		writeError(w, code, msg)
+	body, ok := s.authorize(w, r)
+	if !ok {
 		return
 	}
 	var t Trigger
@@ -171,6 +189,9 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown action %q (valid: %s, %s, %s)", t.Action, ActionReconcile, ActionSweep, ActionTest))
 		return
+	}
+	if t.Wait {
+		noWriteDeadline(w)
 	}
 	res, err := s.opts.Backend.Trigger(r.Context(), t)
 	switch {

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 
@@ -34,3 +35,16 @@ func NewClient(opts ...client.Opt) (*Client, error) {
 // Docker returns the underlying Engine API client, for callers in this package's tests and for
 // read-only diagnostics; product code outside this package must not import Docker.
 func (c *Client) Docker() *client.Client { return c.docker }
+
+// CheckManager reports whether the Engine is an active manager of a swarm, the only place
+// stacks can be deployed from; the error says what it is instead and what to do.
+func (c *Client) CheckManager(ctx context.Context) error {
+	info, err := c.docker.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if state := string(info.Swarm.LocalNodeState); state != "active" || !info.Swarm.ControlAvailable {
+		return fmt.Errorf("swarm is %q on a node that is a manager: %t (valid: active on a manager; run docker swarm init)", state, info.Swarm.ControlAvailable)
+	}
+	return nil
+}
