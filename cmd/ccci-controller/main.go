@@ -23,5 +23,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(newVersionCommand(opts))
 	root.AddCommand(newRunCommand(opts), newSweepCommand(opts), newReconcileCommand(opts), newTriggerCommand(opts), newGetCommand(opts), newDescribeCommand(opts))
 	root.AddCommand(newPlanCommand(opts), newSuspendCommand(opts), newResumeCommand(opts), newLogsCommand(opts))
+	root.AddCommand(newImportCommand())
 	return execute(ctx, root, args, stdout, stderr)
 }
