@@ -6,11 +6,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"coopcloud.tech/ccci-controller/internal/secrets"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// What the commands print (tier tables, progress, errors) quotes recipes and Swarm, so a
+	// secret value may be in it.
+	code := run(ctx, os.Args[1:], secrets.Writer(os.Stdout), secrets.Writer(os.Stderr))
 	stop()
 	os.Exit(code)
 }

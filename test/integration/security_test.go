@@ -9,12 +9,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"filippo.io/age"
+	"github.com/docker/docker/api/types/events"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
 
 // httpGet returns the body of a GET of url, whatever the status.
@@ -105,4 +109,100 @@ spec:
 		Expect(w.leaks(plaintext)).To(BeEmpty(), "status, run.json and the logs in the state directory")
 		Expect(w.deployedVersion(ctx)).To(BeEmpty())
 	}, NodeTimeout(6*time.Minute))
+})
+
+// engineEvents lists the Docker events since since (until now) whose actor names needle: what
+// the engine did, whatever the controller says.
+func engineEvents(ctx context.Context, since time.Time, needle string) []string {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	msgs, errs := docker.Events(ctx, events.ListOptions{
+		Since: strconv.FormatInt(since.Unix()-1, 10), Until: strconv.FormatInt(time.Now().Unix()+1, 10)})
+	var out []string
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return out
+			}
+			if strings.Contains(m.Actor.ID+fmt.Sprint(m.Actor.Attributes), needle) {
+				out = append(out, fmt.Sprintf("%s %s %s", m.Type, m.Action, m.Actor.Attributes["name"]))
+			}
+		case err := <-errs:
+			if err == io.EOF || err == nil {
+				return out
+			}
+			Expect(err).NotTo(HaveOccurred())
+			return out
+		}
+	}
+}
+
+// writeTrustRecipeTest writes the world's RecipeTest with lint and install and spec.trust
+// (none when trust is empty).
+func (w *world) writeTrustRecipeTest(trust v1.Trust) {
+	line := ""
+	if trust != "" {
+		line = "  trust: " + string(trust) + "\n"
+	}
+	w.write("rt.yaml", fmt.Sprintf(`apiVersion: ccci.commoninternet.net/v1
+kind: RecipeTest
+metadata:
+  name: %s
+spec:
+  recipe: sample
+  source:
+    git: %s
+  env:
+    DOMAIN: "{{ .Stack }}.test.example.org"
+  tiers:
+    - name: lint
+    - name: install
+  timeout: 5m
+%s`, w.name, w.recipe, line))
+}
+
+var _ = Describe("an untrusted pull request", func() {
+	It("is refused at lint when it reaches the host, with nothing created in Docker; trusted, it deploys", func(ctx SpecContext) {
+		w := newWorld()
+		sha := pushPullRequest(ctx, w, 61, func(dir string) {
+			compose := filepath.Join(dir, "compose.yml")
+			replaceInFile(compose, "      - data:/data", "      - data:/data\n      - /:/host:ro\n      - /var/run/docker.sock:/var/run/docker.sock:ro")
+			replaceInFile(compose, "    image: ccci-sample-app:2.0", "    image: ccci-sample-app:2.0\n    network_mode: host")
+		})
+		w.writeTrustRecipeTest("")
+
+		By("triggering the pull request without spec.trust")
+		start := time.Now()
+		_, _, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", sha, "--pr", "61")
+		Expect(code).To(Equal(1))
+		runs := w.runsOf(w.name)
+		Expect(runs).To(HaveLen(1))
+		run := runs[0]
+		Expect(run.Verdict).To(Equal(v1.VerdictFailed))
+		Expect(run.Tiers).NotTo(BeEmpty())
+		lint := run.Tiers[0]
+		Expect(lint.Name).To(Equal(v1.TierLint))
+		Expect(lint.Result).To(Equal(v1.ResultFailed))
+		const no = ": not allowed for untrusted refs; set spec.trust: trusted to allow"
+		Expect(lint.Reason).To(HavePrefix("3 problems: "))
+		Expect(lint.Reason).To(And(
+			ContainSubstring(`services.app.volumes "/" (a host path mounted at /host)`+no),
+			ContainSubstring(`services.app.volumes "/var/run/docker.sock" (the Docker socket, which is root on the host)`+no),
+			ContainSubstring(`services.app.network_mode "host"`+no)))
+		for _, t := range run.Tiers[1:] {
+			Expect(t.Result).To(Equal(v1.ResultSkipped), string(t.Name))
+		}
+		Expect(engineEvents(ctx, start, run.ID)).To(BeEmpty(), "Docker saw no object of the refused run")
+
+		By("triggering it again with spec.trust: trusted")
+		w.writeTrustRecipeTest(v1.TrustTrusted)
+		start = time.Now()
+		_, _, code = w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", sha, "--pr", "61")
+		runs = w.runsOf(w.name)
+		Expect(runs).To(HaveLen(2))
+		Expect(code).To(Equal(0), "%+v", runs[0])
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictPassed))
+		Expect(engineEvents(ctx, start, runs[0].ID)).To(ContainElement(HavePrefix("service create")), "the trusted run deployed")
+	}, NodeTimeout(8*time.Minute))
 })
