@@ -79,7 +79,7 @@ test-enginefault: check-go ensure-swarm ## Restart the Docker daemon under a tes
 	$(GO) test -tags enginefault -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/enginefault/
 
 .PHONY: test-faults
-test-faults: check-go ensure-swarm ## Hang the engine (SIGSTOP) under a run and a sweep, on a one-node rig of its own (runs alone)
+test-faults: check-go ensure-swarm ## Hang the engine (SIGSTOP), fill the state disk (tmpfs), on a one-node rig of its own (runs alone)
 	$(GO) test -tags faults -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/faults/
 
 .PHONY: test-unit

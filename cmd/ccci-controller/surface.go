@@ -17,6 +17,7 @@ import (
 	"coopcloud.tech/ccci-controller/internal/metrics"
 	"coopcloud.tech/ccci-controller/internal/notify"
 	"coopcloud.tech/ccci-controller/internal/server"
+	"coopcloud.tech/ccci-controller/internal/store"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
 
@@ -28,7 +29,8 @@ import (
 // (and any further observers, e.g. the notifier) watch, and returns the recorder the manager
 // reports to. sweepInterval is exported for the overdue-sweep alert.
 func (c *controller) instrument(sweepInterval time.Duration, observers ...metrics.Observer) *metrics.Recorder {
-	rec := metrics.New(metrics.Options{DeployedVersions: c.deployedVersions, LastVerdicts: c.lastVerdicts, SweepInterval: sweepInterval})
+	rec := metrics.New(metrics.Options{DeployedVersions: c.deployedVersions, LastVerdicts: c.lastVerdicts, SweepInterval: sweepInterval,
+		StateWriteErrors: c.store.WriteErrors})
 	// c.wc.Store may already be watched by the notifier: watch that store in turn.
 	obs := metrics.WrapStore(c.wc.Store, append([]metrics.Observer{rec}, observers...)...)
 	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
@@ -93,7 +95,16 @@ func (c *controller) readyChecks() []server.Check {
 				return fmt.Errorf("state directory %s is not writable: %w", c.store.Dir(), err)
 			}
 			name := f.Name()
-			return errors.Join(f.Close(), os.Remove(name))
+			// A page of data, not an empty file: a full file system still creates empty files.
+			_, err = f.Write(make([]byte, 4096))
+			err = errors.Join(err, f.Close(), os.Remove(name))
+			if store.IsNoSpace(err) {
+				return fmt.Errorf("no space left on state directory %s: %w", c.store.Dir(), err)
+			}
+			if err != nil {
+				return fmt.Errorf("state directory %s is not writable: %w", c.store.Dir(), err)
+			}
+			return nil
 		}},
 	}
 }

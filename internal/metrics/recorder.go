@@ -40,6 +40,9 @@ type Options struct {
 	SweepInterval time.Duration
 	// Now is the clock. Optional. Defaults to time.Now.
 	Now func() time.Time
+	// StateWriteErrors counts the failed writes to the state directory since start (a full
+	// disk), for ccci_state_write_errors_total. Optional: without it the metric is absent.
+	StateWriteErrors func() uint64
 }
 
 // Recorder holds the daemon's metrics on its own registry. It implements reconcile.Metrics and
@@ -114,6 +117,11 @@ func New(opts Options) *Recorder {
 	r.registry.MustRegister(r.reconciles, r.durations, r.retries, r.queueDepth, r.runs, r.tierDuration, r.promotions, r.lastSweep,
 		r.drifted, r.degraded, r.drifts,
 		deployedCollector{r}, stateCollector{r}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if f := opts.StateWriteErrors; f != nil {
+		r.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "state_write_errors_total",
+			Help: "Writes of status and run records to the state directory that failed (a full disk, an I/O error) since start."},
+			func() float64 { return float64(f()) }))
+	}
 	return r
 }
 
