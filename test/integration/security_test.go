@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/test/hostile"
 )
 
 // httpGet returns the body of a GET of url, whatever the status.
@@ -205,4 +207,60 @@ var _ = Describe("an untrusted pull request", func() {
 		Expect(runs[0].Verdict).To(Equal(v1.VerdictPassed))
 		Expect(engineEvents(ctx, start, runs[0].ID)).To(ContainElement(HavePrefix("service create")), "the trusted run deployed")
 	}, NodeTimeout(8*time.Minute))
+})
+
+var _ = Describe("a hostile recipe repository", func() {
+	DescribeTable("is refused at checkout, naming the entry, with no byte of the host file anywhere and nothing in Docker",
+		func(ctx SpecContext, build func(dir, hostFile string) (*hostile.Repo, error), entry string) {
+			w := newWorld()
+			// Stands for the daemon's age identity, the file the recipe aims at.
+			key := filepath.Join(w.dir, "host-age-key.txt")
+			secret := "AGE-SECRET-KEY-1" + strings.ToUpper(randomID()) + "HOSTFILE"
+			Expect(os.WriteFile(key, []byte(secret+"\n"), 0o600)).To(Succeed())
+			repo, err := build(filepath.Join(w.dir, "evil"), key)
+			Expect(err).NotTo(HaveOccurred())
+			w.recipe = repo.Dir
+			w.writeRecipeTest()
+
+			start := time.Now()
+			out, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", hostile.Tag)
+			Expect(code).NotTo(Equal(0))
+			runs := w.runsOf(w.name)
+			Expect(runs).To(HaveLen(1))
+			Expect(runs[0].Verdict).To(Equal(v1.VerdictAborted))
+			Expect(runs[0].Message).To(ContainSubstring(fmt.Sprintf("tree entry %q is a symbolic link to a path outside the checkout; refused", entry)))
+			Expect(runs[0].Message).To(ContainSubstring(hostile.Tag), "the error names the ref")
+			for _, text := range []string{out, errOut, runs[0].Message} {
+				Expect(text).NotTo(ContainSubstring(secret))
+				Expect(text).NotTo(ContainSubstring(key))
+			}
+			Expect(w.leaks(secret)).To(BeEmpty())
+			Expect(w.leaks(key)).To(BeEmpty())
+			Expect(engineEvents(ctx, start, runs[0].ID)).To(BeEmpty())
+		},
+		Entry("an .env.sample linking to the age identity", hostile.EnvSampleLink, ".env.sample", NodeTimeout(2*time.Minute)),
+		Entry("a compose.yml linking to the age identity", hostile.ComposeLink, "compose.yml", NodeTimeout(2*time.Minute)),
+	)
+
+	It("that writes $HOME/.gitconfig through its own link never gets into the cache, and no command runs", func(ctx SpecContext) {
+		w := newWorld()
+		home, marker := filepath.Join(w.dir, "home"), filepath.Join(w.dir, "ran")
+		Expect(os.MkdirAll(home, 0o755)).To(Succeed())
+		repo, err := hostile.GitconfigWriter(filepath.Join(w.dir, "evil"), home, "/", marker)
+		Expect(err).NotTo(HaveOccurred())
+		w.recipe = repo.Dir
+		w.writeRecipeTest()
+		start := time.Now()
+		c := exec.CommandContext(ctx, ccciBinary(), w.args("trigger", "recipetest/"+w.name, "--ref", hostile.Tag)...)
+		c.Env = append(os.Environ(), "HOME="+home)
+		out, err := c.CombinedOutput()
+		Expect(err).To(HaveOccurred(), string(out))
+		Expect(string(out)).To(ContainSubstring("duplicateEntries"))
+		Expect(filepath.Join(home, ".gitconfig")).NotTo(BeAnExistingFile())
+		Expect(marker).NotTo(BeAnExistingFile())
+		runs := w.runsOf(w.name)
+		Expect(runs).To(HaveLen(1))
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictAborted))
+		Expect(engineEvents(ctx, start, runs[0].ID)).To(BeEmpty())
+	}, NodeTimeout(2*time.Minute))
 })
