@@ -85,6 +85,8 @@ type SwarmCluster struct {
 	Secrets *secrets.Resolver
 	// Fresh is how long a snapshot answers ObserveStack. Optional. Defaults to 30s.
 	Fresh time.Duration
+	// Now is the clock. Optional. Defaults to time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	snap    map[string]swarm.StackState
@@ -102,7 +104,7 @@ func (c *SwarmCluster) Snapshot(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.snap, c.snapAt, c.written = all, time.Now(), map[string]bool{}
+	c.snap, c.snapAt, c.written = all, c.now(), map[string]bool{}
 	c.images = nil
 	return nil
 }
@@ -111,8 +113,8 @@ func (c *SwarmCluster) Snapshot(ctx context.Context) error {
 // outside passes the cache lasts as long as a snapshot is fresh.
 func (c *SwarmCluster) ResolveImages(ctx context.Context, refs []string) (map[string]string, error) {
 	c.mu.Lock()
-	if c.images == nil || time.Since(c.imgAt) >= c.fresh() {
-		c.images, c.imgAt = c.Client.NewImages(), time.Now()
+	if now := c.now(); c.images == nil || now.Sub(c.imgAt) >= c.fresh() {
+		c.images, c.imgAt = c.Client.NewImages(), now
 	}
 	images := c.images
 	c.mu.Unlock()
@@ -141,7 +143,7 @@ func (c *SwarmCluster) ObserveStack(ctx context.Context, stack string) (swarm.St
 		fresh = 30 * time.Second
 	}
 	c.mu.Lock()
-	if c.snap != nil && time.Since(c.snapAt) < fresh && !c.written[stack] {
+	if c.snap != nil && c.now().Sub(c.snapAt) < fresh && !c.written[stack] {
 		st, ok := c.snap[stack]
 		c.mu.Unlock()
 		if !ok {
@@ -151,6 +153,13 @@ func (c *SwarmCluster) ObserveStack(ctx context.Context, stack string) (swarm.St
 	}
 	c.mu.Unlock()
 	return c.Client.ObserveStack(ctx, stack)
+}
+
+func (c *SwarmCluster) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 func (c *SwarmCluster) touch(stack string) {
