@@ -229,6 +229,68 @@ func (c *Client) StacksWithLabel(ctx context.Context, key, value string) ([]stri
 	return out, nil
 }
 
+// RunStacks lists the test runs that have objects on Swarm carrying the run label and every
+// label of labels (services, networks, configs, secrets, and volumes on every node's engine),
+// with the stacks of each: a stack whose services are gone but whose volumes are left is
+// found too.
+func (c *Client) RunStacks(ctx context.Context, labels map[string]string) (map[string][]string, error) {
+	f := filters.NewArgs(filters.Arg("label", v1.LabelRun))
+	for k, v := range labels {
+		f.Add("label", k+"="+v)
+	}
+	runs := map[string]map[string]bool{}
+	add := func(l map[string]string) {
+		ns := l[v1.LabelStackNamespace]
+		if ns == "" {
+			ns = l[v1.LabelSecretOf]
+		}
+		run := l[v1.LabelRun]
+		if run == "" || ns == "" {
+			return
+		}
+		if runs[run] == nil {
+			runs[run] = map[string]bool{}
+		}
+		runs[run][ns] = true
+	}
+	var errs []error
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run services"))
+	for _, s := range services {
+		add(s.Spec.Labels)
+	}
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run networks"))
+	for _, n := range nets {
+		add(n.Labels)
+	}
+	cfgs, err := c.docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run configs"))
+	for _, cfg := range cfgs {
+		add(cfg.Spec.Labels)
+	}
+	secs, err := c.docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run secrets"))
+	for _, sec := range secs {
+		add(sec.Spec.Labels)
+	}
+	for _, engine := range c.engines() {
+		vols, err := engine.VolumeList(ctx, volume.ListOptions{Filters: f})
+		errs = append(errs, wrap(err, "list run volumes"))
+		for _, v := range vols.Volumes {
+			add(v.Labels)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(runs))
+	for run, stacks := range runs {
+		out[run] = sortedKeys(stacks)
+	}
+	return out, nil
+}
+
 func containsAny(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if strings.Contains(s, sub) {
