@@ -291,6 +291,34 @@ func (c *Client) RunStacks(ctx context.Context, labels map[string]string) (map[s
 	return out, nil
 }
 
+// RunOwner returns the owner label (v1.LabelOwner) of a test run's objects on Swarm, and false
+// when no service, network or volume of the run is there.
+func (c *Client) RunOwner(ctx context.Context, run string) (string, bool, error) {
+	f := filters.NewArgs(filters.Arg("label", v1.LabelRun+"="+run))
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	if err != nil {
+		return "", false, fmt.Errorf("list services of run %s: %w", run, err)
+	}
+	for _, s := range services {
+		return s.Spec.Labels[v1.LabelOwner], true, nil
+	}
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return "", false, fmt.Errorf("list networks of run %s: %w", run, err)
+	}
+	for _, n := range nets {
+		return n.Labels[v1.LabelOwner], true, nil
+	}
+	vols, err := c.docker.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return "", false, fmt.Errorf("list volumes of run %s: %w", run, err)
+	}
+	for _, v := range vols.Volumes {
+		return v.Labels[v1.LabelOwner], true, nil
+	}
+	return "", false, nil
+}
+
 func containsAny(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if strings.Contains(s, sub) {
