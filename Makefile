@@ -79,7 +79,7 @@ test-enginefault: check-go ensure-swarm ## Restart the Docker daemon under a tes
 	$(GO) test -tags enginefault -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/enginefault/
 
 .PHONY: test-faults
-test-faults: check-go ensure-swarm ## Hang the engine (SIGSTOP) under a run and a sweep, on a one-node rig of its own (runs alone)
+test-faults: check-go ensure-swarm ## Hang the engine (SIGSTOP), fill the state disk (tmpfs), on a one-node rig of its own (runs alone)
 	$(GO) test -tags faults -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/faults/
 
 .PHONY: test-unit
@@ -100,7 +100,7 @@ ginkgo: check-go ## Run the pinned Ginkgo CLI, e.g. make ginkgo ARGS='-r --tags 
 	$(GINKGO) $(ARGS)
 
 .PHONY: lint
-lint: check-go ## Check formatting (gofmt), go vet (with and without the integration tag) and validate the samples
+lint: check-go ## Check formatting (gofmt), go vet (with and without the integration tag), validate the samples and check the alert rules (promtool)
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>&1); if [ -n "$$out" ]; then \
 	  echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
 	$(GO) vet ./...
@@ -109,6 +109,7 @@ lint: check-go ## Check formatting (gofmt), go vet (with and without the integra
 	$(GO) vet -tags multinode ./test/multinode/
 	$(GO) vet -tags faults ./test/faults/
 	$(GO) run ./cmd/ccci-controller validate $(RESOURCES_DIR) config/examples
+	promtool check rules contrib/prometheus/alerts.yml
 
 .PHONY: validate
 validate: build ## Validate the sample resources and examples (exit 2 on an invalid resource)
@@ -122,6 +123,8 @@ ensure-swarm: ## Install/start Docker and init swarm mode when needed (idempoten
 
 .PHONY: demo
 demo: ensure-swarm sample-images sample-recipe build ## Run the controller on config/samples (state in .state)
+	@echo "demo: the controller runs in the foreground (Ctrl-C stops it). From a second terminal in $(CURDIR):"
+	@echo "  $(BIN) get; $(BIN) describe wc/sample; $(BIN) plan --all; $(BIN) logs rt/sample"
 	$(BIN) run --resources $(RESOURCES_DIR) --state $(STATE_DIR)
 
 .PHONY: run

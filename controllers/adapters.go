@@ -174,7 +174,7 @@ func (c *SwarmCluster) withStack(ctx context.Context, app WarmApp, version strin
 		return fmt.Errorf("check out %s: %w", version, err)
 	}
 	defer co.Release()
-	contents, err := recipe.ReadContents(co.Dir, rt.Spec.ComposeFiles, version)
+	contents, err := co.Contents(rt.Spec.ComposeFiles, version)
 	if err != nil {
 		return err
 	}

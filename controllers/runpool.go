@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/store"
 	"coopcloud.tech/ccci-controller/internal/tiers"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
@@ -79,6 +80,8 @@ type activeRun struct {
 	done   chan struct{}
 	run    v1.Run
 	err    error
+	// stop aborts the run with a cause (set once it executes).
+	stop context.CancelCauseFunc
 }
 
 func (p *RunPool) init() {
@@ -187,7 +190,15 @@ func (p *RunPool) execute(rt *v1.RecipeTest, req RunRequest, a *activeRun) {
 		return
 	}
 	log.Info("Starting test run", "version", req.Ref)
+	// A run whose record can no longer be written (a full state disk) is stopped: a verdict
+	// nobody can read gates nothing, and its logs are being lost.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	a.stop = stop
 	run, err := p.run(ctx, rt, req, a)
+	if cause := context.Cause(ctx); store.IsNoSpace(cause) {
+		run.Verdict, run.Message, err = v1.VerdictAborted, cause.Error(), nil
+	}
 	p.end(req, a, run, err)
 	log.Info("Test run ended", "version", run.Version, "verdict", run.Verdict)
 }
@@ -217,7 +228,9 @@ func (p *RunPool) run(ctx context.Context, rt *v1.RecipeTest, req RunRequest, a 
 		Progress: func(ev tiers.ProgressEvent) {
 			rec := ev.Run
 			p.fill(&rec, a)
-			_ = p.Store.PutRun(req.RecipeTest, a.id, rec)
+			if err := p.Store.PutRun(req.RecipeTest, a.id, rec); store.IsNoSpace(err) {
+				a.stop(err)
+			}
 			if req.Progress != nil {
 				req.Progress(ev)
 			}
@@ -274,6 +287,11 @@ func (p *RunPool) end(req RunRequest, a *activeRun, run v1.Run, err error) {
 		run.FinishedAt = &now
 	}
 	perr := p.Store.PutRun(req.RecipeTest, a.id, run)
+	if run.Verdict == v1.VerdictAborted && store.IsNoSpace(perr) {
+		// Its waiters hear the verdict, which says why; on disk the record stays Running, a
+		// run no process holds, which the gate takes for a crashed one.
+		perr = nil
+	}
 	p.mu.Lock()
 	delete(p.byKey, a.key)
 	delete(p.byID, a.id)

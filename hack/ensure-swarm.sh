@@ -43,7 +43,9 @@ if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
   # 9>&-: dockerd must not inherit the lock, or every later run of this script waits forever.
-  nohup dockerd </dev/null >/var/log/ccci-dockerd.log 2>&1 9>&- &
+  # setsid: dockerd gets a session and process group of its own, so that stopping the caller
+  # (Ctrl-C in make demo, a CI step's process group) never stops the engine with it.
+  setsid nohup dockerd </dev/null >/var/log/ccci-dockerd.log 2>&1 9>&- &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1

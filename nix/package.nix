@@ -43,7 +43,7 @@ buildGoModule {
   # The NAR hash of `go mod vendor` for this source. It changes whenever go.mod/go.sum change or
   # a package starts importing a package no other package imported before; recompute it with
   # `nix/vendor-hash.sh --write` (offline), and test/packaging fails until you do.
-  vendorHash = "sha256-aTRnFtfTwEqym8cdmpzkvPah/yXZ2mZI6ZgMRGcN7jE=";
+  vendorHash = "sha256-aQa/SNUyKbpVIl7y4iS80QOiAVTrNLU7PcM/ski+x7k=";
 
   subPackages = [ "cmd/ccci-controller" ];
 

@@ -66,6 +66,19 @@ type RecipeTestSpec struct {
 	// Swarm's syntax, so that tests stay on the nodes meant for them (and off the warm apps').
 	// Optional.
 	Placement *Placement `json:"placement,omitempty"`
+	// Trust says what a ref's compose files may ask of the host, and whether custom tiers may
+	// run on it. `trusted` allows whatever `docker stack deploy` does. `untrusted` refuses the
+	// ref at the lint tier, before any write to Swarm, when its loaded stack reaches the host:
+	// bind mounts (the Docker socket included), privileged, cap_add, devices,
+	// network_mode/pid/ipc/userns_mode host, security_opt that lifts confinement, sysctls,
+	// configs, secrets or env_file outside the checkout, external networks other than proxy and
+	// the networks of spec.requires, volumes whose driver options name a host device; custom
+	// tiers are refused too, as they would run the ref's code on the controller host.
+	// Optional. When unset, each ref decides: a pull request (trigger --pr) and a ref that is
+	// neither a tag nor spec.source.branch (by name or by its head commit) are untrusted, tags
+	// and that branch are trusted. Set trusted to test pull requests of a repository you
+	// control as today.
+	Trust Trust `json:"trust,omitempty"`
 	// KeepFailedStacks leaves the throw-away stacks of a failed tier in place for debugging
 	// instead of removing them. They carry the run label and are removed by the next garbage
 	// collection at start-up. Optional. Defaults to `false`.
@@ -304,4 +317,33 @@ type TierResult struct {
 	Duration Duration `json:"duration,omitzero"`
 	// LogFile is the tier's log, relative to the run directory of the state dir.
 	LogFile string `json:"logFile,omitempty"`
+}
+
+// Trust is how far a RecipeTest trusts a ref it tests: see RecipeTestSpec.Trust.
+type Trust string
+
+// The values of RecipeTestSpec.Trust.
+const (
+	// TrustTrusted lets a ref deploy whatever `docker stack deploy` allows and run custom tiers.
+	TrustTrusted Trust = "trusted"
+	// TrustUntrusted refuses a ref whose stack reaches the host, and its custom tiers.
+	TrustUntrusted Trust = "untrusted"
+)
+
+// Trusts lists the valid values of RecipeTestSpec.Trust.
+var Trusts = []Trust{TrustTrusted, TrustUntrusted}
+
+// TrustOf decides the trust of one ref (see RecipeTestSpec.Trust): spec.trust when set;
+// else untrusted for a pull request, trusted for a tag or the default branch, untrusted for
+// anything else.
+func (s *RecipeTestSpec) TrustOf(pullRequest, tag, defaultBranch bool) Trust {
+	switch {
+	case s.Trust != "":
+		return s.Trust
+	case pullRequest:
+		return TrustUntrusted
+	case tag || defaultBranch:
+		return TrustTrusted
+	}
+	return TrustUntrusted
 }

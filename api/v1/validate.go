@@ -84,6 +84,9 @@ func (r *RecipeTest) Validate() FieldErrors {
 		}
 		seen[n] = true
 	}
+	if s.Trust != "" && !slices.Contains(Trusts, s.Trust) {
+		errs.add("spec.trust", "%q is not a trust level (valid: trusted or untrusted; unset: by ref)", s.Trust)
+	}
 	validatePositive(&errs, "spec.timeout", s.Timeout)
 	validateMarker(&errs, s.Marker)
 	validatePlacement(&errs, s.Placement)

@@ -31,6 +31,7 @@ var _ = Describe("Validate", func() {
 		Entry("nothing when valid", func(r *v1.RecipeTest) {}),
 		Entry("a name that is not a DNS-1123 label", func(r *v1.RecipeTest) { r.Metadata.Name = "-gitea" }, "metadata.name"),
 		Entry("a missing source", func(r *v1.RecipeTest) { r.Spec.Source.Git = "" }, "spec.source.git"),
+		Entry("a trust level that is neither trusted nor untrusted", func(r *v1.RecipeTest) { r.Spec.Trust = "maybe" }, "spec.trust"),
 		Entry("a branch with a space", func(r *v1.RecipeTest) { r.Spec.Source.Branch = "my branch" }, "spec.source.branch"),
 		Entry("an absolute compose file", func(r *v1.RecipeTest) { r.Spec.ComposeFiles = []string{"/etc/compose.yml"} }, "spec.composeFiles[0]"),
 		Entry("an env name with a dash", func(r *v1.RecipeTest) { r.Spec.Env = map[string]string{"MY-VAR": "x"} }, "spec.env.MY-VAR"),

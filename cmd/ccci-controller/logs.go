@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
@@ -22,17 +23,60 @@ import (
 type runLogs interface {
 	Run(ctx context.Context, id string) (string, v1.Run, error)
 	Log(ctx context.Context, id string, tier v1.TierName) ([]byte, error)
+	// RecipeTest returns a RecipeTest with its runs, newest first, for "logs rt/NAME".
+	RecipeTest(ctx context.Context, name string) (server.RecipeTestView, error)
+}
+
+// localLogs reads runs from the state directory.
+type localLogs struct{ *controllers.View }
+
+func (l localLogs) RecipeTest(ctx context.Context, name string) (server.RecipeTestView, error) {
+	rts, err := l.RecipeTests(ctx)
+	if err != nil {
+		return server.RecipeTestView{}, err
+	}
+	for _, rt := range rts {
+		if rt.Name == name {
+			return rt, nil
+		}
+	}
+	return server.RecipeTestView{}, fmt.Errorf("RecipeTest %q: %w", name, server.ErrNotFound)
+}
+
+// runID returns arg when it is a run id, and the newest run of the RecipeTest when it is
+// recipetest/NAME (rt/NAME): the README's "logs rt/sample" works without looking an id up.
+func runID(ctx context.Context, src runLogs, arg string) (string, error) {
+	if !strings.Contains(arg, "/") {
+		return arg, nil
+	}
+	k, err := parseObjectRef(arg)
+	if err != nil {
+		return "", err
+	}
+	if k.Kind != v1.KindRecipeTest {
+		return "", usageError(fmt.Errorf("logs shows runs of a RecipeTest, not of a %s (valid: RUN or recipetest/NAME)", k.Kind))
+	}
+	rt, err := src.RecipeTest(ctx, k.Name)
+	if err != nil {
+		return "", err
+	}
+	if len(rt.Status.Runs) == 0 {
+		return "", fmt.Errorf("RecipeTest %s has no run yet", k.Name)
+	}
+	return rt.Status.Runs[0].ID, nil
 }
 
 func newLogsCommand(g *globalOptions) *cobra.Command {
 	r := &remoteOptions{}
 	cmd := &cobra.Command{
-		Use:   "logs RUN [TIER]",
+		Use:   "logs RUN|recipetest/NAME [TIER]",
 		Short: "Print the logs of a test run, or of one of its tiers",
 		Long: `Logs prints the log of each tier of a run (run ids are shown by get, describe, trigger and the
-dashboard), each under a header with the tier's result and reason, or only the log of TIER.`,
+dashboard), each under a header with the tier's result and reason, or only the log of TIER.
+Given recipetest/NAME (or rt/NAME) instead of a run id, it shows that RecipeTest's newest run.`,
 		Example: `  ccci-controller logs 3f2a9c1b7d4e
-  ccci-controller logs 3f2a9c1b7d4e upgrade --server http://127.0.0.1:8089`,
+  ccci-controller logs 3f2a9c1b7d4e upgrade --server http://127.0.0.1:8089
+  ccci-controller logs rt/gitea install`,
 		Args: usageArgs(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var src runLogs
@@ -48,15 +92,19 @@ dashboard), each under a header with the tier's result and reason, or only the l
 				if st, err = store.Open(g.State); err != nil {
 					return fmt.Errorf("open state directory: %w", err)
 				}
-				src = &controllers.View{Objects: &controllers.Dir{Root: g.Resources}, Store: st}
+				src = localLogs{&controllers.View{Objects: &controllers.Dir{Root: g.Resources}, Store: st}}
 			}
 			tier := ""
 			if len(args) == 2 {
 				tier = args[1]
 			}
-			err := printLogs(cmd.Context(), cmd.OutOrStdout(), src, args[0], tier)
+			id, err := runID(cmd.Context(), src, args[0])
+			if err != nil {
+				return err
+			}
+			err = printLogs(cmd.Context(), cmd.OutOrStdout(), src, id, tier)
 			if st != nil && errors.Is(err, server.ErrNotFound) {
-				return foreignRun(cmd.Context(), st, args[0], err)
+				return foreignRun(cmd.Context(), st, id, err)
 			}
 			return err
 		},

@@ -6,11 +6,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"coopcloud.tech/ccci-controller/internal/secrets"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// What the commands print (tier tables, progress, errors) quotes recipes and Swarm, so a
+	// secret value may be in it.
+	code := run(ctx, os.Args[1:], secrets.Writer(os.Stdout), secrets.Writer(os.Stderr))
 	stop()
 	os.Exit(code)
 }
@@ -23,5 +27,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(newVersionCommand(opts))
 	root.AddCommand(newRunCommand(opts), newSweepCommand(opts), newReconcileCommand(opts), newTriggerCommand(opts), newGetCommand(opts), newDescribeCommand(opts))
 	root.AddCommand(newPlanCommand(opts), newSuspendCommand(opts), newResumeCommand(opts), newLogsCommand(opts))
+	root.AddCommand(newImportCommand())
 	return execute(ctx, root, args, stdout, stderr)
 }

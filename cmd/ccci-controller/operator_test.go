@@ -120,6 +120,17 @@ not healthy after 60s
 		Expect(errOut).To(BeEmpty())
 		Expect(code).To(Equal(0))
 		Expect(remote).To(Equal(local))
+
+		By("naming the RecipeTest instead of the run: its newest run, locally and from the daemon")
+		code, byName, errOut := w.cli("logs", "rt/app", "upgrade")
+		Expect(code).To(Equal(0), errOut)
+		Expect(byName).To(Equal("upgrading\nnot healthy after 60s\n"))
+		code, remoteByName, _ := cli("logs", "recipetest/app", "--server", url)
+		Expect(code).To(Equal(0))
+		Expect(remoteByName).To(Equal(local))
+		code, _, errOut = w.cli("logs", "wc/app")
+		Expect(code).To(Equal(2))
+		Expect(errOut).To(ContainSubstring("not of a WarmCanonical"))
 	})
 })
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/internal/secrets"
 	"coopcloud.tech/ccci-controller/internal/server"
 )
 
@@ -37,6 +38,8 @@ func (t *triggerOptions) writeJUnit(ctx context.Context, report junitSource, id 
 	if err != nil {
 		return fmt.Errorf("write --junit %s: %w", t.JUnit, err)
 	}
+	// Like every text that leaves the product: a secret this process saw never reaches a CI.
+	data = secrets.RedactBytes(data)
 	// Written whole or not at all: a CI must not parse half a report.
 	tmp, err := os.CreateTemp(filepath.Dir(t.JUnit), "."+filepath.Base(t.JUnit)+".*")
 	if err != nil {
@@ -65,10 +68,10 @@ func (t *triggerOptions) print(w io.Writer, name string, run v1.Run) error {
 		printRun(w, name, run)
 		return nil
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(run); err != nil {
+	data, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
 		return fmt.Errorf("print run %s: %w", run.ID, err)
 	}
-	return nil
+	_, err = w.Write(append(secrets.RedactBytes(data), '\n'))
+	return err
 }

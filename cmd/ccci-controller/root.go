@@ -44,6 +44,7 @@ file. Status is kept in the state directory, never in the resource files.`,
 				return usageError(err)
 			}
 			cmd.SetContext(logr.NewContext(cmd.Context(), log))
+			opts.resourcesFromDaemon(cmd)
 			return nil
 		},
 	}

@@ -83,6 +83,9 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		return fmt.Errorf("another daemon runs on state directory %s (valid: one daemon per state directory; use --server to talk to it)", c.store.Dir())
 	}
 	defer func() { _ = unlock() }()
+	if err := writeDaemonRecord(c.store.Dir(), g.Resources, d.Listen); err != nil {
+		return err
+	}
 	c.objects.Settle = d.ResourceSettle
 	// Freshness of the shared observation: short, since edits and triggers come at any time.
 	c.cluster.Fresh = 2 * time.Second
@@ -90,7 +93,7 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		log.Error(err, "Garbage collection failed")
 	}
 
-	rec := c.instrument()
+	rec := c.instrument(d.SweepInterval)
 	o.Notify.start(ctx)
 	mgr := reconcile.NewManager(reconcile.Options{Concurrency: d.Concurrency, Metrics: rec})
 	c.wake(mgr.Enqueue)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 	"coopcloud.tech/ccci-controller/internal/metrics"
 	"coopcloud.tech/ccci-controller/internal/notify"
 	"coopcloud.tech/ccci-controller/internal/server"
+	"coopcloud.tech/ccci-controller/internal/store"
 	"coopcloud.tech/ccci-controller/reconcile"
 )
 
@@ -25,9 +27,10 @@ import (
 
 // instrument makes the reconcilers and the run pool write through a store that the metrics
 // (and any further observers, e.g. the notifier) watch, and returns the recorder the manager
-// reports to.
-func (c *controller) instrument(observers ...metrics.Observer) *metrics.Recorder {
-	rec := metrics.New(metrics.Options{DeployedVersions: c.deployedVersions})
+// reports to. sweepInterval is exported for the overdue-sweep alert.
+func (c *controller) instrument(sweepInterval time.Duration, observers ...metrics.Observer) *metrics.Recorder {
+	rec := metrics.New(metrics.Options{DeployedVersions: c.deployedVersions, LastVerdicts: c.lastVerdicts, SweepInterval: sweepInterval,
+		StateWriteErrors: c.store.WriteErrors})
 	// c.wc.Store may already be watched by the notifier: watch that store in turn.
 	obs := metrics.WrapStore(c.wc.Store, append([]metrics.Observer{rec}, observers...)...)
 	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
@@ -43,10 +46,27 @@ func (c *controller) deployedVersions() []metrics.DeployedVersion {
 	out := make([]metrics.DeployedVersion, 0, len(wcs))
 	for _, wc := range wcs {
 		d := metrics.DeployedVersion{Name: wc.Name, Version: wc.Status.DeployedVersion}
+		if r, ok := wc.Status.Conditions.Get(v1.ConditionReady); ok && r.Status == v1.ConditionTrue {
+			d.Ready = true
+		}
 		if wc.Spec != nil {
 			d.Stack = wc.Spec.Stack
 		}
 		out = append(out, d)
+	}
+	return out
+}
+
+// lastVerdicts feeds the last-verdict gauge: the newest finished run of each RecipeTest that is
+// not a pull request's, as the badge shows it.
+func (c *controller) lastVerdicts() []metrics.LastVerdict {
+	rts, err := c.view().RecipeTests(context.Background())
+	if err != nil {
+		return nil
+	}
+	out := make([]metrics.LastVerdict, 0, len(rts))
+	for _, rt := range rts {
+		out = append(out, metrics.LastVerdict{RecipeTest: rt.Name, Verdict: string(server.LastVerdict(rt.Status.Runs))})
 	}
 	return out
 }
@@ -75,7 +95,16 @@ func (c *controller) readyChecks() []server.Check {
 				return fmt.Errorf("state directory %s is not writable: %w", c.store.Dir(), err)
 			}
 			name := f.Name()
-			return errors.Join(f.Close(), os.Remove(name))
+			// A page of data, not an empty file: a full file system still creates empty files.
+			_, err = f.Write(make([]byte, 4096))
+			err = errors.Join(err, f.Close(), os.Remove(name))
+			if store.IsNoSpace(err) {
+				return fmt.Errorf("no space left on state directory %s: %w", c.store.Dir(), err)
+			}
+			if err != nil {
+				return fmt.Errorf("state directory %s is not writable: %w", c.store.Dir(), err)
+			}
+			return nil
 		}},
 	}
 }

@@ -146,6 +146,8 @@ func (d docs) value(t reflect.Type, key string) schema {
 		return schema{"type": "string", "pattern": v1.DurationPattern}
 	case reflect.TypeOf(v1.TierName("")):
 		return schema{"type": "string", "enum": v1.TierNames}
+	case reflect.TypeOf(v1.Trust("")):
+		return schema{"type": "string", "enum": v1.Trusts}
 	case reflect.TypeOf(v1.Mode("")):
 		return schema{"type": "string", "enum": []v1.Mode{v1.ModeLive, v1.ModeData}}
 	case reflect.TypeOf(v1.Env{}):

@@ -46,10 +46,12 @@ func (r *Recorder) warmStatus(name string, data []byte) {
 		return
 	}
 	drifted, degraded := 0.0, 0.0
+	// The drift counter starts at 0 for every warm app, so increase() sees the first drift.
+	drifts := r.drifts.WithLabelValues(name)
 	if c, ok := st.Conditions.Get(v1.ConditionDrifted); ok && c.Status == v1.ConditionTrue {
 		drifted = 1
 		if r.once("drift\x00" + name + "\x00" + c.LastTransitionTime.UTC().Format(time.RFC3339Nano)) {
-			r.drifts.WithLabelValues(name).Inc()
+			drifts.Inc()
 		}
 	}
 	if c, ok := st.Conditions.Get(v1.ConditionReady); ok && c.Status == v1.ConditionFalse && c.Reason == v1.ReasonDegraded {

@@ -24,6 +24,8 @@ type DeployedVersion struct {
 	Stack string
 	// Version is the deployed version label; empty when nothing is deployed.
 	Version string
+	// Ready is whether its Ready condition is True (ccci_warm_ready).
+	Ready bool
 }
 
 // Options configure a Recorder.
@@ -31,8 +33,16 @@ type Options struct {
 	// DeployedVersions lists the warm apps' deployed versions; it is called at every scrape so
 	// the gauge is right after a restart too, before anything changed. Optional.
 	DeployedVersions func() []DeployedVersion
+	// LastVerdicts lists each RecipeTest's last verdict, called at every scrape. Optional.
+	LastVerdicts func() []LastVerdict
+	// SweepInterval is the daemon's sweep period, exported for the overdue-sweep alert.
+	// Optional; zero exports nothing.
+	SweepInterval time.Duration
 	// Now is the clock. Optional. Defaults to time.Now.
 	Now func() time.Time
+	// StateWriteErrors counts the failed writes to the state directory since start (a full
+	// disk), for ccci_state_write_errors_total. Optional: without it the metric is absent.
+	StateWriteErrors func() uint64
 }
 
 // Recorder holds the daemon's metrics on its own registry. It implements reconcile.Metrics and
@@ -58,6 +68,9 @@ type Recorder struct {
 	order    []string        // counted keys, oldest first, to bound the map
 	maxSeen  int
 	deployed func() []DeployedVersion
+
+	verdicts      func() []LastVerdict
+	sweepInterval time.Duration
 }
 
 var _ reconcile.Metrics = (*Recorder)(nil)
@@ -70,6 +83,9 @@ func New(opts Options) *Recorder {
 		counted:  map[string]bool{},
 		maxSeen:  10000,
 		deployed: opts.DeployedVersions,
+
+		verdicts:      opts.LastVerdicts,
+		sweepInterval: opts.SweepInterval,
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -100,7 +116,12 @@ func New(opts Options) *Recorder {
 		Help: "Drifts of warm apps found (Drifted turning True), once per drift, by WarmCanonical."}, []string{"name"})
 	r.registry.MustRegister(r.reconciles, r.durations, r.retries, r.queueDepth, r.runs, r.tierDuration, r.promotions, r.lastSweep,
 		r.drifted, r.degraded, r.drifts,
-		deployedCollector{r}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		deployedCollector{r}, stateCollector{r}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if f := opts.StateWriteErrors; f != nil {
+		r.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "state_write_errors_total",
+			Help: "Writes of status and run records to the state directory that failed (a full disk, an I/O error) since start."},
+			func() float64 { return float64(f()) }))
+	}
 	return r
 }
 

@@ -120,3 +120,10 @@ func (c *Client) JUnit(ctx context.Context, id string) ([]byte, error) {
 	err := c.do(ctx, http.MethodGet, "/runs/"+url.PathEscape(id)+"/junit.xml", nil, &buf)
 	return buf.Bytes(), err
 }
+
+// RecipeTest returns the RecipeTest name with its status and runs, newest first.
+func (c *Client) RecipeTest(ctx context.Context, name string) (RecipeTestView, error) {
+	var v RecipeTestView
+	err := c.do(ctx, http.MethodGet, "/api/v1/objects/recipetest/"+url.PathEscape(name), nil, &v)
+	return v, err
+}

@@ -75,23 +75,30 @@ func (s *Server) serveBadge(w http.ResponseWriter, r *http.Request, label string
 	_, _ = w.Write([]byte(b.SVG()))
 }
 
-// recipeTestBadge shows the verdict of the newest finished run that is not a pull request's:
-// the badge speaks for the recipe's own branch and tags, not for proposals to change them.
-func recipeTestBadge(rt RecipeTestView) badge {
-	for _, run := range rt.Status.Runs {
-		if run.PR != 0 || run.Verdict == v1.VerdictRunning || run.Verdict == "" {
-			continue
-		}
-		switch run.Verdict {
-		case v1.VerdictPassed:
-			return badge{Label: labelTested, Message: "passing", Color: colorPassing}
-		case v1.VerdictFailed:
-			return badge{Label: labelTested, Message: "failing", Color: colorFailing}
-		default:
-			return badge{Label: labelTested, Message: "aborted", Color: colorWarning}
+// LastVerdict is the verdict of the newest finished run in runs (newest first) that is not a
+// pull request's, or "" when there is none: the badge and the metrics speak for the recipe's
+// own branch and tags, not for proposals to change them.
+func LastVerdict(runs []v1.Run) v1.Verdict {
+	for _, run := range runs {
+		if run.PR == 0 && run.Verdict != v1.VerdictRunning && run.Verdict != "" {
+			return run.Verdict
 		}
 	}
-	return badge{Label: labelTested, Message: "unknown", Color: colorUnknown}
+	return ""
+}
+
+// recipeTestBadge shows the last verdict: passing, failing, aborted or unknown.
+func recipeTestBadge(rt RecipeTestView) badge {
+	switch LastVerdict(rt.Status.Runs) {
+	case v1.VerdictPassed:
+		return badge{Label: labelTested, Message: "passing", Color: colorPassing}
+	case v1.VerdictFailed:
+		return badge{Label: labelTested, Message: "failing", Color: colorFailing}
+	case "":
+		return badge{Label: labelTested, Message: "unknown", Color: colorUnknown}
+	default:
+		return badge{Label: labelTested, Message: "aborted", Color: colorWarning}
+	}
 }
 
 // warmCanonicalBadge shows the deployed version, green when Ready, red when not.

@@ -36,7 +36,7 @@ func (s *Store) RunDir(recipeTest, runID string) (string, error) {
 		return dir, err
 	}
 	dir := filepath.Join(parent, s.stamp()+"-"+runID)
-	if err := os.MkdirAll(dir, DirMode); err != nil {
+	if err := s.wrote(os.MkdirAll(dir, DirMode)); err != nil {
 		return "", fmt.Errorf("create run directory of %s run %s: %w", recipeTest, runID, err)
 	}
 	if err := syncDir(parent); err != nil {
@@ -59,7 +59,7 @@ func (s *Store) PutRun(recipeTest, runID string, v any) error {
 	if err != nil {
 		return fmt.Errorf("put %s run %s: %w", recipeTest, runID, err)
 	}
-	if err := writeFile(filepath.Join(dir, runFile), append(secrets.RedactBytes(data), '\n')); err != nil {
+	if err := s.wrote(writeFile(filepath.Join(dir, runFile), append(secrets.RedactBytes(data), '\n'))); err != nil {
 		return fmt.Errorf("put %s run %s: %w", recipeTest, runID, err)
 	}
 	return nil

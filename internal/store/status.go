@@ -38,7 +38,7 @@ func (s *Store) Put(kind, name string, v any) error {
 		return fmt.Errorf("put status of %s/%s: %w", kind, name, err)
 	}
 	// A status message may quote what a recipe or Swarm said about a secret value.
-	if err := writeFile(path, append(secrets.RedactBytes(data), '\n')); err != nil {
+	if err := s.wrote(writeFile(path, append(secrets.RedactBytes(data), '\n'))); err != nil {
 		return fmt.Errorf("put status of %s/%s: %w", kind, name, err)
 	}
 	return nil

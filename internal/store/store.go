@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,9 @@ const DefaultRunHistory = 20
 type Store struct {
 	dir  string
 	keep int
+
+	// writeErrors counts failed writes (WriteErrors).
+	writeErrors atomic.Uint64
 
 	mu        sync.Mutex
 	lastStamp time.Time // run directories get strictly increasing stamps within a process

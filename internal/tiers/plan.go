@@ -3,6 +3,7 @@ package tiers
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
@@ -51,6 +52,9 @@ type Facts struct {
 	// BaseError explains an empty Base that makes the upgrade tier Failed (a from tag that
 	// does not exist).
 	BaseError string
+	// Refused lists what an untrusted ref asks of the host (see hostReach); when there is
+	// anything, lint fails with these problems and no other tier runs.
+	Refused []string
 }
 
 // Step is one tier of a run's plan.
@@ -81,6 +85,9 @@ var executionOrder = []v1.TierName{v1.TierLint, v1.TierInstall, v1.TierCustom, v
 // verdict needs install to have run. Unknown tier names
 // are reported Failed rather than dropped.
 func Plan(tiers []v1.Tier, expectedNA []v1.TierName, f Facts) []Step {
+	if len(f.Refused) > 0 {
+		return refusedPlan(tiers, f.Refused)
+	}
 	byName := map[v1.TierName]v1.Tier{}
 	var unknown []Step
 	for _, t := range tiers {
@@ -114,6 +121,22 @@ func Plan(tiers []v1.Tier, expectedNA []v1.TierName, f Facts) []Step {
 		steps = append(steps, s)
 	}
 	return append(steps, unknown...)
+}
+
+// refusedPlan fails lint (planned or not) with the findings of an untrusted ref and skips every
+// other tier: nothing of the ref is deployed.
+func refusedPlan(tiers []v1.Tier, refused []string) []Step {
+	lint := v1.Tier{Name: v1.TierLint}
+	if i := slices.IndexFunc(tiers, func(t v1.Tier) bool { return t.Name == v1.TierLint }); i >= 0 {
+		lint = tiers[i]
+	}
+	steps := []Step{{Tier: lint, Action: ActionFail, Reason: fmt.Sprintf("%d problems: %s", len(refused), strings.Join(refused, "; "))}}
+	for _, t := range tiers {
+		if t.Name != v1.TierLint {
+			steps = append(steps, Step{Tier: t, Action: ActionSkipped, Reason: "untrusted ref refused at lint"})
+		}
+	}
+	return steps
 }
 
 func planTier(t v1.Tier, expectedNA []v1.TierName, f Facts) Step {

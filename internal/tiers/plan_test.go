@@ -104,3 +104,18 @@ var _ = Describe("ChooseBase", func() {
 		Entry("a branch counts as newer than every tag", v1.FromKnownGood, "", "", tiers.Facts{Base: "2.0.0+2.0"}),
 	)
 })
+
+var _ = Describe("Plan of a refused untrusted ref", func() {
+	It("fails lint, planned or not, with every finding, and runs nothing else", func() {
+		spec := []v1.Tier{{Name: v1.TierInstall}, {Name: v1.TierUpgrade}}
+		steps := tiers.Plan(spec, nil, tiers.Facts{BackupCapable: true, Base: "1.0.0+1", Refused: []string{"a", "b"}})
+		Expect(steps).To(HaveLen(3))
+		Expect(steps[0].Tier.Name).To(Equal(v1.TierLint))
+		Expect(steps[0].Action).To(Equal(tiers.ActionFail))
+		Expect(steps[0].Reason).To(Equal("2 problems: a; b"))
+		for _, s := range steps[1:] {
+			Expect(s.Action).To(Equal(tiers.ActionSkipped), string(s.Tier.Name))
+			Expect(s.Stack).To(Equal(tiers.StackNone))
+		}
+	})
+})

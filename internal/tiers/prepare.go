@@ -69,6 +69,11 @@ func (x *execution) prepare(ctx context.Context) error {
 	} else {
 		facts.BackupCapable = backup.For(candStack).Enabled()
 	}
+	trust := x.trustOf(ctx, commit, tag)
+	x.runLog.Printf("ref %q (pr %d) is %s", x.req.Ref, x.req.PR, trust)
+	if trust == v1.TrustUntrusted {
+		facts.Refused = x.refusals(candStack)
+	}
 	from, needBase := v1.FromKnownGood, false
 	for _, t := range spec.Tiers {
 		if t.When != nil && t.When.FileExists != "" {
@@ -91,6 +96,9 @@ func (x *execution) prepare(ctx context.Context) error {
 		}
 	}
 	x.steps = Plan(spec.Tiers, spec.ExpectedNA, facts)
+	if len(facts.Refused) > 0 {
+		return nil // nothing of the ref is deployed, so no image is resolved
+	}
 	return x.resolveImages(ctx, candStack)
 }
 

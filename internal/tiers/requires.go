@@ -119,6 +119,10 @@ func (x *execution) prepareRecipe(ctx context.Context, rq *requirement) error {
 // nothing: the tiers start once every one converged. An app that cannot start aborts the run,
 // naming it; it is no verdict on the recipe under test.
 func (x *execution) startRequires(ctx context.Context) error {
+	if !slices.ContainsFunc(x.steps, func(s Step) bool { return s.Action == ActionRun && s.Stack != StackNone }) {
+		// No tier deploys (an untrusted ref refused at lint): nothing needs the apps.
+		return nil
+	}
 	for _, rq := range x.required {
 		if rq.loaded == nil {
 			continue

@@ -133,6 +133,10 @@ var _ = Describe("the daemon's operator surface", func() {
 		Expect(sample(fams, "ccci_test_runs_total", map[string]string{"recipetest": w.name, "verdict": "Passed"})).To(Equal(1.0))
 		Expect(sample(fams, "ccci_tier_duration_seconds", map[string]string{"recipetest": w.name, "tier": "install"})).To(Equal(1.0))
 		Expect(sample(fams, "ccci_warm_deployed_version", map[string]string{"name": w.name, "version": tag10})).To(Equal(1.0))
+		Expect(sample(fams, "ccci_warm_ready", map[string]string{"name": w.name})).To(Equal(1.0))
+		Expect(sample(fams, "ccci_recipetest_last_verdict", map[string]string{"recipetest": w.name, "verdict": "Passed"})).To(Equal(1.0))
+		By("exporting every metric the contrib alert rules and Grafana dashboard use")
+		expectContribMetrics(d.url)
 		reconciles := sample(fams, "ccci_reconcile_total", map[string]string{"kind": v1.KindWarmCanonical})
 		Expect(reconciles).To(BeNumerically(">", 0))
 

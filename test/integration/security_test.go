@@ -8,13 +8,19 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"filippo.io/age"
+	"github.com/docker/docker/api/types/events"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/test/hostile"
 )
 
 // httpGet returns the body of a GET of url, whatever the status.
@@ -105,4 +111,156 @@ spec:
 		Expect(w.leaks(plaintext)).To(BeEmpty(), "status, run.json and the logs in the state directory")
 		Expect(w.deployedVersion(ctx)).To(BeEmpty())
 	}, NodeTimeout(6*time.Minute))
+})
+
+// engineEvents lists the Docker events since since (until now) whose actor names needle: what
+// the engine did, whatever the controller says.
+func engineEvents(ctx context.Context, since time.Time, needle string) []string {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	msgs, errs := docker.Events(ctx, events.ListOptions{
+		Since: strconv.FormatInt(since.Unix()-1, 10), Until: strconv.FormatInt(time.Now().Unix()+1, 10)})
+	var out []string
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return out
+			}
+			if strings.Contains(m.Actor.ID+fmt.Sprint(m.Actor.Attributes), needle) {
+				out = append(out, fmt.Sprintf("%s %s %s", m.Type, m.Action, m.Actor.Attributes["name"]))
+			}
+		case err := <-errs:
+			if err == io.EOF || err == nil {
+				return out
+			}
+			Expect(err).NotTo(HaveOccurred())
+			return out
+		}
+	}
+}
+
+// writeTrustRecipeTest writes the world's RecipeTest with lint and install and spec.trust
+// (none when trust is empty).
+func (w *world) writeTrustRecipeTest(trust v1.Trust) {
+	line := ""
+	if trust != "" {
+		line = "  trust: " + string(trust) + "\n"
+	}
+	w.write("rt.yaml", fmt.Sprintf(`apiVersion: ccci.commoninternet.net/v1
+kind: RecipeTest
+metadata:
+  name: %s
+spec:
+  recipe: sample
+  source:
+    git: %s
+  env:
+    DOMAIN: "{{ .Stack }}.test.example.org"
+  tiers:
+    - name: lint
+    - name: install
+  timeout: 5m
+%s`, w.name, w.recipe, line))
+}
+
+var _ = Describe("an untrusted pull request", func() {
+	It("is refused at lint when it reaches the host, with nothing created in Docker; trusted, it deploys", func(ctx SpecContext) {
+		w := newWorld()
+		sha := pushPullRequest(ctx, w, 61, func(dir string) {
+			compose := filepath.Join(dir, "compose.yml")
+			replaceInFile(compose, "      - data:/data", "      - data:/data\n      - /:/host:ro\n      - /var/run/docker.sock:/var/run/docker.sock:ro")
+			replaceInFile(compose, "    image: ccci-sample-app:2.0", "    image: ccci-sample-app:2.0\n    network_mode: host")
+		})
+		w.writeTrustRecipeTest("")
+
+		By("triggering the pull request without spec.trust")
+		start := time.Now()
+		_, _, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", sha, "--pr", "61")
+		Expect(code).To(Equal(1))
+		runs := w.runsOf(w.name)
+		Expect(runs).To(HaveLen(1))
+		run := runs[0]
+		Expect(run.Verdict).To(Equal(v1.VerdictFailed))
+		Expect(run.Tiers).NotTo(BeEmpty())
+		lint := run.Tiers[0]
+		Expect(lint.Name).To(Equal(v1.TierLint))
+		Expect(lint.Result).To(Equal(v1.ResultFailed))
+		const no = ": not allowed for untrusted refs; set spec.trust: trusted to allow"
+		Expect(lint.Reason).To(HavePrefix("3 problems: "))
+		Expect(lint.Reason).To(And(
+			ContainSubstring(`services.app.volumes "/" (a host path mounted at /host)`+no),
+			ContainSubstring(`services.app.volumes "/var/run/docker.sock" (the Docker socket, which is root on the host)`+no),
+			ContainSubstring(`services.app.network_mode "host"`+no)))
+		for _, t := range run.Tiers[1:] {
+			Expect(t.Result).To(Equal(v1.ResultSkipped), string(t.Name))
+		}
+		Expect(engineEvents(ctx, start, run.ID)).To(BeEmpty(), "Docker saw no object of the refused run")
+
+		By("triggering it again with spec.trust: trusted")
+		w.writeTrustRecipeTest(v1.TrustTrusted)
+		start = time.Now()
+		_, _, code = w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", sha, "--pr", "61")
+		runs = w.runsOf(w.name)
+		Expect(runs).To(HaveLen(2))
+		Expect(code).To(Equal(0), "%+v", runs[0])
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictPassed))
+		Expect(engineEvents(ctx, start, runs[0].ID)).To(ContainElement(HavePrefix("service create")), "the trusted run deployed")
+	}, NodeTimeout(8*time.Minute))
+})
+
+var _ = Describe("a hostile recipe repository", func() {
+	DescribeTable("is refused at checkout, naming the entry, with no byte of the host file anywhere and nothing in Docker",
+		func(ctx SpecContext, build func(dir, hostFile string) (*hostile.Repo, error), entry string) {
+			w := newWorld()
+			// Stands for the daemon's age identity, the file the recipe aims at.
+			key := filepath.Join(w.dir, "host-age-key.txt")
+			secret := "AGE-SECRET-KEY-1" + strings.ToUpper(randomID()) + "HOSTFILE"
+			Expect(os.WriteFile(key, []byte(secret+"\n"), 0o600)).To(Succeed())
+			repo, err := build(filepath.Join(w.dir, "evil"), key)
+			Expect(err).NotTo(HaveOccurred())
+			w.recipe = repo.Dir
+			w.writeRecipeTest()
+
+			start := time.Now()
+			out, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", hostile.Tag)
+			Expect(code).NotTo(Equal(0))
+			runs := w.runsOf(w.name)
+			Expect(runs).To(HaveLen(1))
+			Expect(runs[0].Verdict).To(Equal(v1.VerdictAborted))
+			Expect(runs[0].Message).To(ContainSubstring(fmt.Sprintf("tree entry %q is a symbolic link to a path outside the checkout; refused", entry)))
+			Expect(runs[0].Message).To(ContainSubstring(hostile.Tag), "the error names the ref")
+			for _, text := range []string{out, errOut, runs[0].Message} {
+				Expect(text).NotTo(ContainSubstring(secret))
+				Expect(text).NotTo(ContainSubstring(key))
+			}
+			Expect(w.leaks(secret)).To(BeEmpty())
+			Expect(w.leaks(key)).To(BeEmpty())
+			Expect(engineEvents(ctx, start, runs[0].ID)).To(BeEmpty())
+		},
+		Entry("an .env.sample linking to the age identity", hostile.EnvSampleLink, ".env.sample", NodeTimeout(2*time.Minute)),
+		Entry("a compose.yml linking to the age identity", hostile.ComposeLink, "compose.yml", NodeTimeout(2*time.Minute)),
+	)
+
+	It("that writes $HOME/.gitconfig through its own link never gets into the cache, and no command runs", func(ctx SpecContext) {
+		w := newWorld()
+		home, marker := filepath.Join(w.dir, "home"), filepath.Join(w.dir, "ran")
+		Expect(os.MkdirAll(home, 0o755)).To(Succeed())
+		repo, err := hostile.GitconfigWriter(filepath.Join(w.dir, "evil"), home, "/", marker)
+		Expect(err).NotTo(HaveOccurred())
+		w.recipe = repo.Dir
+		w.writeRecipeTest()
+		start := time.Now()
+		c := exec.CommandContext(ctx, ccciBinary(), w.args("trigger", "recipetest/"+w.name, "--ref", hostile.Tag)...)
+		c.Env = append(os.Environ(), "HOME="+home)
+		out, err := c.CombinedOutput()
+		Expect(err).To(HaveOccurred(), string(out))
+		Expect(string(out)).To(ContainSubstring("duplicateEntries"))
+		Expect(filepath.Join(home, ".gitconfig")).NotTo(BeAnExistingFile())
+		Expect(marker).NotTo(BeAnExistingFile())
+		runs := w.runsOf(w.name)
+		Expect(runs).To(HaveLen(1))
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictAborted))
+		Expect(engineEvents(ctx, start, runs[0].ID)).To(BeEmpty())
+	}, NodeTimeout(2*time.Minute))
 })
