@@ -40,6 +40,9 @@ type controllerOptions struct {
 	NodeEndpoints []string
 	// Deadlines bound each Engine API call (--engine-timeout, --engine-read-timeout).
 	Deadlines swarm.Deadlines
+	// DockerConfig is the Docker CLI config directory whose credentials go with image
+	// resolution and service create and update (--docker-config; env DOCKER_CONFIG).
+	DockerConfig string
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
@@ -53,6 +56,7 @@ func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	}
 	cmd.Flags().DurationVar(&o.Deadlines.Write, "engine-timeout", swarm.DefaultWriteTimeout, "how long the Docker engine may take to answer a call that changes something; a hung engine then Aborts the run, naming it")
 	cmd.Flags().DurationVar(&o.Deadlines.Read, "engine-read-timeout", swarm.DefaultReadTimeout, "how long the Docker engine may take to answer a read (the calls a sweep makes per object)")
+	cmd.Flags().StringVar(&o.DockerConfig, "docker-config", os.Getenv("DOCKER_CONFIG"), "Docker CLI config directory (config.json auths and credential helpers, as docker login writes them) whose registry credentials go with image resolution and every service create and update, so each node can pull private images (env DOCKER_CONFIG; default ~/.docker); never logged")
 	cmd.Flags().StringArrayVar(&o.NodeEndpoints, "node-endpoint", fromEnv, "Engine endpoint NODE=URL of a swarm node (the hostname docker node ls shows; unix://, tcp:// or ssh://), where exec, copy and file checks of its tasks go; repeatable (env CCCI_NODE_ENDPOINTS=NODE=URL,NODE=URL); DOCKER_HOST stays the manager's")
 }
 
@@ -127,6 +131,9 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	}
 	if err := sw.SetNodeEndpoints(endpoints); err != nil {
 		return nil, usageError(fmt.Errorf("--node-endpoint: %w", err))
+	}
+	if err := sw.SetDockerConfig(o.DockerConfig); err != nil {
+		return nil, usageError(fmt.Errorf("--docker-config: %w", err))
 	}
 	resolver, err := secrets.Load(o.AgeIdentity)
 	if err != nil {
