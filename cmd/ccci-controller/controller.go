@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,7 +143,17 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	c := &controller{store: st, objects: &controllers.Dir{Root: g.Resources}, swarm: sw}
 	c.recipes = &controllers.RecipeSources{Options: recipe.Options{CacheDir: filepath.Join(st.Dir(), "cache")}}
 	c.cluster = &controllers.SwarmCluster{Client: sw, Recipes: c.recipes, Labels: labels, Secrets: resolver}
-	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: labels, Secrets: resolver})
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, fmt.Errorf("name the owner of test runs: %w", err)
+	}
+	runLabels := maps.Clone(labels)
+	if runLabels == nil {
+		runLabels = map[string]string{}
+	}
+	// Test runs' objects carry their owner: garbage collection takes only its own.
+	runLabels[v1.LabelOwner] = tiers.OwnerID(host, st.Dir())
+	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: runLabels, Secrets: resolver, Leases: st})
 	maxRuns, err := o.maxRuns(ctx, sw)
 	if err != nil {
 		return nil, err
@@ -180,7 +191,8 @@ func (c *controller) wake(f func(reconcile.Request)) {
 	c.pool.Wake, c.rt.Wake, c.wc.Wake = f, f, f
 }
 
-// collectGarbage removes the throw-away stacks a killed process left behind.
+// collectGarbage removes the throw-away stacks a killed process of this state directory left
+// behind; a run another live process holds, or another state directory's, stays.
 func (c *controller) collectGarbage(ctx context.Context) error {
 	if err := c.runner.CollectGarbage(ctx); err != nil {
 		return fmt.Errorf("collect leftover test stacks: %w", err)
