@@ -85,6 +85,8 @@ type SwarmCluster struct {
 	Secrets *secrets.Resolver
 	// Fresh is how long a snapshot answers ObserveStack. Optional. Defaults to 30s.
 	Fresh time.Duration
+	// Now is the clock. Optional. Defaults to time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	snap    map[string]swarm.StackState
@@ -100,7 +102,7 @@ func (c *SwarmCluster) Snapshot(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.snap, c.snapAt, c.written = all, time.Now(), map[string]bool{}
+	c.snap, c.snapAt, c.written = all, c.now(), map[string]bool{}
 	return nil
 }
 
@@ -111,7 +113,7 @@ func (c *SwarmCluster) ObserveStack(ctx context.Context, stack string) (swarm.St
 		fresh = 30 * time.Second
 	}
 	c.mu.Lock()
-	if c.snap != nil && time.Since(c.snapAt) < fresh && !c.written[stack] {
+	if c.snap != nil && c.now().Sub(c.snapAt) < fresh && !c.written[stack] {
 		st, ok := c.snap[stack]
 		c.mu.Unlock()
 		if !ok {
@@ -121,6 +123,13 @@ func (c *SwarmCluster) ObserveStack(ctx context.Context, stack string) (swarm.St
 	}
 	c.mu.Unlock()
 	return c.Client.ObserveStack(ctx, stack)
+}
+
+func (c *SwarmCluster) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 func (c *SwarmCluster) touch(stack string) {

@@ -104,6 +104,9 @@ func Open(ctx context.Context, name, url string, opts Options) (*Source, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open recipe %s: %w", name, err)
 	}
+	if err := useGitHome(opts.CacheDir); err != nil {
+		return nil, fmt.Errorf("open recipe %s: %w", name, err)
+	}
 	sum := sha256.Sum256([]byte(remote))
 	dir := filepath.Join(opts.CacheDir, name)
 	s := &Source{

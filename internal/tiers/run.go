@@ -125,7 +125,9 @@ func (x *execution) teardownRetrying(ctx context.Context) {
 			// of a removed service for a moment, and that container creates the stack's
 			// volume again. Look twice more once that has settled.
 			for _, settle := range afterEngineFailure {
-				time.Sleep(settle)
+				if !sleep(ctx, settle) {
+					return
+				}
 				if err = x.teardown(ctx); err != nil {
 					break
 				}
@@ -144,8 +146,23 @@ func (x *execution) teardownRetrying(ctx context.Context) {
 			return
 		}
 		x.runLog.Printf("teardown failed, retrying in %s: %v", pause, err)
-		time.Sleep(pause)
+		if !sleep(ctx, pause) {
+			x.runLog.Printf("giving up removing the stacks, the process is stopping: %v", err)
+			return
+		}
 		pause = min(2*pause, 30*time.Second)
+	}
+}
+
+// sleep waits d, or until ctx ends; it reports whether the whole pause passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
