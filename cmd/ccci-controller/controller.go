@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -42,7 +43,7 @@ type controllerOptions struct {
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 1, "test runs at once")
+	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 0, "test runs at once, shared fairly between recipes; 0 means two per CPU of the swarm's schedulable nodes")
 	o.Notify.addFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Labels, "label", nil, "extra label KEY=VALUE on every stack, service, secret and config deployed; garbage collection removes only leftover test stacks carrying all of them (repeatable)")
 	cmd.Flags().StringVar(&o.AgeIdentity, "age-identity", os.Getenv("CCCI_AGE_IDENTITY"), "file of age identities (age-keygen's output) that decrypt {age: ...} values of spec.secrets (env CCCI_AGE_IDENTITY); values are read in memory only")
@@ -65,6 +66,24 @@ func (o *controllerOptions) labels() (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
+}
+
+// maxRuns is --max-runs, or for 0 the default from the swarm's capacity (MaxRunsFor).
+func (o *controllerOptions) maxRuns(ctx context.Context, sw *swarm.Client) (int, error) {
+	switch {
+	case o.MaxRuns < 0:
+		return 0, usageError(fmt.Errorf("invalid --max-runs %d (valid: 0 for the swarm's capacity, or a positive number)", o.MaxRuns))
+	case o.MaxRuns > 0:
+		return o.MaxRuns, nil
+	}
+	nodes, err := sw.Nodes(ctx)
+	if err != nil {
+		// An engine that is down at start must not keep the daemon from starting; it only
+		// costs parallel runs until the next start.
+		logr.FromContextOrDiscard(ctx).Info("Cannot read the swarm's capacity, running one test at a time", "error", err.Error())
+		return 1, nil
+	}
+	return controllers.MaxRunsFor(nodes), nil
 }
 
 // controller is the wiring of the reconcilers to the real packages, for one process.
@@ -117,7 +136,11 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	c.recipes = &controllers.RecipeSources{Options: recipe.Options{CacheDir: filepath.Join(st.Dir(), "cache")}}
 	c.cluster = &controllers.SwarmCluster{Client: sw, Recipes: c.recipes, Labels: labels, Secrets: resolver}
 	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: labels, Secrets: resolver})
-	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: o.MaxRuns, Context: ctx}
+	maxRuns, err := o.maxRuns(ctx, sw)
+	if err != nil {
+		return nil, err
+	}
+	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: maxRuns, Context: ctx}
 	c.wc = &controllers.WarmCanonicalReconciler{Objects: c.objects, Store: st, Cluster: c.cluster, Recipes: c.recipes, Runs: c.pool}
 	c.rt = &controllers.RecipeTestReconciler{Objects: c.objects, Store: st, Runs: c.pool}
 	if err := o.Notify.wire(ctx, c); err != nil {
