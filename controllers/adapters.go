@@ -92,6 +92,8 @@ type SwarmCluster struct {
 	snap    map[string]swarm.StackState
 	snapAt  time.Time
 	written map[string]bool
+	images  *swarm.Images // this pass's image resolutions; a Snapshot starts a new one
+	imgAt   time.Time
 }
 
 // Snapshot observes every stack at once for the ObserveStack calls that follow.
@@ -103,7 +105,35 @@ func (c *SwarmCluster) Snapshot(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.snap, c.snapAt, c.written = all, c.now(), map[string]bool{}
+	c.images = nil
 	return nil
+}
+
+// ResolveImages resolves refs through the pass's cache: a Snapshot starts a new pass, and
+// outside passes the cache lasts as long as a snapshot is fresh.
+func (c *SwarmCluster) ResolveImages(ctx context.Context, refs []string) (map[string]string, error) {
+	c.mu.Lock()
+	if now := c.now(); c.images == nil || now.Sub(c.imgAt) >= c.fresh() {
+		c.images, c.imgAt = c.Client.NewImages(), now
+	}
+	images := c.images
+	c.mu.Unlock()
+	resolved, err := images.Refs(ctx, refs)
+	out := make(map[string]string, len(resolved))
+	for ref, img := range resolved {
+		out[ref] = img.Digest
+		if img.Local() {
+			out[ref] = img.ID
+		}
+	}
+	return out, err
+}
+
+func (c *SwarmCluster) fresh() time.Duration {
+	if c.Fresh <= 0 {
+		return 30 * time.Second
+	}
+	return c.Fresh
 }
 
 // ObserveStack returns the state of stack, from the snapshot when it is fresh.
@@ -206,7 +236,11 @@ func (c *SwarmCluster) withStack(ctx context.Context, app WarmApp, version strin
 	if err != nil {
 		return err
 	}
-	return fn(st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels, CorrectDrift: app.CorrectDrift})
+	pins := make(map[string]string, len(app.Images))
+	for ref, digest := range app.Images {
+		pins[ref] = swarm.PinnedRef(ref, digest)
+	}
+	return fn(st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels, CorrectDrift: app.CorrectDrift, Images: pins})
 }
 
 // WaitConverged waits for stack; see swarm.Client.WaitConverged.

@@ -237,7 +237,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 		// event that made it, never a promotion to resume.
 		o.in.Drift, o.driftKnown = r.liveDrift(ctx, o, desired)
 	}
-	if o.in.Gate, err = r.gate(o.rt, desired, commit, *st); err != nil {
+	if o.in.Gate, err = r.gate(ctx, o.wc, o.rt, desired, commit, *st); err != nil {
 		return o, err
 	}
 	o.in.Status = *st
