@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +41,9 @@ type controllerOptions struct {
 	NodeEndpoints []string
 	// Deadlines bound each Engine API call (--engine-timeout, --engine-read-timeout).
 	Deadlines swarm.Deadlines
+	// DockerConfig is the Docker CLI config directory whose credentials go with image
+	// resolution and service create and update (--docker-config; env DOCKER_CONFIG).
+	DockerConfig string
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
@@ -53,6 +57,7 @@ func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	}
 	cmd.Flags().DurationVar(&o.Deadlines.Write, "engine-timeout", swarm.DefaultWriteTimeout, "how long the Docker engine may take to answer a call that changes something; a hung engine then Aborts the run, naming it")
 	cmd.Flags().DurationVar(&o.Deadlines.Read, "engine-read-timeout", swarm.DefaultReadTimeout, "how long the Docker engine may take to answer a read (the calls a sweep makes per object)")
+	cmd.Flags().StringVar(&o.DockerConfig, "docker-config", os.Getenv("DOCKER_CONFIG"), "Docker CLI config directory (config.json auths and credential helpers, as docker login writes them) whose registry credentials go with image resolution and every service create and update, so each node can pull private images (env DOCKER_CONFIG; default ~/.docker); never logged")
 	cmd.Flags().StringArrayVar(&o.NodeEndpoints, "node-endpoint", fromEnv, "Engine endpoint NODE=URL of a swarm node (the hostname docker node ls shows; unix://, tcp:// or ssh://), where exec, copy and file checks of its tasks go; repeatable (env CCCI_NODE_ENDPOINTS=NODE=URL,NODE=URL); DOCKER_HOST stays the manager's")
 }
 
@@ -128,6 +133,9 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	if err := sw.SetNodeEndpoints(endpoints); err != nil {
 		return nil, usageError(fmt.Errorf("--node-endpoint: %w", err))
 	}
+	if err := sw.SetDockerConfig(o.DockerConfig); err != nil {
+		return nil, usageError(fmt.Errorf("--docker-config: %w", err))
+	}
 	resolver, err := secrets.Load(o.AgeIdentity)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("--age-identity: %w", err))
@@ -135,7 +143,17 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	c := &controller{store: st, objects: &controllers.Dir{Root: g.Resources}, swarm: sw}
 	c.recipes = &controllers.RecipeSources{Options: recipe.Options{CacheDir: filepath.Join(st.Dir(), "cache")}}
 	c.cluster = &controllers.SwarmCluster{Client: sw, Recipes: c.recipes, Labels: labels, Secrets: resolver}
-	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: labels, Secrets: resolver})
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, fmt.Errorf("name the owner of test runs: %w", err)
+	}
+	runLabels := maps.Clone(labels)
+	if runLabels == nil {
+		runLabels = map[string]string{}
+	}
+	// Test runs' objects carry their owner: garbage collection takes only its own.
+	runLabels[v1.LabelOwner] = tiers.OwnerID(host, st.Dir())
+	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: runLabels, Secrets: resolver, Leases: st})
 	maxRuns, err := o.maxRuns(ctx, sw)
 	if err != nil {
 		return nil, err
@@ -173,7 +191,8 @@ func (c *controller) wake(f func(reconcile.Request)) {
 	c.pool.Wake, c.rt.Wake, c.wc.Wake = f, f, f
 }
 
-// collectGarbage removes the throw-away stacks a killed process left behind.
+// collectGarbage removes the throw-away stacks a killed process of this state directory left
+// behind; a run another live process holds, or another state directory's, stays.
 func (c *controller) collectGarbage(ctx context.Context) error {
 	if err := c.runner.CollectGarbage(ctx); err != nil {
 		return fmt.Errorf("collect leftover test stacks: %w", err)

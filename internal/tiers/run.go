@@ -71,6 +71,11 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	if err := x.openRunDir(); err != nil {
 		return x.abortRun(err), err
 	}
+	lease, err := r.holdLease(req.RunID)
+	if err != nil {
+		x.runLog.Close()
+		return x.abortRun(err), err
+	}
 	runCtx, cancel := context.WithTimeout(ctx, req.Spec.Timeout.Duration)
 	if req.Spec.Timeout.Duration <= 0 {
 		runCtx, cancel = context.WithCancel(ctx)
@@ -82,6 +87,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		x.releaseTrees()
 		x.runLog.Printf("preparation failed: %v", err)
 		x.runLog.Close()
+		lease()
 		return x.abortRun(err), err
 	}
 
@@ -102,6 +108,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	go func() {
 		defer r.teardowns.Done()
 		defer x.runLog.Close()
+		defer lease()
 		defer r.release(owned...)
 		x.teardownRetrying(ctx)
 	}()
