@@ -202,32 +202,18 @@ func (c *SwarmCluster) withStack(ctx context.Context, app WarmApp, version strin
 	if err != nil {
 		return err
 	}
-	commit := app.Commit
-	if commit == "" {
-		if commit, err = src.Resolve(ctx, version, 0); err != nil {
-			return fmt.Errorf("resolve %s: %w", version, err)
-		}
-	}
-	co, err := src.Checkout(ctx, commit)
-	if err != nil {
-		return fmt.Errorf("check out %s: %w", version, err)
-	}
-	defer co.Release()
-	contents, err := co.Contents(rt.Spec.ComposeFiles, version)
+	co, contents, err := tiers.OpenTree(ctx, src, version, app.Commit, rt.Spec.ComposeFiles)
 	if err != nil {
 		return err
 	}
-	built, err := contents.App(recipe.AppOptions{
+	defer co.Release()
+	st, _, err := tiers.LoadApp(co.Dir, contents, recipe.AppOptions{
 		Stack: app.Stack, Recipe: rt.Spec.Recipe, Version: version,
 		Templated: rt.Spec.Env, Env: app.Env, ComposeFiles: rt.Spec.ComposeFiles, Reveal: c.Secrets.Reveal,
 		TemplatedField: fmt.Sprintf("RecipeTest %q spec.env", rt.Metadata.Name), EnvField: fmt.Sprintf("WarmCanonical %q spec.env", app.Name),
 	})
 	if err != nil {
-		return fmt.Errorf("build the env of WarmCanonical %q: %w", app.Name, err)
-	}
-	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: co.Dir, ComposeFiles: built.ComposeFiles, Env: built.Env, StackName: app.Stack})
-	if err != nil {
-		return err
+		return fmt.Errorf("build WarmCanonical %q: %w", app.Name, err)
 	}
 	// A warm app's missing secrets are generated like abra's `secret generate`, or inserted
 	// from spec.secrets (generate=false ones must be); existing ones are never touched (Swarm

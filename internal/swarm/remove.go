@@ -38,6 +38,9 @@ func (c *Client) Remove(ctx context.Context, stack string, withVolumes bool) err
 	for _, n := range nets {
 		errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.NetworkRemove(ctx, n.ID) }, "remove network %q", n.Name))
 	}
+	if len(nets) > 0 {
+		errs = append(errs, c.waitNetworksGone(ctx, stack))
+	}
 	cfgs, err := c.docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
 	errs = append(errs, wrap(err, "list configs of stack %s", stack))
 	for _, cfg := range cfgs {
@@ -128,6 +131,29 @@ func (c *Client) waitContainersGone(ctx context.Context, stack string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for the containers of stack %s to stop: %d left after %s", stack, len(ctrs), removeWait)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// waitNetworksGone waits until no network of the stack is listed. Swarm removes an overlay
+// network asynchronously: it stays listed for a moment after NetworkRemove returned, and a
+// deploy of the same stack in that moment would take it for existing, skip creating it, and
+// then fail to create its services with "network … not found".
+func (c *Client) waitNetworksGone(ctx context.Context, stack string) error {
+	ctx, cancel := context.WithTimeout(ctx, removeWait)
+	defer cancel()
+	for {
+		nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: stackFilter(stack)})
+		if err == nil && len(nets) == 0 {
+			return nil
+		}
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("list networks of stack %s: %w", stack, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the networks of stack %s to go: %d left after %s", stack, len(nets), removeWait)
 		case <-time.After(pollInterval):
 		}
 	}
