@@ -4,7 +4,6 @@ package integration
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -24,7 +23,7 @@ var _ = Describe("an image re-pushed under a tested tag", func() {
 		DeferCleanup(reg.Stop)
 		ref, err := reg.Push(ctx, "", fixtures.SampleImage("1.1"), "sample-"+randomID()+":1.1")
 		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func() { _ = exec.Command("docker", "rmi", ref).Run() })
+		DeferCleanup(reg.RemoveLocalRefs, NodeTimeout(time.Minute))
 		w := newWorld()
 		w.writeRecipeTest()
 		w.publish(ctx, tag11, tag11, func(c string) string {
@@ -56,7 +55,7 @@ var _ = Describe("an image re-pushed under a tested tag", func() {
 		now := runs[0].CandidateDigests()[ref]
 		Expect(now).NotTo(BeEmpty())
 		Expect(now).NotTo(Equal(old))
-		Expect(w.serviceImage(ctx, "app")).To(Equal(ref+"@"+now))
+		Expect(w.serviceImage(ctx, "app")).To(Equal(ref + "@" + now))
 		Eventually(stackConverged).WithContext(ctx).WithArguments(w.stack).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
 	}, NodeTimeout(8*time.Minute))
 
