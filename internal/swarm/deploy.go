@@ -176,8 +176,10 @@ func (c *Client) convertServices(ctx context.Context, s *Stack, ns convert.Names
 	for key, spec := range specs {
 		opts.Placement.apply(&spec)
 		pinImage(&spec, opts.Images)
-		labelRunVolumes(&spec, opts)
 		want := spec
+		// Only what we send: a hand deploy of the same stack, which lacks our labels, is
+		// still adopted as it is.
+		labelRunVolumes(&want, opts)
 		if opts.Version != "" {
 			want.Labels = withLabels(spec.Labels, map[string]string{v1.VersionLabel(s.Name): opts.Version})
 		}
