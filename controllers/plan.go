@@ -148,6 +148,11 @@ type PlanInput struct {
 	// next deploy replaces the live spec anyway). DriftPolicy is the defaulted spec.drift.
 	Drift       []swarm.Drift
 	DriftPolicy v1.DriftPolicy
+	// Applied is true when the running version's applied spec is on record (we promoted or
+	// applied it, or adopted it on an earlier pass): only then is a difference a hand edit. A
+	// stack found running for the first time is adopted as it runs (CONVERGED), its
+	// difference reported in the Drifted condition.
+	Applied bool
 }
 
 // Plan is the decision for one WarmCanonical.
@@ -335,7 +340,7 @@ func decideFailed(p Plan, in PlanInput) Plan {
 // from its applied spec, and nothing else would deploy over them first.
 func drifted(in PlanInput) bool {
 	st := in.Status
-	return len(in.Drift) > 0 && in.Observed.Version == in.Desired && (st.KnownGoodVersion == in.Desired || in.Observed.Converged) &&
+	return len(in.Drift) > 0 && in.Applied && in.Observed.Version == in.Desired && st.KnownGoodVersion == in.Desired &&
 		!in.EnvChanged && !promoting(st) && !slices.Contains(st.FailedVersions, in.Desired)
 }
 

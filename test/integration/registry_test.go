@@ -24,7 +24,7 @@ var _ = Describe("a recipe's image in a registry", func() {
 		DeferCleanup(reg.Stop)
 		ref, err := reg.Push(ctx, "", fixtures.SampleImage("1.1"), "sample-"+randomID()+":1.1")
 		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func() { _ = exec.Command("docker", "rmi", ref).Run() })
+		DeferCleanup(reg.RemoveLocalRefs, NodeTimeout(time.Minute))
 
 		w := newWorld()
 		w.writeRecipeTest()
