@@ -85,11 +85,15 @@ type SwarmCluster struct {
 	Secrets *secrets.Resolver
 	// Fresh is how long a snapshot answers ObserveStack. Optional. Defaults to 30s.
 	Fresh time.Duration
+	// Now is the clock. Optional. Defaults to time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	snap    map[string]swarm.StackState
 	snapAt  time.Time
 	written map[string]bool
+	images  *swarm.Images // this pass's image resolutions; a Snapshot starts a new one
+	imgAt   time.Time
 }
 
 // Snapshot observes every stack at once for the ObserveStack calls that follow.
@@ -100,8 +104,36 @@ func (c *SwarmCluster) Snapshot(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.snap, c.snapAt, c.written = all, time.Now(), map[string]bool{}
+	c.snap, c.snapAt, c.written = all, c.now(), map[string]bool{}
+	c.images = nil
 	return nil
+}
+
+// ResolveImages resolves refs through the pass's cache: a Snapshot starts a new pass, and
+// outside passes the cache lasts as long as a snapshot is fresh.
+func (c *SwarmCluster) ResolveImages(ctx context.Context, refs []string) (map[string]string, error) {
+	c.mu.Lock()
+	if now := c.now(); c.images == nil || now.Sub(c.imgAt) >= c.fresh() {
+		c.images, c.imgAt = c.Client.NewImages(), now
+	}
+	images := c.images
+	c.mu.Unlock()
+	resolved, err := images.Refs(ctx, refs)
+	out := make(map[string]string, len(resolved))
+	for ref, img := range resolved {
+		out[ref] = img.Digest
+		if img.Local() {
+			out[ref] = img.ID
+		}
+	}
+	return out, err
+}
+
+func (c *SwarmCluster) fresh() time.Duration {
+	if c.Fresh <= 0 {
+		return 30 * time.Second
+	}
+	return c.Fresh
 }
 
 // ObserveStack returns the state of stack, from the snapshot when it is fresh.
@@ -111,7 +143,7 @@ func (c *SwarmCluster) ObserveStack(ctx context.Context, stack string) (swarm.St
 		fresh = 30 * time.Second
 	}
 	c.mu.Lock()
-	if c.snap != nil && time.Since(c.snapAt) < fresh && !c.written[stack] {
+	if c.snap != nil && c.now().Sub(c.snapAt) < fresh && !c.written[stack] {
 		st, ok := c.snap[stack]
 		c.mu.Unlock()
 		if !ok {
@@ -121,6 +153,13 @@ func (c *SwarmCluster) ObserveStack(ctx context.Context, stack string) (swarm.St
 	}
 	c.mu.Unlock()
 	return c.Client.ObserveStack(ctx, stack)
+}
+
+func (c *SwarmCluster) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 func (c *SwarmCluster) touch(stack string) {
@@ -163,32 +202,18 @@ func (c *SwarmCluster) withStack(ctx context.Context, app WarmApp, version strin
 	if err != nil {
 		return err
 	}
-	commit := app.Commit
-	if commit == "" {
-		if commit, err = src.Resolve(ctx, version, 0); err != nil {
-			return fmt.Errorf("resolve %s: %w", version, err)
-		}
-	}
-	co, err := src.Checkout(ctx, commit)
-	if err != nil {
-		return fmt.Errorf("check out %s: %w", version, err)
-	}
-	defer co.Release()
-	contents, err := recipe.ReadContents(co.Dir, rt.Spec.ComposeFiles, version)
+	co, contents, err := tiers.OpenTree(ctx, src, version, app.Commit, rt.Spec.ComposeFiles)
 	if err != nil {
 		return err
 	}
-	built, err := contents.App(recipe.AppOptions{
+	defer co.Release()
+	st, _, err := tiers.LoadApp(co.Dir, contents, recipe.AppOptions{
 		Stack: app.Stack, Recipe: rt.Spec.Recipe, Version: version,
 		Templated: rt.Spec.Env, Env: app.Env, ComposeFiles: rt.Spec.ComposeFiles, Reveal: c.Secrets.Reveal,
 		TemplatedField: fmt.Sprintf("RecipeTest %q spec.env", rt.Metadata.Name), EnvField: fmt.Sprintf("WarmCanonical %q spec.env", app.Name),
 	})
 	if err != nil {
-		return fmt.Errorf("build the env of WarmCanonical %q: %w", app.Name, err)
-	}
-	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: co.Dir, ComposeFiles: built.ComposeFiles, Env: built.Env, StackName: app.Stack})
-	if err != nil {
-		return err
+		return fmt.Errorf("build WarmCanonical %q: %w", app.Name, err)
 	}
 	// A warm app's missing secrets are generated like abra's `secret generate`, or inserted
 	// from spec.secrets (generate=false ones must be); existing ones are never touched (Swarm
@@ -197,7 +222,11 @@ func (c *SwarmCluster) withStack(ctx context.Context, app WarmApp, version strin
 	if err != nil {
 		return err
 	}
-	return fn(st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels, CorrectDrift: app.CorrectDrift})
+	pins := make(map[string]string, len(app.Images))
+	for ref, digest := range app.Images {
+		pins[ref] = swarm.PinnedRef(ref, digest)
+	}
+	return fn(st, swarm.DeployOptions{Version: version, Role: v1.RoleWarm, CreateMissingNetworks: true, Secrets: secrets, Labels: c.Labels, CorrectDrift: app.CorrectDrift, Images: pins})
 }
 
 // WaitConverged waits for stack; see swarm.Client.WaitConverged.

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -86,18 +87,18 @@ func DependencyOrder(objects Objects, names []string) []string {
 	return out
 }
 
-// Sweep converges every WarmCanonical in turn, in dependency order, calling each as soon as its line is known, and
-// reports whether any failed.
+// Sweep converges every WarmCanonical, in dependency order, calling each as soon as its line is
+// known, and reports whether any failed. It reconciles every object once first, so that the
+// test runs the pass needs start together and run side by side in the run pool (--max-runs);
+// then it awaits and converges the objects that wait for a run, and those whose spec.dependsOn
+// names one of them, in the same order.
 func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine)) (failed bool, err error) {
 	names, err := r.Objects.List(kindWarmCanonical)
 	if err != nil {
 		return true, err
 	}
-	for _, n := range DependencyOrder(r.Objects, names) {
-		start := time.Now()
-		out, err := r.Converge(ctx, n, false)
-		l := SweepLine{Outcome: out, Duration: time.Since(start), Err: err}
-		if err != nil && out.Result == "" {
+	emit := func(l SweepLine) {
+		if l.Err != nil && l.Result == "" {
 			l.Result = ResultError
 		}
 		if l.Result.Failed() {
@@ -106,9 +107,45 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 		if each != nil {
 			each(l)
 		}
+	}
+	started := map[string]time.Time{}
+	var later []string
+	for _, n := range DependencyOrder(r.Objects, names) {
+		started[n] = time.Now()
+		if r.waitsOn(n, later) {
+			later = append(later, n)
+			continue
+		}
+		out, err := r.ReconcileOnce(ctx, n, false)
+		if err == nil && out.Result == ResultTesting && out.RunID != "" {
+			later = append(later, n)
+			continue
+		}
+		emit(SweepLine{Outcome: out, Duration: time.Since(started[n]), Err: err})
+		if ctx.Err() != nil {
+			return true, ctx.Err()
+		}
+	}
+	for _, n := range later {
+		out, err := r.Converge(ctx, n, false)
+		emit(SweepLine{Outcome: out, Duration: time.Since(started[n]), Err: err})
 		if ctx.Err() != nil {
 			return true, ctx.Err()
 		}
 	}
 	return failed, nil
+}
+
+// waitsOn reports whether WarmCanonical name depends on one of the objects deferred to the
+// second half of a sweep (later): it is converged after them, as a serial pass would.
+func (r *WarmCanonicalReconciler) waitsOn(name string, later []string) bool {
+	if len(later) == 0 {
+		return false
+	}
+	obj, err := r.Objects.Get(kindWarmCanonical, name)
+	wc, ok := obj.(*v1.WarmCanonical)
+	if err != nil || !ok || wc == nil {
+		return false
+	}
+	return slices.ContainsFunc(wc.Spec.DependsOn, func(d string) bool { return slices.Contains(later, d) })
 }

@@ -94,3 +94,28 @@ var _ = Describe("WarmCanonicalReconciler across processes", func() {
 		}, NodeTimeout(10*time.Second)),
 	)
 })
+
+var _ = Describe("WarmCanonicalReconciler.Sweep with runs to make", func() {
+	It("starts the runs of every object before awaiting any, so they run side by side", func(ctx SpecContext) {
+		w := newWorld(GinkgoT().TempDir(), recipeTest("a"), warmCanonical("a", "latest"), recipeTest("b"), warmCanonical("b", "latest"))
+		w.pool.Max = 2
+		w.tester.release = make(chan struct{})
+		done := make(chan []controllers.SweepLine)
+		go func() {
+			defer GinkgoRecover()
+			var lines []controllers.SweepLine
+			failed, err := w.r.Sweep(ctx, func(l controllers.SweepLine) { lines = append(lines, l) })
+			Expect(err).NotTo(HaveOccurred())
+			Expect(failed).To(BeFalse())
+			done <- lines
+		}()
+		Eventually(w.tester.requests).WithTimeout(5*time.Second).WithPolling(10*time.Millisecond).Should(HaveLen(2), "both runs going at once")
+		close(w.tester.release)
+		var lines []controllers.SweepLine
+		Eventually(done).WithTimeout(5 * time.Second).Should(Receive(&lines))
+		Expect(lines).To(HaveLen(2))
+		for _, l := range lines {
+			Expect(l.Result).To(Equal(controllers.ResultPromoted), l.Name)
+		}
+	}, NodeTimeout(15*time.Second))
+})

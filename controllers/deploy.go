@@ -65,7 +65,7 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	}
 	log.Info("Promoting warm app", "stack", stack, "from", p.From, "to", p.To, "commit", p.Commit)
 	app := r.app(o)
-	app.Commit = p.Commit
+	app.Commit, app.Images = p.Commit, p.Images
 	failed, err := r.deployAndWait(ctx, st, o, app, p.To, o.wc.Spec.Soak.Duration)
 	if swarm.IsEngineFailure(err) {
 		// The engine failed, not the version: keep the Promoting mark, so that once the engine
@@ -78,6 +78,9 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	}
 	if failed == nil {
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
+		if p.Images != nil || st.DeployedImages != nil {
+			st.DeployedImages = p.Images
+		}
 		recordDataNodes(st, o.after)
 		msg := fmt.Sprintf("promoted from %s to %s", orNone(p.From), p.To)
 		r.setReady(st, true, v1.ReasonPromoted, msg)
@@ -246,5 +249,7 @@ func (r *WarmCanonicalReconciler) undeploy(ctx context.Context, out Outcome, st 
 }
 
 func (r *WarmCanonicalReconciler) app(o *observation) WarmApp {
-	return WarmApp{Name: o.name, Stack: o.wc.Spec.Stack, Env: o.wc.Spec.Env, RecipeTest: o.rt, Secrets: o.wc.Spec.Secrets}
+	// The digests the app was promoted with: an apply, a rollback or a drift correction
+	// deploys the bytes that run, not what a tag names now.
+	return WarmApp{Name: o.name, Stack: o.wc.Spec.Stack, Env: o.wc.Spec.Env, RecipeTest: o.rt, Secrets: o.wc.Spec.Secrets, Images: o.in.Status.DeployedImages}
 }

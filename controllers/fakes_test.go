@@ -92,6 +92,10 @@ type fakeCluster struct {
 	// driftCalls counts Drift calls; corrections lists the deploys made with CorrectDrift.
 	driftCalls  int
 	corrections []string
+	// images is what each image reference names now (ResolveImages); pinned lists, per
+	// deploy, the digests it was given.
+	images map[string]string
+	pinned []map[string]string
 	// driftErr, when set, is what Drift returns (a comparison that cannot run).
 	driftErr error
 }
@@ -152,6 +156,7 @@ func (c *fakeCluster) Deploy(_ context.Context, app controllers.WarmApp, version
 	defer c.mu.Unlock()
 	c.deploys = append(c.deploys, app.Stack+"@"+version)
 	c.envs = append(c.envs, app.Env)
+	c.pinned = append(c.pinned, app.Images)
 	// Like the sample app: SAMPLE_UNHEALTHY=true never converges, whatever the version.
 	var index uint64
 	if prev := c.stacks[app.Stack]; prev != nil {
@@ -269,6 +274,18 @@ func (c *fakeCluster) PruneSecrets(_ context.Context, stack string) ([]string, e
 	defer c.mu.Unlock()
 	c.prunes = append(c.prunes, stack)
 	return nil, nil
+}
+
+func (c *fakeCluster) ResolveImages(_ context.Context, refs []string) (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]string{}
+	for _, ref := range refs {
+		if id, ok := c.images[ref]; ok {
+			out[ref] = id
+		}
+	}
+	return out, nil
 }
 
 func (c *fakeCluster) Nodes(context.Context) (map[string]swarm.Node, error) {

@@ -29,6 +29,13 @@ type GateInput struct {
 	Active func(runID string) bool
 	// Now is the current time, for the pause after an aborted run.
 	Now time.Time
+	// Images maps the image references of Version's passed run to what they name now (digest,
+	// or local image ID), resolved once per pass; nil when not resolved. A passed run whose
+	// images moved since does not count (see ImagesMoved), unless Pinned.
+	Images map[string]string
+	// Pinned keeps a passed run whose images moved (spec.images: pinned): the move is only
+	// reported in Gate.Moved.
+	Pinned bool
 }
 
 // AbortedRetryDelay is the pause after an aborted run before the gate starts another.
@@ -40,6 +47,27 @@ const AbortedRetryDelay = 2 * time.Minute
 // A pass of the same version at another commit says the tag moved (Gate.Moved): it promotes
 // nothing.
 func GateFor(in GateInput) Gate {
+	g := gateFor(in)
+	if g.State == GatePassed {
+		return g
+	}
+	// The newest pass of this version, commit and spec tested images that moved since: the
+	// runs after it test the new ones, and the warm app keeps the tested ones meanwhile.
+	for _, r := range in.Runs {
+		if r.Verdict == v1.VerdictPassed && r.Version == in.Version && r.SpecHash == in.SpecHash && (in.Commit == "" || r.Commit == in.Commit) {
+			if m := ImagesMoved(r.Images, in.Images); m != "" {
+				g.ImagesMoved = true
+				if g.Moved == "" {
+					g.Moved = m
+				}
+			}
+			break
+		}
+	}
+	return g
+}
+
+func gateFor(in GateInput) Gate {
 	moved := ""
 	for _, r := range in.Runs {
 		if r.Version != in.Version || r.SpecHash != in.SpecHash {
@@ -54,7 +82,17 @@ func GateFor(in GateInput) Gate {
 		}
 		switch r.Verdict {
 		case v1.VerdictPassed:
-			return Gate{State: GatePassed, RunID: r.ID, Commit: r.Commit}
+			pass := Gate{State: GatePassed, RunID: r.ID, Commit: r.Commit, Images: r.CandidateDigests()}
+			if m := ImagesMoved(r.Images, in.Images); m != "" {
+				if !in.Pinned {
+					if moved == "" {
+						moved = m
+					}
+					continue
+				}
+				pass.Moved = m + " (spec.images: pinned keeps the tested one)"
+			}
+			return pass
 		case v1.VerdictRunning:
 			if in.Active != nil && in.Active(r.ID) {
 				return Gate{State: GateRunning, RunID: r.ID}

@@ -115,11 +115,12 @@ func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, 
 }
 
 // gate reads the run history of the RecipeTest for the desired version.
-func (r *WarmCanonicalReconciler) gate(rt *v1.RecipeTest, desired, commit string, st v1.WarmCanonicalStatus) (Gate, error) {
+func (r *WarmCanonicalReconciler) gate(ctx context.Context, wc *v1.WarmCanonical, rt *v1.RecipeTest, desired, commit string, st v1.WarmCanonicalStatus) (Gate, error) {
 	runs, err := LoadRuns(r.Store, rt.Metadata.Name)
 	if err != nil {
 		return Gate{}, err
 	}
 	return GateFor(GateInput{Runs: runs, Version: desired, Commit: commit, SpecHash: rt.SpecHash(),
-		WaitingSince: waitingSince(st, desired), Active: r.Runs.Active, Now: r.now()}), nil
+		WaitingSince: waitingSince(st, desired), Active: r.Runs.Active, Now: r.now(),
+		Images: r.currentImages(ctx, runs, rt, desired, commit), Pinned: wc.Spec.Images == v1.ImagesPinned}), nil
 }

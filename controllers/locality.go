@@ -60,7 +60,7 @@ const soakPoll = time.Second
 // the new spec may fail) on the node holding its data. The first observation that says
 // otherwise fails the promotion.
 func (r *WarmCanonicalReconciler) soak(ctx context.Context, o *observation, stack string, d time.Duration) error {
-	deadline := time.Now().Add(d)
+	deadline := r.now().Add(d)
 	t := time.NewTicker(soakPoll)
 	defer t.Stop()
 	baseline := -1 // tasks that failed before convergence (a first start waiting for its db)
@@ -81,7 +81,7 @@ func (r *WarmCanonicalReconciler) soak(ctx context.Context, o *observation, stac
 			return fmt.Errorf("not healthy during the %s soak: %s", d, orNone(st.Problem()+st.FailedTasks()))
 		}
 		o.after = st
-		if !time.Now().Before(deadline) {
+		if !r.now().Before(deadline) {
 			return nil
 		}
 		select {

@@ -86,8 +86,14 @@ type Gate struct {
 	RetryAfter time.Duration
 	// Commit is, for a passed run, the commit it tested: the one a promotion deploys.
 	Commit string
-	// Moved says the tag moved since a run of it passed (from which commit to which).
+	// Moved says the tag moved since a run of it passed (from which commit to which), or an
+	// image of that run moved in its registry.
 	Moved string
+	// Images are, for a passed run, the digests it tested (image reference → digest): what a
+	// promotion deploys. ImagesMoved is true when the newest pass tested images whose tags
+	// moved since (spec.images: follow): the version is tested again.
+	Images      map[string]string
+	ImagesMoved bool
 }
 
 // Observed is what Swarm says about the warm stack.
@@ -142,6 +148,11 @@ type PlanInput struct {
 	// next deploy replaces the live spec anyway). DriftPolicy is the defaulted spec.drift.
 	Drift       []swarm.Drift
 	DriftPolicy v1.DriftPolicy
+	// Applied is true when the running version's applied spec is on record (we promoted or
+	// applied it, or adopted it on an earlier pass): only then is a difference a hand edit. A
+	// stack found running for the first time is adopted as it runs (CONVERGED), its
+	// difference reported in the Drifted condition.
+	Applied bool
 }
 
 // Plan is the decision for one WarmCanonical.
@@ -166,6 +177,8 @@ type Plan struct {
 	Commit string
 	// Moved says, for a TEST, that the tag moved since an earlier run of it passed.
 	Moved string
+	// Images are the digests a PROMOTE deploys (image reference → digest): its passed run's.
+	Images map[string]string
 	// Drift lists, for a DRIFTED or CORRECT, the drifted services and fields.
 	Drift []swarm.Drift
 }
@@ -231,7 +244,7 @@ func Decide(in PlanInput) Plan {
 			return p.with(ActionCorrect, v1.ReasonSpecDrift, fmt.Sprintf("live services differ from the applied spec of %s (%s); spec.drift is correct: deploying the applied spec again", in.Desired, driftText(in.Drift)))
 		}
 		return p.with(ActionDrifted, v1.ReasonSpecDrift, fmt.Sprintf("live services differ from the applied spec of %s: %s", in.Desired, driftText(in.Drift)))
-	case in.Observed.Version == in.Desired && in.Observed.Converged && !in.EnvChanged:
+	case in.Observed.Version == in.Desired && in.Observed.Converged && !in.EnvChanged && !imagesChanged(in):
 		// Step 5: already there is converged, whoever deployed it. A promotion that finished
 		// before a crash lands here too and is reported as Promoted.
 		reason := v1.ReasonAlreadyDeployed
@@ -240,7 +253,11 @@ func Decide(in PlanInput) Plan {
 		} else if ready, ok := st.Conditions.Get(v1.ConditionReady); ok && (ready.Reason == v1.ReasonPromoted || ready.Reason == v1.ReasonApplied) && st.DeployedVersion == in.Desired {
 			reason = ready.Reason
 		}
-		return p.with(ActionConverged, reason, fmt.Sprintf("%s runs %s and is converged", "the warm app", in.Desired))
+		msg := fmt.Sprintf("%s runs %s and is converged", "the warm app", in.Desired)
+		if in.Gate.Moved != "" && in.Gate.State == GatePassed {
+			msg += "; " + in.Gate.Moved
+		}
+		return p.with(ActionConverged, reason, msg)
 	case in.Observed.Version == in.Desired && in.Observed.Services > 0 && !in.Observed.Converged && in.Observed.Problem != "" &&
 		st.KnownGoodVersion == in.Desired && !promoting(st) && !in.EnvChanged:
 		// It converged and soaked at this version before, and then tasks failed: report it,
@@ -265,7 +282,7 @@ func Decide(in PlanInput) Plan {
 	}
 	switch in.Gate.State {
 	case GatePassed:
-		p.Commit = in.Gate.Commit
+		p.Commit, p.Images = in.Gate.Commit, in.Gate.Images
 		return p.with(ActionPromote, v1.ReasonPromoting, fmt.Sprintf("run %s passed", in.Gate.RunID))
 	case GateRunning:
 		p.RunID = in.Gate.RunID
@@ -280,7 +297,10 @@ func Decide(in PlanInput) Plan {
 			return p.with(ActionFailed, v1.ReasonTestsFailed, fmt.Sprintf("test run %s of %s failed: %s", in.Gate.RunID, in.Desired, in.Gate.Message))
 		}
 	}
-	if p.Moved = in.Gate.Moved; p.Moved != "" {
+	if p.Moved = in.Gate.Moved; p.Moved != "" && in.Gate.ImagesMoved {
+		return p.with(ActionTest, v1.ReasonTesting, fmt.Sprintf("%s; testing the new image before promotion", p.Moved))
+	}
+	if p.Moved != "" {
 		return p.with(ActionTest, v1.ReasonTesting, fmt.Sprintf("%s; testing the new commit before promotion", p.Moved))
 	}
 	return p.with(ActionTest, v1.ReasonTesting, fmt.Sprintf("testing %s before promotion", in.Desired))
@@ -320,7 +340,7 @@ func decideFailed(p Plan, in PlanInput) Plan {
 // from its applied spec, and nothing else would deploy over them first.
 func drifted(in PlanInput) bool {
 	st := in.Status
-	return len(in.Drift) > 0 && in.Observed.Version == in.Desired && (st.KnownGoodVersion == in.Desired || in.Observed.Converged) &&
+	return len(in.Drift) > 0 && in.Applied && in.Observed.Version == in.Desired && st.KnownGoodVersion == in.Desired &&
 		!in.EnvChanged && !promoting(st) && !slices.Contains(st.FailedVersions, in.Desired)
 }
 

@@ -174,24 +174,32 @@ var _ = Describe("Decide", func() {
 			in.Suspend, in.Observed, in.EnvChanged = true, running(v11), true
 		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
 		Entry("a hand edit of the known-good desired version, report: drifted, no write", func(in *controllers.PlanInput) {
+			in.Applied = true
 			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftReport
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
 		}, controllers.ActionDrifted, v1.ReasonSpecDrift, "DRIFTED 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Env])"),
 		Entry("a hand rollout still in progress with a passed run: drifted, never a promotion", func(in *controllers.PlanInput) {
+			in.Applied = true
 			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = controllers.Observed{Version: v11, Services: 2}, v11, v1.DriftReport
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
 			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r1"}
 		}, controllers.ActionDrifted, v1.ReasonSpecDrift, "DRIFTED 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Env])"),
 		Entry("a hand edit that broke the app: drifted, not degraded", func(in *controllers.PlanInput) {
 			in.Observed = controllers.Observed{Version: v11, Services: 1, Problem: "service w_app runs 0/1 tasks"}
-			in.Status.KnownGoodVersion, in.DriftPolicy = v11, v1.DriftReport
+			in.Status.KnownGoodVersion, in.DriftPolicy, in.Applied = v11, v1.DriftReport, true
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Image"}}}
 		}, controllers.ActionDrifted, v1.ReasonSpecDrift, "DRIFTED 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Image])"),
 		Entry("drift with spec.drift: correct: correct, naming the fields", func(in *controllers.PlanInput) {
+			in.Applied = true
 			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftCorrect
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}, {Service: "w_db", Fields: []string{"removed"}}}
 		}, controllers.ActionCorrect, v1.ReasonSpecDrift, "CORRECT 1.1.0+1.1 (w_app: [TaskTemplate.ContainerSpec.Env]; w_db: [removed])"),
+		Entry("a stack found running by hand, never applied: adopted as it runs, not a drift action", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftCorrect
+			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
+		}, controllers.ActionConverged, v1.ReasonAlreadyDeployed, "CONVERGED"),
 		Entry("drift while the data is away: stalled first", func(in *controllers.PlanInput) {
+			in.Applied = true
 			in.Observed, in.Status.KnownGoodVersion, in.DriftPolicy = running(v11), v11, v1.DriftCorrect
 			in.Observed.DataAway = &swarm.LocalityError{Message: "data locality: service w_db with volume w_data moved from node mn2 (drained) to node mn3"}
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}

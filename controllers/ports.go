@@ -39,6 +39,10 @@ type Cluster interface {
 	PruneSecrets(ctx context.Context, stack string) ([]string, error)
 	// Nodes returns every swarm node by id: hostname, availability, state.
 	Nodes(ctx context.Context) (map[string]swarm.Node, error)
+	// ResolveImages says what each image reference names now: its registry's digest, or the
+	// local image ID of an image built on the host; once per reference per pass. A reference
+	// that cannot be resolved is left out, its error joined into the error.
+	ResolveImages(ctx context.Context, refs []string) (map[string]string, error)
 	// Drift lists the services of app's stack whose live spec differs from what a deploy of
 	// version would send, writing nothing.
 	Drift(ctx context.Context, app WarmApp, version string) ([]swarm.Drift, error)
@@ -59,6 +63,10 @@ type WarmApp struct {
 	Commit string
 	// Secrets are the WarmCanonical's spec.secrets: values of generate=false secrets.
 	Secrets map[string]v1.SecretValue
+	// Images are the digests to deploy, image reference → digest (the promotion's passed
+	// run's, else the ones the app was promoted with). Optional; a reference not listed is
+	// deployed by tag.
+	Images map[string]string
 	// CorrectDrift makes a deploy update the services whose live spec drifted (spec.drift:
 	// correct).
 	CorrectDrift bool

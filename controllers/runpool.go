@@ -54,7 +54,8 @@ type RunPool struct {
 	Store   StatusStore
 	Recipes Recipes
 	Tester  Tester
-	// Max bounds the runs at once (--max-runs). Optional. Defaults to 1.
+	// Max bounds the runs at once (--max-runs); freed slots go fairly to the RecipeTest with
+	// the fewest runs going (runslots.go). Optional. Defaults to 1.
 	Max int
 	// Wake is called with the objects to reconcile when a run ends. Optional.
 	Wake func(reconcile.Request)
@@ -66,7 +67,7 @@ type RunPool struct {
 	Context context.Context
 
 	once  sync.Once
-	slots chan struct{}
+	slots *runSlots
 	mu    sync.Mutex
 	byKey map[string]*activeRun
 	byID  map[string]*activeRun
@@ -92,7 +93,7 @@ func (p *RunPool) init() {
 		if p.Context == nil {
 			p.Context = context.Background()
 		}
-		p.slots = make(chan struct{}, p.Max)
+		p.slots = newRunSlots(p.Max)
 		p.byKey, p.byID = map[string]*activeRun{}, map[string]*activeRun{}
 	})
 }
@@ -136,6 +137,12 @@ func (p *RunPool) Start(req RunRequest) (string, error) {
 	p.wg.Add(1)
 	go p.execute(rt, req, a)
 	return a.id, nil
+}
+
+// Counts returns the runs of this process going and those queued for a slot.
+func (p *RunPool) Counts() (running, queued int) {
+	p.init()
+	return p.slots.counts()
 }
 
 // Active reports whether run id is in progress in this process.
@@ -182,13 +189,11 @@ func (p *RunPool) execute(rt *v1.RecipeTest, req RunRequest, a *activeRun) {
 	defer p.wg.Done()
 	ctx := p.Context
 	log := logr.FromContextOrDiscard(ctx).WithValues("recipe", rt.Spec.Recipe, "run", a.id, "trigger", req.Trigger)
-	select {
-	case p.slots <- struct{}{}:
-		defer func() { <-p.slots }()
-	case <-ctx.Done():
-		p.end(req, a, v1.Run{}, ctx.Err())
+	if err := p.slots.acquire(ctx, req.RecipeTest); err != nil {
+		p.end(req, a, v1.Run{}, err)
 		return
 	}
+	defer p.slots.release(req.RecipeTest)
 	log.Info("Starting test run", "version", req.Ref)
 	// A run whose record can no longer be written (a full state disk) is stopped: a verdict
 	// nobody can read gates nothing, and its logs are being lost.

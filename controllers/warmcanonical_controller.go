@@ -230,6 +230,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	o.recorded = recorded && rec.Version == obs.Version && obs.Version != ""
 	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
 	o.in.EnvChanged = envChanged(rec, recorded, obs.Version, wc.Spec.Env)
+	o.in.Applied = o.recorded
 	o.in.Dependency = r.dependencyNotReady(wc)
 	o.in.DriftPolicy = wc.Spec.Drift
 	if obs.Services > 0 && obs.Version == desired && !o.in.EnvChanged && (st.KnownGoodVersion == desired || obs.Converged) {
@@ -237,7 +238,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 		// event that made it, never a promotion to resume.
 		o.in.Drift, o.driftKnown = r.liveDrift(ctx, o, desired)
 	}
-	if o.in.Gate, err = r.gate(o.rt, desired, commit, *st); err != nil {
+	if o.in.Gate, err = r.gate(ctx, o.wc, o.rt, desired, commit, *st); err != nil {
 		return o, err
 	}
 	o.in.Status = *st
@@ -305,7 +306,11 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 		recordDataNodes(st, o.observed)
 		r.setReady(st, true, p.Reason, p.Message)
 		r.setReconciling(st, false, p.Reason, p.Message)
-		if o.driftKnown {
+		switch {
+		case o.driftKnown && len(o.in.Drift) > 0:
+			// Adopted as it runs; what a deploy would change is reported.
+			r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, "live services differ from the applied spec: "+driftText(o.in.Drift))
+		case o.driftKnown:
 			r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "the live stack runs as applied")
 		}
 		if o.converged != nil {

@@ -92,6 +92,9 @@ func (w *WarmCanonical) Default() {
 	if s.Drift == "" {
 		s.Drift = DriftReport
 	}
+	if s.Images == "" {
+		s.Images = ImagesFollow
+	}
 	if s.Timeout.Duration == 0 {
 		s.Timeout = Duration{DefaultWarmTimeout}
 	}

@@ -62,7 +62,7 @@ var _ = Describe("Default", func() {
 			t := true
 			Expect(w.Spec).To(Equal(v1.WarmCanonicalSpec{
 				RecipeTest: "gitea", Version: "latest", Stack: "warm_gitea", Mode: v1.ModeLive,
-				Rollback: &t, Interval: v1.Minutes(10), Timeout: v1.Minutes(15), Drift: v1.DriftReport,
+				Rollback: &t, Interval: v1.Minutes(10), Timeout: v1.Minutes(15), Drift: v1.DriftReport, Images: v1.ImagesFollow,
 			}))
 		})
 	})

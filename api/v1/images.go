@@ -38,11 +38,15 @@ func (i RunImage) Identity() string {
 }
 
 // CandidateDigests maps each registry image of the run's candidate to its digest: what a
-// promotion of the run deploys. Local images are not listed; they deploy by tag.
+// promotion of the run deploys. Local images are not listed; they deploy by tag. Nil when
+// there is none.
 func (r Run) CandidateDigests() map[string]string {
-	out := map[string]string{}
+	var out map[string]string
 	for _, img := range r.Images {
 		if img.Role == ImageCandidate && img.Digest != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
 			out[img.Image] = img.Digest
 		}
 	}

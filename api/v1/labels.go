@@ -19,6 +19,10 @@ const (
 	// LabelRole says what a stack is for: RoleWarm or RoleTest.
 	LabelRole = "ccci.commoninternet.net/role"
 
+	// LabelOwner carries the owner of a test run's objects: a stable id of the host and the
+	// state directory of the process that made them (see OwnerID in internal/tiers). Garbage
+	// collection removes only objects of its own owner.
+	LabelOwner = "ccci.commoninternet.net/owner"
 	// LabelRun carries the id of the test run that owns a throw-away stack. The design calls it
 	// ccci.run; garbage collection at start-up removes everything that carries it.
 	LabelRun = "ccci.run"

@@ -181,6 +181,9 @@ func (w *WarmCanonical) Validate() FieldErrors {
 	if s.Drift != "" && s.Drift != DriftReport && s.Drift != DriftCorrect {
 		errs.add("spec.drift", "%q is not a drift policy (valid: report, correct)", s.Drift)
 	}
+	if s.Images != "" && s.Images != ImagesFollow && s.Images != ImagesPinned {
+		errs.add("spec.images", "%q is not an image policy (valid: follow, pinned)", s.Images)
+	}
 	if s.Soak.Duration < 0 {
 		errs.add("spec.soak", "%s is negative (valid: a duration such as 5m, or 0s for none)", s.Soak.Duration)
 	}

@@ -62,6 +62,7 @@ var _ = Describe("Validate", func() {
 		Entry("a version that is not a tag", v1.WarmCanonicalSpec{Version: "3.6"}, "spec.version"),
 		Entry("a tag without upstream part", v1.WarmCanonicalSpec{Version: "3.6.0"}, "spec.version"),
 		Entry("a RecipeTest name with capitals", v1.WarmCanonicalSpec{RecipeTest: "Gitea"}, "spec.recipeTest"),
+		Entry("an unknown image policy", v1.WarmCanonicalSpec{Images: "latest"}, "spec.images"),
 		Entry("a stack with a dot", v1.WarmCanonicalSpec{Stack: "gitea.example.org"}, "spec.stack"),
 		Entry("an unknown mode", v1.WarmCanonicalSpec{Mode: "asleep"}, "spec.mode"),
 		Entry("negative durations", v1.WarmCanonicalSpec{Interval: v1.Minutes(-1), Timeout: v1.Minutes(-1)}, "spec.interval", "spec.timeout"),

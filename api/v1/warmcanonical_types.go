@@ -68,6 +68,13 @@ type WarmCanonicalSpec struct {
 	// the recorded spec again, updating only the drifted services. Checked at every reconcile
 	// of a converged app. Optional. Defaults to `report`.
 	Drift DriftPolicy `json:"drift,omitempty"`
+	// Images says what a tag that moved in its registry since the version's run passed gets
+	// (the tag now names other bytes than those tested): follow starts a new test run of the
+	// version, the warm app keeping the tested digests until that run passes, then promoted
+	// to the new ones; pinned keeps the tested digests and only reports the move in the Ready
+	// message. A local image (built on the host) whose ID changed counts as moved too.
+	// Optional. Defaults to `follow`.
+	Images ImagePolicy `json:"images,omitempty"`
 	// Suspend stops reconciling this app (reason Suspended) until set back to false.
 	// Optional. Defaults to `false`.
 	Suspend bool `json:"suspend,omitempty"`
@@ -92,6 +99,17 @@ const (
 	DriftReport DriftPolicy = "report"
 	// DriftCorrect deploys the recorded spec again, one update per drifted service.
 	DriftCorrect DriftPolicy = "correct"
+)
+
+// ImagePolicy is what a WarmCanonical does when a tested image's tag moved.
+type ImagePolicy string
+
+// The image policies.
+const (
+	// ImagesFollow tests the moved tag's new image and promotes it once it passed.
+	ImagesFollow ImagePolicy = "follow"
+	// ImagesPinned keeps running the tested digest and reports the move.
+	ImagesPinned ImagePolicy = "pinned"
 )
 
 // SecretValue is an operator-provided secret value: exactly one of File and Age.
@@ -120,6 +138,10 @@ type WarmCanonicalStatus struct {
 	// another node is reported (Ready=False, Stalled, reason DataNodeMoved) and nothing is
 	// deployed over it; a forced reconcile accepts the node it runs on now.
 	DataNodes map[string]string `json:"dataNodes,omitempty"`
+	// DeployedImages are the images the warm app was last promoted with, by digest: image
+	// reference as the compose file writes it → the digest its passed run tested (local
+	// images, deployed by tag, are not listed).
+	DeployedImages map[string]string `json:"deployedImages,omitempty"`
 	// LastAttemptedVersion is the last version a promotion was tried with.
 	LastAttemptedVersion string `json:"lastAttemptedVersion,omitempty"`
 	// FailedVersions are versions whose tests or promotion failed under the current spec, or

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -39,10 +41,13 @@ type controllerOptions struct {
 	NodeEndpoints []string
 	// Deadlines bound each Engine API call (--engine-timeout, --engine-read-timeout).
 	Deadlines swarm.Deadlines
+	// DockerConfig is the Docker CLI config directory whose credentials go with image
+	// resolution and service create and update (--docker-config; env DOCKER_CONFIG).
+	DockerConfig string
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 1, "test runs at once")
+	cmd.Flags().IntVar(&o.MaxRuns, "max-runs", 0, "test runs at once, shared fairly between recipes; 0 means two per CPU of the swarm's schedulable nodes")
 	o.Notify.addFlags(cmd)
 	cmd.Flags().StringArrayVar(&o.Labels, "label", nil, "extra label KEY=VALUE on every stack, service, secret and config deployed; garbage collection removes only leftover test stacks carrying all of them (repeatable)")
 	cmd.Flags().StringVar(&o.AgeIdentity, "age-identity", os.Getenv("CCCI_AGE_IDENTITY"), "file of age identities (age-keygen's output) that decrypt {age: ...} values of spec.secrets (env CCCI_AGE_IDENTITY); values are read in memory only")
@@ -52,6 +57,7 @@ func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	}
 	cmd.Flags().DurationVar(&o.Deadlines.Write, "engine-timeout", swarm.DefaultWriteTimeout, "how long the Docker engine may take to answer a call that changes something; a hung engine then Aborts the run, naming it")
 	cmd.Flags().DurationVar(&o.Deadlines.Read, "engine-read-timeout", swarm.DefaultReadTimeout, "how long the Docker engine may take to answer a read (the calls a sweep makes per object)")
+	cmd.Flags().StringVar(&o.DockerConfig, "docker-config", os.Getenv("DOCKER_CONFIG"), "Docker CLI config directory (config.json auths and credential helpers, as docker login writes them) whose registry credentials go with image resolution and every service create and update, so each node can pull private images (env DOCKER_CONFIG; default ~/.docker); never logged")
 	cmd.Flags().StringArrayVar(&o.NodeEndpoints, "node-endpoint", fromEnv, "Engine endpoint NODE=URL of a swarm node (the hostname docker node ls shows; unix://, tcp:// or ssh://), where exec, copy and file checks of its tasks go; repeatable (env CCCI_NODE_ENDPOINTS=NODE=URL,NODE=URL); DOCKER_HOST stays the manager's")
 }
 
@@ -65,6 +71,24 @@ func (o *controllerOptions) labels() (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
+}
+
+// maxRuns is --max-runs, or for 0 the default from the swarm's capacity (MaxRunsFor).
+func (o *controllerOptions) maxRuns(ctx context.Context, sw *swarm.Client) (int, error) {
+	switch {
+	case o.MaxRuns < 0:
+		return 0, usageError(fmt.Errorf("invalid --max-runs %d (valid: 0 for the swarm's capacity, or a positive number)", o.MaxRuns))
+	case o.MaxRuns > 0:
+		return o.MaxRuns, nil
+	}
+	nodes, err := sw.Nodes(ctx)
+	if err != nil {
+		// An engine that is down at start must not keep the daemon from starting; it only
+		// costs parallel runs until the next start.
+		logr.FromContextOrDiscard(ctx).Info("Cannot read the swarm's capacity, running one test at a time", "error", err.Error())
+		return 1, nil
+	}
+	return controllers.MaxRunsFor(nodes), nil
 }
 
 // controller is the wiring of the reconcilers to the real packages, for one process.
@@ -109,6 +133,9 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	if err := sw.SetNodeEndpoints(endpoints); err != nil {
 		return nil, usageError(fmt.Errorf("--node-endpoint: %w", err))
 	}
+	if err := sw.SetDockerConfig(o.DockerConfig); err != nil {
+		return nil, usageError(fmt.Errorf("--docker-config: %w", err))
+	}
 	resolver, err := secrets.Load(o.AgeIdentity)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("--age-identity: %w", err))
@@ -116,8 +143,22 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	c := &controller{store: st, objects: &controllers.Dir{Root: g.Resources}, swarm: sw}
 	c.recipes = &controllers.RecipeSources{Options: recipe.Options{CacheDir: filepath.Join(st.Dir(), "cache")}}
 	c.cluster = &controllers.SwarmCluster{Client: sw, Recipes: c.recipes, Labels: labels, Secrets: resolver}
-	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: labels, Secrets: resolver})
-	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: o.MaxRuns, Context: ctx}
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, fmt.Errorf("name the owner of test runs: %w", err)
+	}
+	runLabels := maps.Clone(labels)
+	if runLabels == nil {
+		runLabels = map[string]string{}
+	}
+	// Test runs' objects carry their owner: garbage collection takes only its own.
+	runLabels[v1.LabelOwner] = tiers.OwnerID(host, st.Dir())
+	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: runLabels, Secrets: resolver, Leases: st})
+	maxRuns, err := o.maxRuns(ctx, sw)
+	if err != nil {
+		return nil, err
+	}
+	c.pool = &controllers.RunPool{Objects: c.objects, Store: st, Recipes: c.recipes, Tester: c.runner, Max: maxRuns, Context: ctx}
 	c.wc = &controllers.WarmCanonicalReconciler{Objects: c.objects, Store: st, Cluster: c.cluster, Recipes: c.recipes, Runs: c.pool}
 	c.rt = &controllers.RecipeTestReconciler{Objects: c.objects, Store: st, Runs: c.pool}
 	if err := o.Notify.wire(ctx, c); err != nil {
@@ -150,7 +191,8 @@ func (c *controller) wake(f func(reconcile.Request)) {
 	c.pool.Wake, c.rt.Wake, c.wc.Wake = f, f, f
 }
 
-// collectGarbage removes the throw-away stacks a killed process left behind.
+// collectGarbage removes the throw-away stacks a killed process of this state directory left
+// behind; a run another live process holds, or another state directory's, stays.
 func (c *controller) collectGarbage(ctx context.Context) error {
 	if err := c.runner.CollectGarbage(ctx); err != nil {
 		return fmt.Errorf("collect leftover test stacks: %w", err)

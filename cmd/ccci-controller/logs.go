@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/controllers"
 	"coopcloud.tech/ccci-controller/internal/server"
 	"coopcloud.tech/ccci-controller/internal/store"
+	"coopcloud.tech/ccci-controller/internal/swarm"
+	"coopcloud.tech/ccci-controller/internal/tiers"
 )
 
 // runLogs is where logs reads runs and their logs: the state directory or the daemon.
@@ -75,6 +80,7 @@ Given recipetest/NAME (or rt/NAME) instead of a run id, it shows that RecipeTest
 		Args: usageArgs(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var src runLogs
+			var st *store.Store
 			if r.Server != "" {
 				c, err := r.client()
 				if err != nil {
@@ -82,8 +88,8 @@ Given recipetest/NAME (or rt/NAME) instead of a run id, it shows that RecipeTest
 				}
 				src = c
 			} else {
-				st, err := store.Open(g.State)
-				if err != nil {
+				var err error
+				if st, err = store.Open(g.State); err != nil {
 					return fmt.Errorf("open state directory: %w", err)
 				}
 				src = localLogs{&controllers.View{Objects: &controllers.Dir{Root: g.Resources}, Store: st}}
@@ -96,11 +102,34 @@ Given recipetest/NAME (or rt/NAME) instead of a run id, it shows that RecipeTest
 			if err != nil {
 				return err
 			}
-			return printLogs(cmd.Context(), cmd.OutOrStdout(), src, id, tier)
+			err = printLogs(cmd.Context(), cmd.OutOrStdout(), src, id, tier)
+			if st != nil && errors.Is(err, server.ErrNotFound) {
+				return foreignRun(cmd.Context(), st, id, err)
+			}
+			return err
 		},
 	}
 	r.addFlags(cmd)
 	return cmd
+}
+
+// foreignRun names the owner of a run that is not in this state directory but has objects on
+// Swarm: another state directory's, or another host's, run. It returns notFound unchanged
+// when Swarm has nothing of the run or cannot be asked.
+func foreignRun(ctx context.Context, st *store.Store, id string, notFound error) error {
+	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return notFound
+	}
+	owner, found, err := sw.RunOwner(ctx, id)
+	host, herr := os.Hostname()
+	if err != nil || herr != nil || !found || owner == tiers.OwnerID(host, st.Dir()) {
+		return notFound
+	}
+	if owner == "" {
+		owner = "unknown (made before owners were recorded)"
+	}
+	return fmt.Errorf("%w: not a run of state directory %s; its objects on Swarm belong to owner %s (valid: logs with that set-up's --state, or its --server)", notFound, st.Dir(), owner)
 }
 
 // printLogs prints the logs of run id, or of one tier of it.

@@ -10,6 +10,7 @@ import (
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/internal/server"
+	"coopcloud.tech/ccci-controller/internal/swarm"
 )
 
 func newPlanCommand(g *globalOptions) *cobra.Command {
@@ -87,7 +88,8 @@ func planner(ctx context.Context, g *globalOptions, r *remoteOptions) (server.Pl
 	if r.Server != "" {
 		return r.client()
 	}
-	return newController(ctx, g, &controllerOptions{MaxRuns: 1})
+	// plan has no engine flags of its own: the defaults the other commands' flags have.
+	return newController(ctx, g, &controllerOptions{MaxRuns: 1, Deadlines: swarm.Deadlines{Read: swarm.DefaultReadTimeout, Write: swarm.DefaultWriteTimeout}})
 }
 
 const planFormat = "%-24s %-20s %-20s %-44s %-22s %s\n"

@@ -68,8 +68,8 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 	if _, err := server.ParsePublicURL(d.PublicURL); err != nil {
 		return usageError(fmt.Errorf("--public-url: %w", err))
 	}
-	if d.SweepInterval <= 0 || d.Concurrency < 1 || o.MaxRuns < 1 || d.ResourceSettle <= 0 {
-		return usageError(errors.New("--sweep-interval, --concurrency, --max-runs and --resource-settle must be positive"))
+	if d.SweepInterval <= 0 || d.Concurrency < 1 || d.ResourceSettle <= 0 {
+		return usageError(errors.New("--sweep-interval, --concurrency and --resource-settle must be positive"))
 	}
 	c, err := newController(ctx, g, o)
 	if err != nil {

@@ -86,6 +86,9 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 					return err
 				}
 				defer c.finish()
+				if err := c.collectGarbage(cmd.Context()); err != nil {
+					g.logger(cmd.Context()).Error(err, "Garbage collection failed")
+				}
 				c.printProgress(cmd.ErrOrStderr())
 				if run, err = c.test(cmd.Context(), name, req); err != nil {
 					return err

@@ -91,8 +91,17 @@ func Write(w io.Writer, recipeTest string, run v1.Run, logs Logs) error {
 		c := testcase{Name: string(t.Name), Classname: recipeTest, Time: seconds(t.Duration.Duration)}
 		switch t.Result {
 		case v1.ResultFailed:
-			suite.Failures++
-			c.Failure = &outcome{Message: oneLine(t.Reason), Type: string(t.Result), Text: newText(details(t.Reason, tierLog(logs, t.Name)))}
+			o := &outcome{Message: oneLine(t.Reason), Type: string(t.Result), Text: newText(details(t.Reason, tierLog(logs, t.Name)))}
+			if run.Verdict == v1.VerdictAborted {
+				// A tier an aborted run cut short ("cancelled during restore") says nothing
+				// about the recipe either: an error, not a failure.
+				suite.Errors++
+				o.Type = string(v1.VerdictAborted)
+				c.Error = o
+			} else {
+				suite.Failures++
+				c.Failure = o
+			}
 		case v1.ResultSkipped, v1.ResultNotApplicable:
 			suite.Skipped++
 			c.Skipped = &outcome{Message: oneLine(string(t.Result) + ": " + t.Reason)}
@@ -100,7 +109,8 @@ func Write(w io.Writer, recipeTest string, run v1.Run, logs Logs) error {
 		suite.Cases = append(suite.Cases, c)
 	}
 	if run.Verdict == v1.VerdictAborted || run.Verdict == v1.VerdictRunning {
-		// Not a verdict on the recipe: an error, which CIs show apart from test failures.
+		// Not a verdict on the recipe: an error, which CIs show apart from test failures, with
+		// the run's own reason.
 		suite.Errors++
 		msg := run.Message
 		if run.Verdict == v1.VerdictRunning {

@@ -87,13 +87,15 @@ var _ = Describe("Write", func() {
 	It("writes an Aborted run as an error, not a failure", func() {
 		run := v1.Run{ID: "r2", Ref: "1.0.0+1.0", Version: "1.0.0+1.0", StartedAt: started, FinishedAt: finished(time.Second),
 			Verdict: v1.VerdictAborted, Message: "docker daemon unreachable",
-			Tiers: []v1.TierResult{{Name: v1.TierLint, Result: v1.ResultPassed, Duration: sec(1)}}}
+			Tiers: []v1.TierResult{{Name: v1.TierLint, Result: v1.ResultPassed, Duration: sec(1)},
+				{Name: v1.TierInstall, Result: v1.ResultFailed, Reason: "cancelled during install"}}}
 		_, suite := report(run, nil)
 		Expect(suite.Name).To(Equal("gitea 1.0.0+1.0"))
-		expectTotals(suite, 2, 1, 0, 0, 1)
+		expectTotals(suite, 3, 1, 0, 0, 2)
 		t := byName(suite)[junit.AbortedCase]
 		Expect(t.Status).To(Equal(gojunit.StatusError))
 		Expect(t.Message).To(Equal("docker daemon unreachable"))
+		Expect(byName(suite)["install"].Status).To(Equal(gojunit.StatusError), "a tier the abort cut short is not the recipe's failure")
 	})
 
 	It("writes log bytes XML cannot hold as replacement characters, so the report parses", func() {

@@ -1,22 +1,11 @@
 package metrics
 
 import (
-	"context"
 	"encoding/json"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/controllers"
 )
-
-// Store is the state directory as the controllers use it (controllers.StatusStore);
-// *store.Store implements it.
-type Store interface {
-	Get(kind, name string, v any) (bool, error)
-	Put(kind, name string, v any) error
-	Lock(ctx context.Context, kind, name string) (func() error, error)
-	PutRun(recipeTest, runID string, v any) error
-	Runs(recipeTest string) ([]json.RawMessage, error)
-	RunDir(recipeTest, runID string) (string, error)
-}
 
 // Observer is told what the controllers wrote to the state directory, after the write
 // succeeded. It must be quick and must not fail the write: it runs on the writer's goroutine.
@@ -27,22 +16,22 @@ type Observer interface {
 	RunWritten(recipeTest string, run v1.Run)
 }
 
-// ObservedStore is a Store that tells its observers of every successful write. Watching the
+// ObservedStore is the controllers' StatusStore that tells its observers of every successful write. Watching the
 // writes, rather than adding hooks to every reconcile step, sees each run and promotion
 // exactly as get and the dashboard will.
 type ObservedStore struct {
-	Store
+	controllers.StatusStore
 	observers []Observer
 }
 
 // WrapStore returns inner with observers told of its writes.
-func WrapStore(inner Store, observers ...Observer) *ObservedStore {
-	return &ObservedStore{Store: inner, observers: observers}
+func WrapStore(inner controllers.StatusStore, observers ...Observer) *ObservedStore {
+	return &ObservedStore{StatusStore: inner, observers: observers}
 }
 
 // Put stores v and tells the observers.
 func (s *ObservedStore) Put(kind, name string, v any) error {
-	if err := s.Store.Put(kind, name, v); err != nil {
+	if err := s.StatusStore.Put(kind, name, v); err != nil {
 		return err
 	}
 	if len(s.observers) == 0 {
@@ -60,7 +49,7 @@ func (s *ObservedStore) Put(kind, name string, v any) error {
 
 // PutRun stores the run record v and tells the observers.
 func (s *ObservedStore) PutRun(recipeTest, runID string, v any) error {
-	if err := s.Store.PutRun(recipeTest, runID, v); err != nil {
+	if err := s.StatusStore.PutRun(recipeTest, runID, v); err != nil {
 		return err
 	}
 	if len(s.observers) == 0 {

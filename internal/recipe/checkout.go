@@ -26,12 +26,13 @@ type Checkout struct {
 
 	once    sync.Once
 	release func()
+	memo    *contentsMemo // contents read from the tree while the source keeps it
 }
 
 // Contents reads the tree with ReadContents; errors name the recipe, the version and the
 // commit.
 func (c *Checkout) Contents(composeFiles []string, version string) (*Contents, error) {
-	contents, err := ReadContents(c.Dir, composeFiles, version)
+	contents, err := c.memo.read(c.Dir, composeFiles, version)
 	if err != nil {
 		short := c.Commit[:min(len(c.Commit), 12)]
 		at := version
@@ -80,6 +81,15 @@ func (s *Source) Checkout(ctx context.Context, commit string) (*Checkout, error)
 	if !commitID.MatchString(commit) {
 		return nil, fmt.Errorf("recipe %s: checkout %q: want a full commit id, as returned by Resolve", s.name, commit)
 	}
+	co, err := s.checkout(ctx, commit)
+	if err == nil {
+		co.memo = s.keep(ctx, commit)
+	}
+	return co, err
+}
+
+// checkout is Checkout without keeping the tree (treecache.go).
+func (s *Source) checkout(ctx context.Context, commit string) (*Checkout, error) {
 	dir := filepath.Join(s.treesDir, commit)
 	for {
 		u, err := s.use(ctx, dir, commit)

@@ -68,7 +68,7 @@ var _ = Describe("Checkout", func() {
 		repo = newSampleRepo(filepath.Join(GinkgoT().TempDir(), "sample"))
 		cache = GinkgoT().TempDir()
 		var err error
-		src, err = recipe.Open(ctx, "sample", repo.dir, recipe.Options{CacheDir: cache, FetchInterval: time.Hour})
+		src, err = recipe.Open(ctx, "sample", repo.dir, recipe.Options{CacheDir: cache, FetchInterval: time.Hour, KeepTrees: -1}) // sharing alone; keeping is treecache_test.go's
 		Expect(err).NotTo(HaveOccurred())
 	}, NodeTimeout(30*time.Second))
 
@@ -137,7 +137,7 @@ var _ = Describe("Checkout", func() {
 
 	Context("when two runs check out the same commit at once", func() {
 		It("shares one tree that outlives the first release", func(ctx SpecContext) {
-			other, err := recipe.Open(ctx, "sample", repo.dir, recipe.Options{CacheDir: cache, FetchInterval: time.Hour})
+			other, err := recipe.Open(ctx, "sample", repo.dir, recipe.Options{CacheDir: cache, FetchInterval: time.Hour, KeepTrees: -1})
 			Expect(err).NotTo(HaveOccurred())
 			const runs = 4
 			cos := make([]*recipe.Checkout, runs)

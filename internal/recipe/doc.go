@@ -18,4 +18,8 @@
 // tags, written only under an flock, and trees per commit guarded by shared flocks, so the
 // daemon and a one-shot CLI can share the cache. Trees are made read-only with chmod, which
 // stops accidents by unprivileged tools but not a process running as root.
+//
+// A recipe repository is hostile input: a tree is unpacked and every recipe file read through an
+// os.Root at the checkout (extract.go), and git runs with none of the machine's configuration, a
+// short list of transports and fsck of fetched objects (git.go).
 package recipe

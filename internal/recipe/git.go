@@ -3,6 +3,7 @@ package recipe
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -40,27 +41,48 @@ var gitConfig = []string{
 // GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT, …) is dropped.
 var keptGitVars = map[string]bool{"GIT_SSH": true, "GIT_SSH_COMMAND": true, "GIT_SSH_VARIANT": true}
 
-var (
-	gitHomeOnce sync.Once
-	gitHomeDir  string
-	gitHomeErr  error
-)
+// gitHomeName is the private git home inside the cache directory. It starts with a dot, which no
+// recipe name (a DNS label) does.
+const gitHomeName = ".ccci-git-home"
 
-// gitHome returns a private directory made once per process, given to git as HOME and
-// XDG_CONFIG_HOME, holding the empty file gitconfig given as GIT_CONFIG_GLOBAL. It is not the
-// state directory (under the NixOS unit, HOME is the state directory, the parent of the cache).
-func gitHome() (string, error) {
-	gitHomeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ccci-git-home-")
-		if err == nil {
-			err = os.WriteFile(filepath.Join(dir, "gitconfig"), nil, 0o400)
-		}
-		gitHomeDir, gitHomeErr = dir, err
-	})
-	if gitHomeErr != nil {
-		return "", fmt.Errorf("make private git home: %w", gitHomeErr)
+var gitHomeState struct {
+	sync.Mutex
+	dir string
+}
+
+// useGitHome makes <cacheDir>/.ccci-git-home the private directory given to every git as HOME
+// and XDG_CONFIG_HOME, holding the empty file gitconfig given as GIT_CONFIG_GLOBAL. It is done
+// once per process (the first cache opened wins; any empty home will do) and empties gitconfig
+// should anything have written it. It is not the state directory: under the NixOS unit HOME is
+// the state directory, the parent of the cache.
+func useGitHome(cacheDir string) error {
+	gitHomeState.Lock()
+	defer gitHomeState.Unlock()
+	if gitHomeState.dir != "" {
+		return nil
 	}
-	return gitHomeDir, nil
+	dir, err := filepath.Abs(filepath.Join(cacheDir, gitHomeName))
+	if err != nil {
+		return fmt.Errorf("make private git home: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("make private git home: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gitconfig"), nil, 0o600); err != nil {
+		return fmt.Errorf("make private git home: %w", err)
+	}
+	gitHomeState.dir = dir
+	return nil
+}
+
+// gitHome returns the private git home set by useGitHome.
+func gitHome() (string, error) {
+	gitHomeState.Lock()
+	defer gitHomeState.Unlock()
+	if gitHomeState.dir == "" {
+		return "", errors.New("no private git home: open a recipe source first")
+	}
+	return gitHomeState.dir, nil
 }
 
 // gitEnviron is the environment of every git invocation: the process environment without

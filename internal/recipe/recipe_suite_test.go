@@ -30,7 +30,7 @@ func holdCheckout(args string) {
 	parts := strings.SplitN(args, "|", 3)
 	cacheDir, url, commit := parts[0], parts[1], parts[2]
 	ctx := context.Background()
-	src, err := recipe.Open(ctx, "sample", url, recipe.Options{CacheDir: cacheDir})
+	src, err := recipe.Open(ctx, "sample", url, recipe.Options{CacheDir: cacheDir, KeepTrees: -1})
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(1)

@@ -32,7 +32,16 @@ type Options struct {
 	// FetchTimeout bounds one clone or fetch from the remote, so a forge that hangs cannot
 	// hold the mirror lock forever. Optional. Defaults to DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// KeepTrees is how many recently used trees of a source stay checked out after their last
+	// user released them, so that every object and run needing a commit shares one extraction
+	// and one reading of its contents. Optional. Defaults to DefaultKeepTrees; negative keeps
+	// none.
+	KeepTrees int
 }
+
+// DefaultKeepTrees is the KeepTrees used when Options leaves it zero: a recipe's newest few
+// versions, a few MiB on disk for a typical recipe.
+const DefaultKeepTrees = 4
 
 // DefaultFetchTimeout is the FetchTimeout used when Options leaves it zero.
 const DefaultFetchTimeout = 2 * time.Minute
@@ -59,6 +68,9 @@ type Source struct {
 
 	refsMu sync.Mutex
 	refs   *refs // refs as of the last fetch (refs.go)
+
+	keptMu sync.Mutex
+	kept   []*keptTree // trees kept checked out, least recently used first (treecache.go)
 }
 
 // Files inside a mirror next to git's own.
@@ -90,6 +102,9 @@ func Open(ctx context.Context, name, url string, opts Options) (*Source, error) 
 	}
 	remote, err := remoteOf(url)
 	if err != nil {
+		return nil, fmt.Errorf("open recipe %s: %w", name, err)
+	}
+	if err := useGitHome(opts.CacheDir); err != nil {
 		return nil, fmt.Errorf("open recipe %s: %w", name, err)
 	}
 	sum := sha256.Sum256([]byte(remote))

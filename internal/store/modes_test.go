@@ -75,3 +75,31 @@ var _ = Describe("file modes", func() {
 		})
 	})
 })
+
+var _ = Describe("run leases", func() {
+	It("can be tested without being taken, and end with their release", func() {
+		s, err := Open(GinkgoT().TempDir())
+		Expect(err).NotTo(HaveOccurred())
+		held, err := s.LeaseHeld("r1")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(held).To(BeFalse())
+
+		release, err := s.HoldLease("r1")
+		Expect(err).NotTo(HaveOccurred())
+		for range 3 {
+			held, err = s.LeaseHeld("r1")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(held).To(BeTrue(), "testing it twice does not take it")
+		}
+		By("a second holder being refused")
+		_, err = s.HoldLease("r1")
+		Expect(err).To(MatchError(ContainSubstring("held by another process")))
+
+		release()
+		held, err = s.LeaseHeld("r1")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(held).To(BeFalse())
+		_, err = os.Stat(filepath.Join(s.Dir(), "locks", "Run", "r1.lock"))
+		Expect(os.IsNotExist(err)).To(BeTrue())
+	})
+})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/cli/cli/compose/convert"
 	composetypes "github.com/docker/cli/cli/compose/types"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/go-logr/logr"
 
@@ -176,12 +177,40 @@ func (c *Client) convertServices(ctx context.Context, s *Stack, ns convert.Names
 		opts.Placement.apply(&spec)
 		pinImage(&spec, opts.Images)
 		want := spec
+		// Only what we send: a hand deploy of the same stack, which lacks our labels, is
+		// still adopted as it is.
+		labelRunVolumes(&want, opts)
 		if opts.Version != "" {
 			want.Labels = withLabels(spec.Labels, map[string]string{v1.VersionLabel(s.Name): opts.Version})
 		}
 		out[ns.Scope(key)] = desiredService{cli: spec, want: want}
 	}
 	return out, nil
+}
+
+// labelRunVolumes puts our labels (run and owner) on the volumes a test run's tasks create, as
+// on its other objects: a run whose services are gone but whose volumes are left is then still
+// found, and known to be ours. Warm apps' volumes are left as they are: a new label would be a
+// change of their service spec.
+func labelRunVolumes(spec *swarm.ServiceSpec, opts DeployOptions) {
+	cs := spec.TaskTemplate.ContainerSpec
+	if opts.RunID == "" || cs == nil {
+		return
+	}
+	cp := *cs
+	cp.Mounts = slices.Clone(cs.Mounts)
+	for i, m := range cp.Mounts {
+		if m.Type != mount.TypeVolume || m.Source == "" {
+			continue
+		}
+		vo := mount.VolumeOptions{}
+		if m.VolumeOptions != nil {
+			vo = *m.VolumeOptions
+		}
+		vo.Labels = withLabels(vo.Labels, bookkeepingLabels(opts))
+		cp.Mounts[i].VolumeOptions = &vo
+	}
+	spec.TaskTemplate.ContainerSpec = &cp
 }
 
 // pinImage replaces the service's image by its pinned reference, when images has one. The

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,8 +213,9 @@ func stackSpecs(ctx context.Context, name string) map[string]swarm.ServiceSpec {
 // our labels (documented in doc.go), the version label we add when the compose lacks it, the
 // ids of configs and secrets recreated between the two deploys.
 func comparableForDiff(spec swarm.ServiceSpec, stack, version string) any {
+	ours := []string{v1.LabelManagedBy, v1.LabelRole, v1.LabelRun, v1.LabelSpecHash, v1.LabelTestSuite, v1.LabelOwner}
 	spec.Labels = withLabels(spec.Labels, nil)
-	for _, k := range []string{v1.LabelManagedBy, v1.LabelRole, v1.LabelRun, v1.LabelSpecHash, v1.LabelTestSuite} {
+	for _, k := range ours {
 		delete(spec.Labels, k)
 	}
 	if version != "" && spec.Labels[v1.VersionLabel(stack)] == version {
@@ -231,6 +233,18 @@ func comparableForDiff(spec swarm.ServiceSpec, stack, version string) any {
 			r := *s
 			r.ConfigID = ""
 			c.Configs = append(c.Configs, &r)
+		}
+		// A test run's volumes carry our labels too, so that garbage collection finds them.
+		c.Mounts = slices.Clone(cs.Mounts)
+		for i, m := range c.Mounts {
+			if m.VolumeOptions != nil {
+				vo := *m.VolumeOptions
+				vo.Labels = withLabels(vo.Labels, nil)
+				for _, k := range ours {
+					delete(vo.Labels, k)
+				}
+				c.Mounts[i].VolumeOptions = &vo
+			}
 		}
 		spec.TaskTemplate.ContainerSpec = &c
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/compose/loader"
 	"github.com/docker/cli/cli/compose/schema"
+	"github.com/docker/cli/cli/compose/template"
 	composetypes "github.com/docker/cli/cli/compose/types"
 )
 
@@ -88,6 +89,9 @@ func Load(opts LoadOptions) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkEnvFiles(opts.WorkingDir, f, cf.Config, env); err != nil {
+			return nil, err
+		}
 		// Each file alone first, so a schema or interpolation error can name its file: the
 		// loader validates files one by one but its errors do not say which.
 		one := details
@@ -142,6 +146,37 @@ func readComposeFile(dir, name string) (*composetypes.ConfigFile, error) {
 		return nil, fmt.Errorf("%s: parse yaml: %w", name, err)
 	}
 	return &composetypes.ConfigFile{Filename: path, Config: dict}, nil
+}
+
+// checkEnvFiles refuses an env_file outside the recipe checkout before the loader reads it: the
+// loader would read any host file into the service's environment, and its parse errors quote
+// the file's lines.
+func checkEnvFiles(dir, file string, dict map[string]any, env map[string]string) error {
+	services, _ := dict["services"].(map[string]any)
+	for _, name := range sortedKeys(services) {
+		svc, _ := services[name].(map[string]any)
+		var paths []any
+		switch v := svc["env_file"].(type) {
+		case string:
+			paths = []any{v}
+		case []any:
+			paths = v
+		}
+		for _, p := range paths {
+			raw, _ := p.(string)
+			path, err := template.Substitute(raw, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			if err != nil {
+				return fmt.Errorf("%s: services.%s.env_file %q: %w", file, name, raw, err)
+			}
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(dir, path)
+			}
+			if rel, err := filepath.Rel(dir, path); err != nil || !filepath.IsLocal(rel) {
+				return fmt.Errorf("%s: services.%s.env_file %q is outside the recipe checkout (valid: a file of the recipe)", file, name, raw)
+			}
+		}
+	}
+	return nil
 }
 
 // describeLoadError turns the loader's forbidden-properties error, whose Error() says nothing

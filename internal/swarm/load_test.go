@@ -92,6 +92,24 @@ services:
 		Entry("an empty file", "", []string{"compose.bad.yml"}),
 	)
 
+	Context("when a compose file names an env_file", func() {
+		It("refuses one outside the checkout before reading it, and reads one inside", func() {
+			host := GinkgoT().TempDir()
+			Expect(os.WriteFile(filepath.Join(host, "secret.env"), []byte("HOST SECRET LINE\n"), 0o600)).To(Succeed())
+			dir := GinkgoT().TempDir()
+			write(dir, "app.env", "GREETING=hello\n")
+			for _, outside := range []string{filepath.Join(host, "secret.env"), "${HOSTDIR}/secret.env", "../" + filepath.Base(host) + "/secret.env"} {
+				write(dir, "compose.yml", "version: \"3.8\"\nservices:\n  app:\n    image: app:1\n    env_file: [app.env, \""+outside+"\"]\n")
+				_, err := Load(LoadOptions{WorkingDir: dir, StackName: "s", Env: map[string]string{"HOSTDIR": host}})
+				Expect(err).To(MatchError(`compose.yml: services.app.env_file "` + outside + `" is outside the recipe checkout (valid: a file of the recipe)`))
+			}
+			write(dir, "compose.yml", "version: \"3.8\"\nservices:\n  app:\n    image: app:1\n    env_file: app.env\n")
+			st, err := Load(LoadOptions{WorkingDir: dir, StackName: "s"})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(*st.Config.Services[0].Environment["GREETING"]).To(Equal("hello"))
+		})
+	})
+
 	It("refuses an empty stack name", func() {
 		_, err := Load(LoadOptions{WorkingDir: GinkgoT().TempDir()})
 		Expect(err).To(MatchError(ContainSubstring("stack name")))

@@ -139,6 +139,8 @@ type Node struct {
 	// node update --label-add) and EngineLabels the engine's: what placement constraints read.
 	Role, OS, Arch       string
 	Labels, EngineLabels map[string]string
+	// CPUs is how many CPUs the node has.
+	CPUs float64
 }
 
 // Usable reports whether Swarm may schedule a task on the node.
@@ -169,7 +171,7 @@ func (c *Client) Nodes(ctx context.Context) (map[string]Node, error) {
 	for _, n := range nodes {
 		out[n.ID] = Node{Hostname: n.Description.Hostname, Availability: string(n.Spec.Availability), State: string(n.Status.State),
 			Role: string(n.Spec.Role), OS: n.Description.Platform.OS, Arch: n.Description.Platform.Architecture,
-			Labels: n.Spec.Labels, EngineLabels: n.Description.Engine.Labels}
+			Labels: n.Spec.Labels, EngineLabels: n.Description.Engine.Labels, CPUs: float64(n.Description.Resources.NanoCPUs) / 1e9}
 	}
 	return out, nil
 }

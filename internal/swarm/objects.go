@@ -265,8 +265,14 @@ func hasLabels(have, want map[string]string) bool {
 
 // createObjects executes the plan: networks, configs, then secrets, as the CLI orders them.
 func (c *Client) createObjects(ctx context.Context, s *Stack, p objectPlan, opts DeployOptions) error {
+	// An external network (proxy) is shared by design: the run that found it missing creates it
+	// for every stack that will use it, so it carries who made it (managed-by, owner) but no
+	// run or role, and no run's teardown or garbage collection removes it.
+	shared := bookkeepingLabels(opts)
+	delete(shared, v1.LabelRun)
+	delete(shared, v1.LabelRole)
 	for _, name := range p.externalNetworks {
-		o := network.CreateOptions{Driver: "overlay", Attachable: true, Labels: bookkeepingLabels(opts)}
+		o := network.CreateOptions{Driver: "overlay", Attachable: true, Labels: shared}
 		if _, err := c.docker.NetworkCreate(ctx, name, o); err != nil && !errdefs.IsConflict(err) {
 			return fmt.Errorf("create external network %q: %w", name, err)
 		}

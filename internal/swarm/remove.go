@@ -38,6 +38,9 @@ func (c *Client) Remove(ctx context.Context, stack string, withVolumes bool) err
 	for _, n := range nets {
 		errs = append(errs, c.retryInUse(ctx, func() error { return c.docker.NetworkRemove(ctx, n.ID) }, "remove network %q", n.Name))
 	}
+	if len(nets) > 0 {
+		errs = append(errs, c.waitNetworksGone(ctx, stack))
+	}
 	cfgs, err := c.docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
 	errs = append(errs, wrap(err, "list configs of stack %s", stack))
 	for _, cfg := range cfgs {
@@ -128,6 +131,29 @@ func (c *Client) waitContainersGone(ctx context.Context, stack string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for the containers of stack %s to stop: %d left after %s", stack, len(ctrs), removeWait)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// waitNetworksGone waits until no network of the stack is listed. Swarm removes an overlay
+// network asynchronously: it stays listed for a moment after NetworkRemove returned, and a
+// deploy of the same stack in that moment would take it for existing, skip creating it, and
+// then fail to create its services with "network … not found".
+func (c *Client) waitNetworksGone(ctx context.Context, stack string) error {
+	ctx, cancel := context.WithTimeout(ctx, removeWait)
+	defer cancel()
+	for {
+		nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: stackFilter(stack)})
+		if err == nil && len(nets) == 0 {
+			return nil
+		}
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("list networks of stack %s: %w", stack, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the networks of stack %s to go: %d left after %s", stack, len(nets), removeWait)
 		case <-time.After(pollInterval):
 		}
 	}
@@ -227,6 +253,96 @@ func (c *Client) StacksWithLabel(ctx context.Context, key, value string) ([]stri
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// RunStacks lists the test runs that have objects on Swarm carrying the run label and every
+// label of labels (services, networks, configs, secrets, and volumes on every node's engine),
+// with the stacks of each: a stack whose services are gone but whose volumes are left is
+// found too.
+func (c *Client) RunStacks(ctx context.Context, labels map[string]string) (map[string][]string, error) {
+	f := filters.NewArgs(filters.Arg("label", v1.LabelRun))
+	for k, v := range labels {
+		f.Add("label", k+"="+v)
+	}
+	runs := map[string]map[string]bool{}
+	add := func(l map[string]string) {
+		ns := l[v1.LabelStackNamespace]
+		if ns == "" {
+			ns = l[v1.LabelSecretOf]
+		}
+		run := l[v1.LabelRun]
+		if run == "" || ns == "" {
+			return
+		}
+		if runs[run] == nil {
+			runs[run] = map[string]bool{}
+		}
+		runs[run][ns] = true
+	}
+	var errs []error
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run services"))
+	for _, s := range services {
+		add(s.Spec.Labels)
+	}
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run networks"))
+	for _, n := range nets {
+		add(n.Labels)
+	}
+	cfgs, err := c.docker.ConfigList(ctx, swarm.ConfigListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run configs"))
+	for _, cfg := range cfgs {
+		add(cfg.Spec.Labels)
+	}
+	secs, err := c.docker.SecretList(ctx, swarm.SecretListOptions{Filters: f})
+	errs = append(errs, wrap(err, "list run secrets"))
+	for _, sec := range secs {
+		add(sec.Spec.Labels)
+	}
+	for _, engine := range c.engines() {
+		vols, err := engine.VolumeList(ctx, volume.ListOptions{Filters: f})
+		errs = append(errs, wrap(err, "list run volumes"))
+		for _, v := range vols.Volumes {
+			add(v.Labels)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(runs))
+	for run, stacks := range runs {
+		out[run] = sortedKeys(stacks)
+	}
+	return out, nil
+}
+
+// RunOwner returns the owner label (v1.LabelOwner) of a test run's objects on Swarm, and false
+// when no service, network or volume of the run is there.
+func (c *Client) RunOwner(ctx context.Context, run string) (string, bool, error) {
+	f := filters.NewArgs(filters.Arg("label", v1.LabelRun+"="+run))
+	services, err := c.docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+	if err != nil {
+		return "", false, fmt.Errorf("list services of run %s: %w", run, err)
+	}
+	for _, s := range services {
+		return s.Spec.Labels[v1.LabelOwner], true, nil
+	}
+	nets, err := c.docker.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return "", false, fmt.Errorf("list networks of run %s: %w", run, err)
+	}
+	for _, n := range nets {
+		return n.Labels[v1.LabelOwner], true, nil
+	}
+	vols, err := c.docker.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return "", false, fmt.Errorf("list volumes of run %s: %w", run, err)
+	}
+	for _, v := range vols.Volumes {
+		return v.Labels[v1.LabelOwner], true, nil
+	}
+	return "", false, nil
 }
 
 func containsAny(s string, subs ...string) bool {

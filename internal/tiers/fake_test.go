@@ -32,7 +32,7 @@ type fakeSwarm struct {
 	removed   []string
 	unhealthy map[string]bool              // version → WaitConverged fails
 	hang      map[string]bool              // version → WaitConverged blocks until ctx ends
-	labelled  []string                     // stacks StacksWithLabel returns
+	labelled  []string                     // stacks RunStacks returns, each as a run of its own
 	engineCut bool                         // WaitConverged loses the connection to the engine
 	imageErrs map[string]error             // image reference → its resolution's error
 	pinned    map[string]map[string]string // stack → DeployOptions.Images of its last deploy
@@ -156,8 +156,12 @@ func (f *fakeSwarm) Remove(ctx context.Context, stack string, withVolumes bool) 
 	return nil
 }
 
-func (f *fakeSwarm) StacksWithLabel(ctx context.Context, key, value string) ([]string, error) {
-	return f.labelled, nil
+func (f *fakeSwarm) RunStacks(context.Context, map[string]string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, s := range f.labelled {
+		out[s] = []string{s}
+	}
+	return out, nil
 }
 
 func (f *fakeSwarm) StackNetworks(context.Context, string) ([]string, error) { return nil, nil }

@@ -129,14 +129,9 @@ func (x *execution) openBase(ctx context.Context, base string) error {
 }
 
 func (x *execution) openTree(ctx context.Context, commit, tag string, composeFiles []string) (*tree, error) {
-	co, err := x.req.Source.Checkout(ctx, commit)
+	co, contents, err := OpenTree(ctx, x.req.Source, tag, commit, composeFiles)
 	if err != nil {
-		return nil, fmt.Errorf("check out %s (ref %q): %w", commit, x.req.Ref, err)
-	}
-	contents, err := recipe.ReadContents(co.Dir, composeFiles, tag)
-	if err != nil {
-		co.Release()
-		return nil, err
+		return nil, fmt.Errorf("ref %q: %w", x.req.Ref, err)
 	}
 	return &tree{checkout: co, tag: tag, contents: contents}, nil
 }
@@ -150,14 +145,9 @@ func (x *execution) releaseTrees() {
 	}
 }
 
-// stackEnv is the environment of a test app (see recipe.Contents.App): the recipe's
+// appOptions are the options of a test app (see recipe.Contents.App): the recipe's
 // .env.sample and abra.sh exports, the spec's env rendered for the stack over them,
 // COMPOSE_FILE and STACK_NAME.
-func (x *execution) stackEnv(t *tree, stack string) (map[string]string, error) {
-	app, err := t.contents.App(x.appOptions(t, stack))
-	return app.Env, err
-}
-
 func (x *execution) appOptions(t *tree, stack string) recipe.AppOptions {
 	return recipe.AppOptions{
 		Stack: stack, Recipe: x.req.Spec.Recipe, RunID: x.req.RunID, Version: t.tag,
@@ -168,15 +158,8 @@ func (x *execution) appOptions(t *tree, stack string) recipe.AppOptions {
 
 // load reads the tree's compose files for stack.
 func (x *execution) load(t *tree, stack string) (*swarm.Stack, error) {
-	env, err := x.stackEnv(t, stack)
-	if err != nil {
-		return nil, err
-	}
-	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: t.dir(), ComposeFiles: t.contents.ComposeFiles, Env: env, StackName: stack})
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", t.label(), err)
-	}
-	return st, nil
+	st, _, err := LoadApp(t.dir(), t.contents, x.appOptions(t, stack))
+	return st, err
 }
 
 // fileExists says whether rel is a file of the recipe tree dir, read through the tree's root

@@ -84,31 +84,18 @@ func (x *execution) prepareRecipe(ctx context.Context, rq *requirement) error {
 	if rq.Source == nil {
 		return fmt.Errorf("%s: no source for recipe %s", rq.field, rq.Recipe)
 	}
-	commit, err := rq.Source.Resolve(ctx, rq.Version, 0)
+	co, contents, err := OpenTree(ctx, rq.Source, rq.Version, "", nil)
 	if err != nil {
-		return fmt.Errorf("%s: resolve %s %s: %w", rq.field, rq.Recipe, rq.Version, err)
-	}
-	co, err := rq.Source.Checkout(ctx, commit)
-	if err != nil {
-		return fmt.Errorf("%s: check out %s %s: %w", rq.field, rq.Recipe, rq.Version, err)
-	}
-	contents, err := recipe.ReadContents(co.Dir, nil, rq.Version)
-	if err != nil {
-		co.Release()
-		return fmt.Errorf("%s: %w", rq.field, err)
+		return fmt.Errorf("%s: %s: %w", rq.field, rq.Recipe, err)
 	}
 	rq.tree = &tree{checkout: co, tag: rq.Version, contents: contents}
 	rq.stack = StackName(rq.Name, x.req.RunID, "req")
-	app, err := contents.App(recipe.AppOptions{
+	st, app, err := LoadApp(co.Dir, contents, recipe.AppOptions{
 		Stack: rq.stack, Recipe: rq.Recipe, RunID: x.req.RunID, Version: rq.Version,
 		Templated: rq.Env, Reveal: x.r.opts.Secrets.Reveal, TemplatedField: "RecipeTest " + rq.field + " env",
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", rq.field, err)
-	}
-	st, err := swarm.Load(swarm.LoadOptions{WorkingDir: co.Dir, ComposeFiles: app.ComposeFiles, Env: app.Env, StackName: rq.stack})
-	if err != nil {
-		return fmt.Errorf("%s: load %s %s: %w", rq.field, rq.Recipe, rq.Version, err)
 	}
 	rq.loaded = st
 	rq.data = recipe.RequiredApp{Stack: rq.stack, Env: plainEnv(app.Env, rq.Env), Networks: stackNetworks(st)}

@@ -71,6 +71,11 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	if err := x.openRunDir(); err != nil {
 		return x.abortRun(err), err
 	}
+	lease, err := r.holdLease(req.RunID)
+	if err != nil {
+		x.runLog.Close()
+		return x.abortRun(err), err
+	}
 	runCtx, cancel := context.WithTimeout(ctx, req.Spec.Timeout.Duration)
 	if req.Spec.Timeout.Duration <= 0 {
 		runCtx, cancel = context.WithCancel(ctx)
@@ -82,6 +87,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		x.releaseTrees()
 		x.runLog.Printf("preparation failed: %v", err)
 		x.runLog.Close()
+		lease()
 		return x.abortRun(err), err
 	}
 
@@ -102,6 +108,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 	go func() {
 		defer r.teardowns.Done()
 		defer x.runLog.Close()
+		defer lease()
 		defer r.release(owned...)
 		x.teardownRetrying(ctx)
 	}()
@@ -125,7 +132,9 @@ func (x *execution) teardownRetrying(ctx context.Context) {
 			// of a removed service for a moment, and that container creates the stack's
 			// volume again. Look twice more once that has settled.
 			for _, settle := range afterEngineFailure {
-				time.Sleep(settle)
+				if !sleep(ctx, settle) {
+					return
+				}
 				if err = x.teardown(ctx); err != nil {
 					break
 				}
@@ -144,8 +153,23 @@ func (x *execution) teardownRetrying(ctx context.Context) {
 			return
 		}
 		x.runLog.Printf("teardown failed, retrying in %s: %v", pause, err)
-		time.Sleep(pause)
+		if !sleep(ctx, pause) {
+			x.runLog.Printf("giving up removing the stacks, the process is stopping: %v", err)
+			return
+		}
 		pause = min(2*pause, 30*time.Second)
+	}
+}
+
+// sleep waits d, or until ctx ends; it reports whether the whole pause passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

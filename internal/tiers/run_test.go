@@ -191,6 +191,14 @@ var _ = Describe("Runner.CollectGarbage with a fake Swarm", func() {
 		Expect(r.CollectGarbage(ctx)).To(Succeed())
 		Expect(fake.removed).To(ConsistOf("ccci_sample_dead", "ccci_sample_other"))
 	}, NodeTimeout(10*time.Second))
+
+	It("leaves a run whose lease another process holds", func(ctx SpecContext) {
+		fake := newFakeSwarm()
+		fake.labelled = []string{"ccci_sample_dead", "ccci_sample_elsewhere"}
+		r := tiers.NewRunner(fake, tiers.Options{Leases: heldLeases{"ccci_sample_elsewhere": true}})
+		Expect(r.CollectGarbage(ctx)).To(Succeed())
+		Expect(fake.removed).To(ConsistOf("ccci_sample_dead"))
+	}, NodeTimeout(10*time.Second))
 })
 
 // losingSwarm loses /data when a stack is redeployed after removal, whatever the archive said,
@@ -212,3 +220,9 @@ func (l *losingSwarm) CopyTo(ctx context.Context, stack, service, dst string, r 
 	}
 	return l.fakeSwarm.CopyTo(ctx, stack, service, dst, r)
 }
+
+// heldLeases are leases other processes hold, by run id.
+type heldLeases map[string]bool
+
+func (h heldLeases) HoldLease(string) (func(), error)   { return func() {}, nil }
+func (h heldLeases) LeaseHeld(run string) (bool, error) { return h[run], nil }

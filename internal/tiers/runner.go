@@ -25,7 +25,7 @@ type Swarm interface {
 	CopyTo(ctx context.Context, stack, service, dstDir string, tar io.Reader) error
 	Remove(ctx context.Context, stack string, withVolumes bool) error
 	RemoveData(ctx context.Context, stack string) error
-	StacksWithLabel(ctx context.Context, key, value string) ([]string, error)
+	RunStacks(ctx context.Context, labels map[string]string) (map[string][]string, error)
 	StackNetworks(ctx context.Context, stack string) ([]string, error)
 	// NewImages starts a run's image resolution cache; ResolveImages resolves every service
 	// image of a stack through it (see swarm.Images).
@@ -46,8 +46,13 @@ type Options struct {
 	// controller's own DOCKER_HOST, else unix:///var/run/docker.sock.
 	DockerHost string
 	// Labels are put on every object a run deploys, and CollectGarbage removes only run stacks
-	// that carry all of them (a test suite scopes its runner with its own id). Optional.
+	// that carry all of them: the owner (v1.LabelOwner, see OwnerID), and in a test suite its
+	// own id. Optional.
 	Labels map[string]string
+	// Leases are the runs' leases in the state directory: a run holds its own while it has
+	// objects on Swarm, and CollectGarbage leaves a run whose lease a live process holds.
+	// Optional: without it only the runs of this process are known to be alive.
+	Leases Leases
 	// TeardownTimeout bounds the removal of a run's stacks, which runs on a context of its own
 	// so that a cancelled or timed-out run still cleans up. Optional. Defaults to 2m.
 	TeardownTimeout time.Duration
@@ -57,6 +62,13 @@ type Options struct {
 	// TeardownRetryFor bounds how long a failing teardown is retried before the stacks are
 	// left to the next garbage collection. Optional. Defaults to 10m.
 	TeardownRetryFor time.Duration
+}
+
+// Leases are per-run locks that other processes can test without taking them;
+// *store.Store implements it.
+type Leases interface {
+	HoldLease(runID string) (release func(), err error)
+	LeaseHeld(runID string) (bool, error)
 }
 
 // DefaultTeardownRetryFor is Options.TeardownRetryFor when left zero.

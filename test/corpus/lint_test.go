@@ -46,8 +46,8 @@ func (n noSwarm) CopyTo(context.Context, string, string, string, io.Reader) erro
 }
 func (n noSwarm) Remove(context.Context, string, bool) error { return n.fail("Remove") }
 func (n noSwarm) RemoveData(context.Context, string) error   { return n.fail("RemoveData") }
-func (n noSwarm) StacksWithLabel(context.Context, string, string) ([]string, error) {
-	return nil, n.fail("StacksWithLabel")
+func (n noSwarm) RunStacks(context.Context, map[string]string) (map[string][]string, error) {
+	return nil, n.fail("RunStacks")
 }
 
 func (n noSwarm) StackNetworks(context.Context, string) ([]string, error) {

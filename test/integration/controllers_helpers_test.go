@@ -108,9 +108,16 @@ spec:
 `, w.name, w.recipe, list.String()))
 }
 
-// writeWarmCanonical writes the WarmCanonical to wc.yaml with extra spec lines.
+// writeWarmCanonical writes the WarmCanonical to wc.yaml with extra spec lines. A timeout among
+// them replaces the default one (a key written twice is an error).
 func (w *world) writeWarmCanonical(version string, extra ...string) {
-	spec := fmt.Sprintf("  version: %q\n  stack: %s\n  timeout: 1m\n", version, w.stack)
+	timeout := "  timeout: 1m\n"
+	for _, e := range extra {
+		if strings.HasPrefix(e, "timeout:") {
+			timeout = ""
+		}
+	}
+	spec := fmt.Sprintf("  version: %q\n  stack: %s\n%s", version, w.stack, timeout)
 	for _, e := range extra {
 		spec += "  " + e + "\n"
 	}

@@ -8,9 +8,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -19,6 +20,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
+	"coopcloud.tech/ccci-controller/test/hostile"
 )
 
 // httpGet returns the body of a GET of url, whatever the status.
@@ -111,30 +113,45 @@ spec:
 	}, NodeTimeout(6*time.Minute))
 })
 
-// engineEvents lists the Docker events since since (until now) whose actor names needle: what
-// the engine did, whatever the controller says.
-func engineEvents(ctx context.Context, since time.Time, needle string) []string {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	msgs, errs := docker.Events(ctx, events.ListOptions{
-		Since: strconv.FormatInt(since.Unix()-1, 10), Until: strconv.FormatInt(time.Now().Unix()+1, 10)})
-	var out []string
-	for {
-		select {
-		case m, ok := <-msgs:
-			if !ok {
-				return out
+// recordEvents subscribes to the engine's events from now on (a query of past events only
+// reaches the engine's last few hundred, which healthchecks of other suites flush) and returns
+// a function that stops and lists those whose actor names needle: what the engine did,
+// whatever the controller says.
+func recordEvents(ctx context.Context) func(needle string) []string {
+	ctx, cancel := context.WithCancel(ctx)
+	msgs, errs := docker.Events(ctx, events.ListOptions{})
+	var (
+		mu  sync.Mutex
+		all []events.Message
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case m := <-msgs:
+				mu.Lock()
+				all = append(all, m)
+				mu.Unlock()
+			case <-errs:
+				return
 			}
+		}
+	}()
+	return func(needle string) []string {
+		// Events of the last moment still on their way.
+		time.Sleep(time.Second)
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, m := range all {
 			if strings.Contains(m.Actor.ID+fmt.Sprint(m.Actor.Attributes), needle) {
 				out = append(out, fmt.Sprintf("%s %s %s", m.Type, m.Action, m.Actor.Attributes["name"]))
 			}
-		case err := <-errs:
-			if err == io.EOF || err == nil {
-				return out
-			}
-			Expect(err).NotTo(HaveOccurred())
-			return out
 		}
+		return out
 	}
 }
 
@@ -173,7 +190,7 @@ var _ = Describe("an untrusted pull request", func() {
 		w.writeTrustRecipeTest("")
 
 		By("triggering the pull request without spec.trust")
-		start := time.Now()
+		events := recordEvents(ctx)
 		_, _, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", sha, "--pr", "61")
 		Expect(code).To(Equal(1))
 		runs := w.runsOf(w.name)
@@ -193,16 +210,72 @@ var _ = Describe("an untrusted pull request", func() {
 		for _, t := range run.Tiers[1:] {
 			Expect(t.Result).To(Equal(v1.ResultSkipped), string(t.Name))
 		}
-		Expect(engineEvents(ctx, start, run.ID)).To(BeEmpty(), "Docker saw no object of the refused run")
+		Expect(events(run.ID)).To(BeEmpty(), "Docker saw no object of the refused run")
 
 		By("triggering it again with spec.trust: trusted")
 		w.writeTrustRecipeTest(v1.TrustTrusted)
-		start = time.Now()
+		events = recordEvents(ctx)
 		_, _, code = w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", sha, "--pr", "61")
 		runs = w.runsOf(w.name)
 		Expect(runs).To(HaveLen(2))
 		Expect(code).To(Equal(0), "%+v", runs[0])
 		Expect(runs[0].Verdict).To(Equal(v1.VerdictPassed))
-		Expect(engineEvents(ctx, start, runs[0].ID)).To(ContainElement(HavePrefix("service create")), "the trusted run deployed")
+		Expect(events(runs[0].ID)).To(ContainElement(HavePrefix("service create")), "the trusted run deployed")
 	}, NodeTimeout(8*time.Minute))
+})
+
+var _ = Describe("a hostile recipe repository", func() {
+	DescribeTable("is refused at checkout, naming the entry, with no byte of the host file anywhere and nothing in Docker",
+		func(ctx SpecContext, build func(dir, hostFile string) (*hostile.Repo, error), entry string) {
+			w := newWorld()
+			// Stands for the daemon's age identity, the file the recipe aims at.
+			key := filepath.Join(w.dir, "host-age-key.txt")
+			secret := "AGE-SECRET-KEY-1" + strings.ToUpper(randomID()) + "HOSTFILE"
+			Expect(os.WriteFile(key, []byte(secret+"\n"), 0o600)).To(Succeed())
+			repo, err := build(filepath.Join(w.dir, "evil"), key)
+			Expect(err).NotTo(HaveOccurred())
+			w.recipe = repo.Dir
+			w.writeRecipeTest()
+
+			events := recordEvents(ctx)
+			out, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", hostile.Tag)
+			Expect(code).NotTo(Equal(0))
+			runs := w.runsOf(w.name)
+			Expect(runs).To(HaveLen(1))
+			Expect(runs[0].Verdict).To(Equal(v1.VerdictAborted))
+			Expect(runs[0].Message).To(ContainSubstring(fmt.Sprintf("tree entry %q is a symbolic link to a path outside the checkout; refused", entry)))
+			Expect(runs[0].Message).To(ContainSubstring(hostile.Tag), "the error names the ref")
+			for _, text := range []string{out, errOut, runs[0].Message} {
+				Expect(text).NotTo(ContainSubstring(secret))
+				Expect(text).NotTo(ContainSubstring(key))
+			}
+			Expect(w.leaks(secret)).To(BeEmpty())
+			Expect(w.leaks(key)).To(BeEmpty())
+			Expect(events(runs[0].ID)).To(BeEmpty())
+		},
+		Entry("an .env.sample linking to the age identity", hostile.EnvSampleLink, ".env.sample", NodeTimeout(2*time.Minute)),
+		Entry("a compose.yml linking to the age identity", hostile.ComposeLink, "compose.yml", NodeTimeout(2*time.Minute)),
+	)
+
+	It("that writes $HOME/.gitconfig through its own link never gets into the cache, and no command runs", func(ctx SpecContext) {
+		w := newWorld()
+		home, marker := filepath.Join(w.dir, "home"), filepath.Join(w.dir, "ran")
+		Expect(os.MkdirAll(home, 0o755)).To(Succeed())
+		repo, err := hostile.GitconfigWriter(filepath.Join(w.dir, "evil"), home, "/", marker)
+		Expect(err).NotTo(HaveOccurred())
+		w.recipe = repo.Dir
+		w.writeRecipeTest()
+		events := recordEvents(ctx)
+		c := exec.CommandContext(ctx, ccciBinary(), w.args("trigger", "recipetest/"+w.name, "--ref", hostile.Tag)...)
+		c.Env = append(os.Environ(), "HOME="+home)
+		out, err := c.CombinedOutput()
+		Expect(err).To(HaveOccurred(), string(out))
+		Expect(string(out)).To(ContainSubstring("duplicateEntries"))
+		Expect(filepath.Join(home, ".gitconfig")).NotTo(BeAnExistingFile())
+		Expect(marker).NotTo(BeAnExistingFile())
+		runs := w.runsOf(w.name)
+		Expect(runs).To(HaveLen(1))
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictAborted))
+		Expect(events(runs[0].ID)).To(BeEmpty())
+	}, NodeTimeout(2*time.Minute))
 })
