@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -117,7 +116,7 @@ Given recipetest/NAME (or rt/NAME) instead of a run id, it shows that RecipeTest
 // Swarm: another state directory's, or another host's, run. It returns notFound unchanged
 // when Swarm has nothing of the run or cannot be asked.
 func foreignRun(ctx context.Context, st *store.Store, id string, notFound error) error {
-	sw, err := swarm.NewClient(client.FromEnv, client.WithAPIVersionNegotiation())
+	sw, err := swarm.NewClient()
 	if err != nil {
 		return notFound
 	}
