@@ -4,16 +4,13 @@ package integration
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -119,28 +116,14 @@ var _ = Describe("drift of a warm app", func() {
 
 // swarmWrites lists Docker's events about services, networks, secrets and configs of stack
 // since then: every write to Swarm's objects shows there, whoever made it.
-func swarmWrites(ctx context.Context, since time.Time, stack string) []string {
-	f := filters.NewArgs()
-	for _, t := range []events.Type{events.ServiceEventType, events.NetworkEventType, events.SecretEventType, events.ConfigEventType} {
-		f.Add("type", string(t))
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	msgs, errs := docker.Events(ctx, events.ListOptions{Since: since.Format(time.RFC3339Nano), Until: time.Now().Format(time.RFC3339Nano), Filters: f})
+func swarmWrites(_ context.Context, since time.Time, stack string) []string {
 	var out []string
-	for {
-		select {
-		case m := <-msgs:
-			if strings.HasPrefix(m.Actor.Attributes["name"], stack) {
-				out = append(out, fmt.Sprintf("%s %s %s", m.Type, m.Action, m.Actor.Attributes["name"]))
-			}
-		case err := <-errs:
-			if err != nil && !errors.Is(err, io.EOF) {
-				Expect(err).NotTo(HaveOccurred())
-			}
-			return out
+	for _, m := range swarmEvents.since(since) {
+		if strings.HasPrefix(m.Actor.Attributes["name"], stack) {
+			out = append(out, fmt.Sprintf("%s %s %s", m.Type, m.Action, m.Actor.Attributes["name"]))
 		}
 	}
+	return out
 }
 
 // drifted returns the Drifted condition's status and reason.
@@ -151,24 +134,13 @@ func (w *world) drifted() string {
 
 // specWrites counts the writes to service's spec since then, by Docker's events: an update
 // event without an update state is a client's write; Swarm's own progress reports carry one.
-func specWrites(ctx context.Context, since time.Time, service string) int {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	f := filters.NewArgs(filters.Arg("type", string(events.ServiceEventType)), filters.Arg("event", "update"))
-	msgs, errs := docker.Events(ctx, events.ListOptions{Since: since.Format(time.RFC3339Nano), Until: time.Now().Format(time.RFC3339Nano), Filters: f})
+func specWrites(_ context.Context, since time.Time, service string) int {
 	n := 0
-	for {
-		select {
-		case m := <-msgs:
-			_, progress := m.Actor.Attributes["updatestate.new"]
-			if m.Actor.Attributes["name"] == service && !progress {
-				n++
-			}
-		case err := <-errs:
-			if err != nil && !errors.Is(err, io.EOF) {
-				Expect(err).NotTo(HaveOccurred())
-			}
-			return n
+	for _, m := range swarmEvents.since(since) {
+		_, progress := m.Actor.Attributes["updatestate.new"]
+		if m.Type == events.ServiceEventType && m.Action == "update" && m.Actor.Attributes["name"] == service && !progress {
+			n++
 		}
 	}
+	return n
 }

@@ -49,6 +49,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		"the Docker daemon is not in swarm mode; run hack/ensure-swarm.sh (make test does)")
 	Expect(info.Swarm.ControlAvailable).To(BeTrue(), "this node is not a swarm manager; run the tests on a manager")
 
+	swarmEvents.start()
+
 	By("building the sample images")
 	Expect(fixtures.BuildSampleImages(ctx)).To(Succeed())
 }, NodeTimeout(5*time.Minute))
@@ -61,6 +63,7 @@ var _ = AfterSuite(func(ctx SpecContext) {
 	if docker == nil {
 		return
 	}
+	swarmEvents.stop()
 	f := suiteFilter()
 	stacks := map[string]bool{}
 	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
