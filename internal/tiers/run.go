@@ -110,7 +110,10 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		defer x.runLog.Close()
 		defer lease()
 		defer r.release(owned...)
-		x.teardownRetrying(ctx)
+		// The run's context ends when Run returns (its timeout's cancel), but its stacks must
+		// still go, retrying while the engine is back from a failure: the teardown is bounded
+		// by TeardownRetryFor, and a one-shot command waits for it at most finishWait.
+		x.teardownRetrying(context.WithoutCancel(ctx))
 	}()
 	return x.rec, nil
 }
