@@ -36,6 +36,11 @@ type fakeSwarm struct {
 	engineCut bool                         // WaitConverged loses the connection to the engine
 	imageErrs map[string]error             // image reference → its resolution's error
 	pinned    map[string]map[string]string // stack → DeployOptions.Images of its last deploy
+	// snapshots counts SnapshotImages, early those made before any deploy; cleanups holds the
+	// refs of each RemoveRunImages, stacksLeft the stacks deployed and not removed then.
+	snapshots, early int
+	cleanups         [][]string
+	stacksLeft       []int
 }
 
 func newFakeSwarm() *fakeSwarm {
@@ -226,4 +231,27 @@ func reasonOf(run v1.Run, tier v1.TierName) string {
 		}
 	}
 	return ""
+}
+
+func (f *fakeSwarm) SnapshotImages(context.Context) (*swarm.NodeImages, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snapshots++
+	if len(f.deploys) == 0 {
+		f.early++
+	}
+	return &swarm.NodeImages{}, nil
+}
+
+// RemoveRunImages records the call and answers one image removed per reference, 100 bytes each.
+func (f *fakeSwarm) RemoveRunImages(_ context.Context, _ *swarm.NodeImages, refs []string) ([]swarm.RemovedImage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleanups = append(f.cleanups, refs)
+	f.stacksLeft = append(f.stacksLeft, len(f.stacks))
+	var out []swarm.RemovedImage
+	for _, ref := range refs {
+		out = append(out, swarm.RemovedImage{ID: "sha256:" + ref, Refs: []string{ref}, Bytes: 100})
+	}
+	return out, nil
 }
