@@ -47,7 +47,7 @@ func describeRun(ctx context.Context, w io.Writer, s *stateView, id string) erro
 	case ownerErr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %q: no record in state directory %s, and Swarm could not be asked about it: %w", id, s.store.Dir(), ownerErr)}
 	case !found:
-		return &exitError{code: exitFailed, err: fmt.Errorf("run %q: no record in state directory %s, and nothing of it on Swarm", id, s.store.Dir())}
+		return &exitError{code: exitFailed, err: fmt.Errorf("run %q: no record in state directory %s, and nothing of it on Swarm (valid: a run id that get or trigger shows, or KIND/NAME such as wc/gitea)", id, s.store.Dir())}
 	case herr != nil:
 		return &exitError{code: exitFailed, err: fmt.Errorf("run %q: host name: %w", id, herr)}
 	case owner != tiers.OwnerID(host, s.store.Dir()):

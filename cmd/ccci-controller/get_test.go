@@ -128,6 +128,7 @@ spec:
 		code, _, errOut := cmd("describe", "000000000000")
 		Expect(code).To(Equal(1))
 		Expect(errOut).To(ContainSubstring(`run "000000000000": no record in state directory ` + state))
+		Expect(errOut).To(ContainSubstring("(valid: a run id that get or trigger shows, or KIND/NAME such as wc/gitea)"))
 	})
 
 	It("describes a spec.env edited since the running version converged by key, never by value", func() {

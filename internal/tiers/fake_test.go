@@ -39,6 +39,11 @@ type fakeSwarm struct {
 	jobs      []swarm.Job                  // RunJob's jobs, Files read into jobFiles
 	jobFiles  []string                     // names of the files each job was given
 	jobResult swarm.JobResult              // what RunJob answers; State "" means complete
+	// snapshots counts SnapshotImages, early those made before any deploy; cleanups holds the
+	// refs of each RemoveRunImages, stacksLeft the stacks deployed and not removed then.
+	snapshots, early int
+	cleanups         [][]string
+	stacksLeft       []int
 }
 
 func newFakeSwarm() *fakeSwarm {
@@ -260,4 +265,27 @@ func reasonOf(run v1.Run, tier v1.TierName) string {
 		}
 	}
 	return ""
+}
+
+func (f *fakeSwarm) SnapshotImages(context.Context) (*swarm.NodeImages, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snapshots++
+	if len(f.deploys) == 0 {
+		f.early++
+	}
+	return &swarm.NodeImages{}, nil
+}
+
+// RemoveRunImages records the call and answers one image removed per reference, 100 bytes each.
+func (f *fakeSwarm) RemoveRunImages(_ context.Context, _ *swarm.NodeImages, refs []string) ([]swarm.RemovedImage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleanups = append(f.cleanups, refs)
+	f.stacksLeft = append(f.stacksLeft, len(f.stacks))
+	var out []swarm.RemovedImage
+	for _, ref := range refs {
+		out = append(out, swarm.RemovedImage{ID: "sha256:" + ref, Refs: []string{ref}, Bytes: 100})
+	}
+	return out, nil
 }

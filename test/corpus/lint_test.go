@@ -64,6 +64,14 @@ func (n noSwarm) ResolveImages(context.Context, *swarm.Images, *swarm.Stack) ([]
 	return nil, n.fail("ResolveImages")
 }
 
+func (n noSwarm) SnapshotImages(context.Context) (*swarm.NodeImages, error) {
+	return nil, n.fail("SnapshotImages")
+}
+
+func (n noSwarm) RemoveRunImages(context.Context, *swarm.NodeImages, []string) ([]swarm.RemovedImage, error) {
+	return nil, n.fail("RemoveRunImages")
+}
+
 // lintRun runs the lint tier (and the tier plan) on the newest tag of a corpus recipe, as a
 // new user's RecipeTest with nothing but the recipe's source would.
 func lintRun(ctx context.Context, name string, env map[string]string) v1.Run {
