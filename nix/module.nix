@@ -54,6 +54,10 @@ let
     "--node-endpoint"
     "${node}=${cfg.nodeEndpoints.${node}}"
   ]) (builtins.attrNames cfg.nodeEndpoints)
+  ++ lib.optionals (cfg.publicUrl != null) [
+    "--public-url"
+    cfg.publicUrl
+  ]
   ++ tokenArgs
   ++ ageArgs
   ++ cfg.extraArgs;
@@ -147,6 +151,18 @@ in
       description = ''
         Address of the daemon's HTTP listener (trigger API, health, metrics, dashboard). The
         daemon refuses a non-loopback address unless tokenFile is set.
+      '';
+    };
+
+    publicUrl = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "https://ci.example.org";
+      description = ''
+        Externally reachable base URL of the daemon's dashboard, usually a reverse proxy in front
+        of listen (--public-url): notifications link to its pages, and the daemon answers
+        requests naming its host besides loopback names. An absolute http or https URL.
+        Optional: without it notifications carry no links and only loopback names are served.
       '';
     };
 

@@ -24,7 +24,8 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// Backoff is the per-key retry backoff after errors. Optional. Defaults to DefaultBackoff.
 	Backoff Backoff
-	// Clock is the time source for backoff and delayed adds. Optional. Defaults to SystemClock.
+	// Clock is the time source for backoff, delayed adds and the shutdown grace. Optional.
+	// Defaults to SystemClock.
 	Clock Clock
 	// Metrics receives counts, durations, retries and queue depth. Optional. Defaults to
 	// NopMetrics.
@@ -157,18 +158,28 @@ func (m *Manager) shutDown(log logr.Logger, workers *sync.WaitGroup, cancelWork 
 		close(finished)
 	}()
 	grace := m.opts.ShutdownGrace
-	select {
-	case <-finished:
+	if m.waitFor(finished, grace) {
 		return nil
-	case <-time.After(grace):
 	}
 	log.Info("Shutdown grace period over, cancelling reconciles", "grace", grace)
 	cancelWork()
-	select {
-	case <-finished:
+	if m.waitFor(finished, grace) {
 		return nil
-	case <-time.After(grace):
-		return fmt.Errorf("stop workers: reconciles still running %s after cancellation", grace)
+	}
+	return fmt.Errorf("stop workers: reconciles still running %s after cancellation", grace)
+}
+
+// waitFor reports whether done closes within d on the manager's clock: a test's fake clock
+// decides when a grace period is over, as it does for backoff.
+func (m *Manager) waitFor(done <-chan struct{}, d time.Duration) bool {
+	expired := make(chan struct{})
+	t := m.opts.Clock.AfterFunc(d, func() { close(expired) })
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-expired:
+		return false
 	}
 }
 

@@ -312,9 +312,13 @@ var _ = Describe("Manager", func() {
 			m.Enqueue(Request{Kind: kind, Name: "b"}) // two workers: b would start at once
 			Eventually(started).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(Receive())
 
-			begin := time.Now()
-			Expect(stop()).To(Succeed())
-			Expect(time.Since(begin)).To(BeNumerically(">=", 200*time.Millisecond))
+			stopped := make(chan error, 1)
+			go func() { stopped <- stop() }()
+			By("keeping the reconciles' contexts live until the clock says the grace is over")
+			Eventually(clock.Pending).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(Equal([]time.Duration{200 * time.Millisecond}))
+			Consistently(stopped).WithTimeout(100 * time.Millisecond).WithPolling(10 * time.Millisecond).ShouldNot(Receive())
+			clock.Advance(200 * time.Millisecond)
+			Eventually(stopped).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(Receive(BeNil()))
 			m.Enqueue(Request{Kind: kind, Name: "c"})
 			Consistently(calls.Load).WithTimeout(100 * time.Millisecond).WithPolling(10 * time.Millisecond).Should(Equal(int32(2)))
 		}, NodeTimeout(10*time.Second))
@@ -331,7 +335,14 @@ var _ = Describe("Manager", func() {
 			stop := startManager(ctx, m)
 			m.Enqueue(a)
 			Eventually(started).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(BeClosed())
-			Expect(stop()).To(MatchError(ContainSubstring("still running")))
+			stopped := make(chan error, 1)
+			go func() { stopped <- stop() }()
+			for range 2 { // the grace period, then as long again after cancelling
+				Eventually(clock.Pending).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(Equal([]time.Duration{200 * time.Millisecond}))
+				Consistently(stopped).WithTimeout(50 * time.Millisecond).WithPolling(10 * time.Millisecond).ShouldNot(Receive())
+				clock.Advance(200 * time.Millisecond)
+			}
+			Eventually(stopped).WithTimeout(2 * time.Second).WithPolling(5 * time.Millisecond).Should(Receive(MatchError(ContainSubstring("still running"))))
 		}, NodeTimeout(10*time.Second))
 	})
 
