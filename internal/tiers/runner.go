@@ -27,6 +27,8 @@ type Swarm interface {
 	RemoveData(ctx context.Context, stack string) error
 	RunStacks(ctx context.Context, labels map[string]string) (map[string][]string, error)
 	StackNetworks(ctx context.Context, stack string) ([]string, error)
+	// RunJob runs a custom tier's container (see swarm.Job).
+	RunJob(ctx context.Context, j swarm.Job) (swarm.JobResult, error)
 	// NewImages starts a run's image resolution cache; ResolveImages resolves every service
 	// image of a stack through it (see swarm.Images).
 	NewImages() *swarm.Images

@@ -54,6 +54,10 @@ func (n noSwarm) StackNetworks(context.Context, string) ([]string, error) {
 	return nil, n.fail("StackNetworks")
 }
 
+func (n noSwarm) RunJob(context.Context, swarm.Job) (swarm.JobResult, error) {
+	return swarm.JobResult{}, n.fail("RunJob")
+}
+
 func (n noSwarm) NewImages() *swarm.Images { return nil }
 
 func (n noSwarm) ResolveImages(context.Context, *swarm.Images, *swarm.Stack) ([]swarm.ServiceImage, error) {
