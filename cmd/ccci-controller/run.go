@@ -89,10 +89,6 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 	c.objects.Settle = d.ResourceSettle
 	// Freshness of the shared observation: short, since edits and triggers come at any time.
 	c.cluster.Fresh = 2 * time.Second
-	if err := c.collectGarbage(ctx); err != nil {
-		log.Error(err, "Garbage collection failed")
-	}
-
 	rec := c.instrument(d.SweepInterval)
 	o.Notify.start(ctx)
 	mgr := reconcile.NewManager(reconcile.Options{Concurrency: d.Concurrency, Metrics: rec})
@@ -124,6 +120,11 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 			cancel()
 		}
 	}()
+	// Garbage collection waits on the engine, which may hang or be down: the probes answer
+	// meanwhile (/readyz stays 503 until the manager has started and loaded every object).
+	if err := c.collectGarbage(ctx); err != nil {
+		log.Error(err, "Garbage collection failed")
+	}
 	log.Info("Controller started", "resources", g.Resources, "state", c.store.Dir(), "listen", d.Listen)
 	err = mgr.Start(ctx)
 	c.pool.Shutdown()
