@@ -83,8 +83,10 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		return fmt.Errorf("another daemon runs on state directory %s (valid: one daemon per state directory; use --server to talk to it)", c.store.Dir())
 	}
 	defer func() { _ = unlock() }()
+	// The note only helps the CLI find this daemon: a full state disk must not keep the daemon
+	// from serving get, the dashboard and /readyz, which says what is wrong.
 	if err := writeDaemonRecord(c.store.Dir(), g.Resources, d.Listen); err != nil {
-		return err
+		log.Error(err, "Cannot note the daemon in the state directory; commands there need --server or --resources to find it")
 	}
 	c.objects.Settle = d.ResourceSettle
 	// Freshness of the shared observation: short, since edits and triggers come at any time.

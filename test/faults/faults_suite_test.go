@@ -267,11 +267,12 @@ func runServices(ctx context.Context) []string {
 	return out
 }
 
-// removeLeftovers removes what leftovers lists, services first: their tasks hold the networks
-// and volumes until they are gone. It also removes the warm stacks of the specs (warm_f26_*).
+// removeLeftovers removes every stack's objects from the rig (the suite's own: test runs' and
+// the specs' warm apps), services first: their tasks hold the networks and volumes until they
+// are gone.
 func removeLeftovers(ctx SpecContext) {
 	ns := filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace))
-	ours := func(stack string) bool { return strings.HasPrefix(stack, "ccci_") || strings.HasPrefix(stack, "warm_f26_") }
+	ours := func(stack string) bool { return stack != "" }
 	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: ns})
 	Expect(err).NotTo(HaveOccurred())
 	for _, s := range services {
