@@ -288,10 +288,10 @@ func removeLeftovers(ctx SpecContext) {
 				g.Expect(docker.NetworkRemove(ctx, n.ID)).To(Succeed())
 			}
 		}
-		secrets, err := docker.SecretList(ctx, swarm.SecretListOptions{Filters: ns})
+		secrets, err := docker.SecretList(ctx, swarm.SecretListOptions{}) // a run's secrets carry secret-of, not the namespace
 		g.Expect(err).NotTo(HaveOccurred())
 		for _, s := range secrets {
-			if ours(s.Spec.Labels[v1.LabelStackNamespace]) {
+			if ours(s.Spec.Labels[v1.LabelStackNamespace]) || ours(s.Spec.Labels[v1.LabelSecretOf]) || strings.HasPrefix(s.Spec.Name, "ccci_") {
 				g.Expect(docker.SecretRemove(ctx, s.ID)).To(Succeed())
 			}
 		}
