@@ -47,6 +47,9 @@ let
     cfg.stateDir
     "--listen"
     cfg.listen
+  ]
+  # Without it the daemon sizes the run pool from the swarm's capacity.
+  ++ lib.optionals (cfg.maxRuns != null) [
     "--max-runs"
     (toString cfg.maxRuns)
   ]
@@ -178,9 +181,13 @@ in
     };
 
     maxRuns = lib.mkOption {
-      type = lib.types.ints.positive;
-      default = 1;
-      description = "How many test runs may run at once (each deploys throw-away stacks).";
+      type = lib.types.nullOr lib.types.ints.positive;
+      default = null;
+      example = 4;
+      description = ''
+        How many test runs may run at once (each deploys throw-away stacks), shared fairly between
+        recipes. null: two per CPU of the swarm's schedulable nodes, as the daemon counts them.
+      '';
     };
 
     ageIdentityFile = lib.mkOption {

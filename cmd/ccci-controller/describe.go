@@ -212,6 +212,9 @@ func describeRuns(w io.Writer, runs []v1.Run) {
 		if r.SourceRepo != "" {
 			pr += " from " + r.SourceRepo
 		}
+		if r.Trust != "" {
+			pr += " (" + string(r.Trust) + ")"
+		}
 		fmt.Fprintf(w, "  %s  %s  %s  ref %s%s  trigger %s  %s", r.ID, r.StartedAt.Format("2006-01-02 15:04:05"), orDash(r.Version), orDash(r.Ref), pr, r.Trigger, r.Verdict)
 		if r.Message != "" && r.Verdict != v1.VerdictPassed {
 			fmt.Fprintf(w, ": %s", oneLine(r.Message))

@@ -34,6 +34,7 @@ func (c *controller) instrument(sweepInterval time.Duration, observers ...metric
 	// c.wc.Store may already be watched by the notifier: watch that store in turn.
 	obs := metrics.WrapStore(c.wc.Store, append([]metrics.Observer{rec}, observers...)...)
 	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
+	c.imagesRemoved = rec.TestImagesRemoved
 	return rec
 }
 
