@@ -186,15 +186,20 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 }
 
 // finishWait bounds how long a command waits at exit for the test stacks of finished runs to
-// be removed; what is left then is collected at the next start.
-const finishWait = time.Minute
+// be removed; what is left then is collected at the next start. An engine that failed under
+// the run (restarted, hung a while) takes its retries and settle checks past a minute, and a
+// one-shot trigger from CI has no next start soon: leaving its stacks would be worse than the
+// wait.
+const finishWait = 3 * time.Minute
 
 // finish waits for the background teardowns of finished runs, on a context of its own: an
 // interrupted command still cleans up what it can.
 func (c *controller) finish() {
 	ctx, cancel := context.WithTimeout(context.Background(), finishWait)
 	defer cancel()
-	_ = c.runner.WaitTeardowns(ctx)
+	if err := c.runner.WaitTeardowns(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "ccci-controller: test stacks still being removed after %s are left for the next start's garbage collection\n", finishWait)
+	}
 }
 
 // wake sets where finished runs and RecipeTest reconciles send the objects to reconcile.

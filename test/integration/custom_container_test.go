@@ -128,7 +128,7 @@ var _ = Describe("a custom tier with an image", func() {
 		Expect(code).To(Equal(0), "%+v", run)
 		Expect(run.Trust).To(Equal(v1.TrustUntrusted))
 		Expect(results(run)).To(Equal([]string{"install:Passed", "custom:Passed"}))
-		described, _, _ := w.ccci(ctx, "describe", "recipetest", w.name)
+		described, _, _ := w.ccci(ctx, "describe", "recipetest/"+w.name)
 		Expect(described).To(ContainSubstring(fmt.Sprintf("ref %s pr 71 (untrusted)", sha)))
 
 		By("reading the job's service as Docker held it")
