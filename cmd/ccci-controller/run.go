@@ -81,16 +81,14 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		return fmt.Errorf("another daemon runs on state directory %s (valid: one daemon per state directory; use --server to talk to it)", c.store.Dir())
 	}
 	defer func() { _ = unlock() }()
+	// The note only helps the CLI find this daemon: a full state disk must not keep the daemon
+	// from serving get, the dashboard and /readyz, which says what is wrong.
 	if err := writeDaemonRecord(c.store.Dir(), g.Resources, d.Listen); err != nil {
-		return err
+		log.Error(err, "Cannot note the daemon in the state directory; commands there need --server or --resources to find it")
 	}
 	c.objects.Settle = d.ResourceSettle
 	// Freshness of the shared observation: short, since edits and triggers come at any time.
 	c.cluster.Fresh = 2 * time.Second
-	if err := c.collectGarbage(ctx); err != nil {
-		log.Error(err, "Garbage collection failed")
-	}
-
 	rec := c.instrument(d.SweepInterval)
 	o.Notify.start(ctx)
 	mgr := reconcile.NewManager(reconcile.Options{Concurrency: d.Concurrency, Metrics: rec})
@@ -122,6 +120,11 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 			cancel()
 		}
 	}()
+	// Garbage collection waits on the engine, which may hang or be down: the probes answer
+	// meanwhile (/readyz stays 503 until the manager has started and loaded every object).
+	if err := c.collectGarbage(ctx); err != nil {
+		log.Error(err, "Garbage collection failed")
+	}
 	log.Info("Controller started", "resources", g.Resources, "state", c.store.Dir(), "listen", d.Listen)
 	err = mgr.Start(ctx)
 	c.pool.Shutdown()
