@@ -310,6 +310,9 @@ type Run struct {
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Verdict is the outcome of the run.
 	Verdict Verdict `json:"verdict"`
+	// Queued is true while the run waits for a slot of the run pool (--max-runs): its
+	// Verdict is Running and no tier has started.
+	Queued bool `json:"queued,omitempty"`
 	// Message explains the verdict for humans.
 	Message string `json:"message,omitempty"`
 	// Tiers are the per-tier results in run order.

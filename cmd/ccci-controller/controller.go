@@ -216,16 +216,23 @@ func (c *controller) collectGarbage(ctx context.Context) error {
 	return nil
 }
 
-// printProgress makes every run print its tiers as they start and end.
+// printProgress makes every run print when it waits for a run slot, when it takes one (with
+// the runs going and queued then), and its tiers as they start and end.
 func (c *controller) printProgress(w io.Writer) {
 	var mu sync.Mutex
+	c.pool.Scheduled = func(req controllers.RunRequest, queued bool, running, waiting int) {
+		mu.Lock()
+		defer mu.Unlock()
+		what := "running"
+		if queued {
+			what = "queued for a run slot"
+		}
+		fmt.Fprintf(w, "  %s %s: %s (runs: %d running, %d queued)\n", req.RecipeTest, progressRef(req), what, running, waiting)
+	}
 	c.pool.Progress = func(req controllers.RunRequest, ev tiers.ProgressEvent) {
 		mu.Lock()
 		defer mu.Unlock()
-		ref := req.Ref
-		if ref == "" {
-			ref = fmt.Sprintf("pr %d", req.PR)
-		}
+		ref := progressRef(req)
 		if !ev.Done {
 			fmt.Fprintf(w, "  %s %s: tier %s started\n", req.RecipeTest, ref, ev.Tier)
 			return
@@ -236,6 +243,14 @@ func (c *controller) printProgress(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %s %s: tier %s %s in %s%s\n", req.RecipeTest, ref, ev.Tier, ev.Result.Result, ev.Result.Duration.Round(100*time.Millisecond), reason)
 	}
+}
+
+// progressRef is how progress lines name a run's candidate.
+func progressRef(req controllers.RunRequest) string {
+	if req.Ref == "" {
+		return fmt.Sprintf("pr %d", req.PR)
+	}
+	return req.Ref
 }
 
 // parseKind maps what a user types to a kind: recipetest, rt, warmcanonical, wc, plurals and

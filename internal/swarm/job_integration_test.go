@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	. "github.com/onsi/ginkgo/v2"
@@ -90,6 +91,21 @@ var _ = Describe("RunJob", func() {
 		defer cancel()
 		_, err := cli.RunJob(jobCtx, j)
 		Expect(err).To(MatchError(context.DeadlineExceeded))
+		expectGone(ctx, j.RunID)
+	}, NodeTimeout(2*time.Minute))
+
+	It("leaves nothing a stack removal misses when a crash stopped it between staging and its task", func(ctx SpecContext) {
+		j := job(nil, "/app", "serve")
+		st := staging{engine: cli.Docker(), name: j.Stack + "_" + j.Name, files: j.Stack + "_files", output: j.Stack + "_output",
+			labels: withLabels(bookkeepingLabels(DeployOptions{Role: j.Role, RunID: j.RunID, Labels: j.Labels}), map[string]string{v1.LabelStackNamespace: j.Stack})}
+		By("staging as RunJob does, up to the staging container's removal")
+		_, err := cli.Docker().VolumeCreate(ctx, volume.CreateOptions{Name: st.files, Labels: st.labels})
+		Expect(err).NotTo(HaveOccurred())
+		_, err = cli.Docker().ContainerCreate(ctx, &container.Config{Image: j.Image, Labels: withLabels(st.labels, map[string]string{v1.LabelJobStager: "true"})},
+			&container.HostConfig{Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: st.files, Target: j.FilesDir}}}, nil, nil, st.stager())
+		Expect(err).NotTo(HaveOccurred())
+		By("removing the stack, as the run's teardown and start-up garbage collection do")
+		Expect(cli.Remove(ctx, j.Stack, true)).To(Succeed())
 		expectGone(ctx, j.RunID)
 	}, NodeTimeout(2*time.Minute))
 

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -18,6 +19,8 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
 
 // staging names what a job puts on its node: its service, the volumes of its files and
@@ -43,7 +46,7 @@ func (c *Client) stage(ctx context.Context, st staging, j Job, auth string) erro
 		return err
 	}
 	created, err := st.engine.ContainerCreate(ctx,
-		&container.Config{Image: j.Image, Entrypoint: j.Command, Labels: st.labels},
+		&container.Config{Image: j.Image, Entrypoint: j.Command, Labels: withLabels(st.labels, map[string]string{v1.LabelJobStager: "true"})},
 		&container.HostConfig{Mounts: []mount.Mount{
 			{Type: mount.TypeVolume, Source: st.files, Target: j.FilesDir},
 			{Type: mount.TypeVolume, Source: st.output, Target: j.OutputDir},
@@ -71,6 +74,28 @@ func (st staging) removeStager(ctx context.Context) error {
 		return fmt.Errorf("remove container %q: %w", st.stager(), err)
 	}
 	return nil
+}
+
+// removeStagers force-removes, on every engine, the staging containers of the stack's jobs
+// that a crash left behind (see v1.LabelJobStager).
+func (c *Client) removeStagers(ctx context.Context, stack string) error {
+	f := stackFilter(stack)
+	f.Add("label", v1.LabelJobStager)
+	var errs []error
+	for _, engine := range c.engines() {
+		ctrs, err := engine.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list staging containers of stack %s: %w", stack, err))
+			continue
+		}
+		for _, ctr := range ctrs {
+			err := engine.ContainerRemove(ctx, ctr.ID, container.RemoveOptions{Force: true})
+			if err != nil && !errdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove staging container %s: %w", ctr.ID[:12], err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // writableDir is a tar stream of one directory entry, dir (absolute) with mode 1777: extracted
