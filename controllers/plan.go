@@ -360,8 +360,7 @@ func (p Plan) with(a Action, reason, msg string) Plan {
 
 // promoting reports whether the stored status says a promotion was in progress.
 func promoting(st v1.WarmCanonicalStatus) bool {
-	c, ok := st.Conditions.Get(v1.ConditionReconciling)
-	return ok && c.Status == v1.ConditionTrue && c.Reason == v1.ReasonPromoting
+	return st.Progress != nil && st.Progress.Reason == v1.ReasonPromoting
 }
 
 // major reports whether from → to raises the MAJOR number; unparsable or empty versions are

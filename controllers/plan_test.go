@@ -65,12 +65,12 @@ var _ = Describe("Decide", func() {
 		Entry("a promotion interrupted by a crash that converged meanwhile: converged, Promoted", func(in *controllers.PlanInput) {
 			in.Observed = running(v11)
 			in.Status.LastAttemptedVersion = v11
-			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+			in.Status.Progress = &v1.Progress{Reason: v1.ReasonPromoting, Version: v11}
 		}, controllers.ActionConverged, v1.ReasonPromoted, "CONVERGED"),
 		Entry("a promotion interrupted before convergence: promote again (resume)", func(in *controllers.PlanInput) {
 			in.Observed = controllers.Observed{Version: v11, Services: 1, Converged: false}
 			in.Status.LastAttemptedVersion, in.Status.KnownGoodVersion = v11, v10
-			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+			in.Status.Progress = &v1.Progress{Reason: v1.ReasonPromoting, Version: v11}
 		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
 		Entry("desired failed under this spec: failed, not retried", func(in *controllers.PlanInput) {
 			in.Observed, in.Status.KnownGoodVersion = running(v10), v10
@@ -211,7 +211,7 @@ var _ = Describe("Decide", func() {
 		Entry("drift of an interrupted promotion: the promotion resumes", func(in *controllers.PlanInput) {
 			in.Observed, in.DriftPolicy = controllers.Observed{Version: v11, Services: 1}, v1.DriftCorrect
 			in.Status.LastAttemptedVersion, in.Status.KnownGoodVersion = v11, v10
-			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+			in.Status.Progress = &v1.Progress{Reason: v1.ReasonPromoting, Version: v11}
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
 		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
 		Entry("a version no node can schedule: stalled, Unschedulable, no rollback", func(in *controllers.PlanInput) {
