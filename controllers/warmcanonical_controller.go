@@ -234,7 +234,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
 	o.in.EnvChanged = envChanged(rec, recorded, obs.Version, wc.Spec.Env)
 	o.in.Applied = o.recorded
-	o.in.Dependency = r.dependencyNotReady(wc)
+	o.in.Dependencies = r.dependencies(wc)
 	o.in.DriftPolicy = wc.Spec.Drift
 	if obs.Services > 0 && obs.Version == desired && !o.in.EnvChanged && (st.KnownGoodVersion == desired || obs.Converged) {
 		// Compared on every reconcile, rolled out or rolling: a hand edit is drift from the
