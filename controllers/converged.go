@@ -32,6 +32,10 @@ type ConvergedRecord struct {
 	// EnvDigest is a digest of the WarmCanonical's spec.env (see EnvDigest); values are never
 	// stored here, they may be credentials.
 	EnvDigest string `json:"envDigest"`
+	// Images are the digests the services were compared with (status.deployedImages: image
+	// reference → digest the app was promoted with): the same version pinned to other bytes
+	// is another deploy.
+	Images map[string]string `json:"images,omitempty"`
 	// Services are the stack's services with their version indexes: Swarm bumps a service's
 	// index on every write, so the same indexes mean nobody changed a service since.
 	Services string `json:"services"`
@@ -56,6 +60,8 @@ func Unchanged(rec *ConvergedRecord, now ConvergedRecord) (bool, string) {
 		return false, "spec"
 	case rec.EnvDigest != now.EnvDigest:
 		return false, "env"
+	case !maps.Equal(rec.Images, now.Images):
+		return false, "images"
 	case rec.Services != now.Services || now.Services == "":
 		return false, "services"
 	}
@@ -79,7 +85,7 @@ func EnvDigest(env map[string]string) string {
 // convergedNow is the record the warm app of o would have now, at version and commit.
 func convergedNow(o *observation, version, commit string) ConvergedRecord {
 	return ConvergedRecord{Version: version, Commit: commit, SpecHash: SpecHashOf(o.wc, o.rt),
-		EnvDigest: EnvDigest(o.wc.Spec.Env), Services: indexSignature(o.observed)}
+		EnvDigest: EnvDigest(o.wc.Spec.Env), Images: maps.Clone(o.in.Status.DeployedImages), Services: indexSignature(o.observed)}
 }
 
 // recordedConverged returns the record in the state directory when it says the warm app of o

@@ -32,6 +32,7 @@ var _ = Describe("Unchanged", func() {
 		Entry("no commit known now", &rec, with(func(r *controllers.ConvergedRecord) { r.Commit = "" }), false, "commit"),
 		Entry("a spec changed", &rec, with(func(r *controllers.ConvergedRecord) { r.SpecHash = "s2" }), false, "spec"),
 		Entry("spec.env changed", &rec, with(func(r *controllers.ConvergedRecord) { r.EnvDigest = "e2" }), false, "env"),
+		Entry("promoted with other digests", &rec, with(func(r *controllers.ConvergedRecord) { r.Images = map[string]string{imgRef: newSum} }), false, "images"),
 		Entry("a service was written", &rec, with(func(r *controllers.ConvergedRecord) { r.Services = "warm_app_app@9;" }), false, "services"),
 		Entry("a stack without services", &controllers.ConvergedRecord{Version: v11, Commit: "c1", SpecHash: "s1", EnvDigest: "e1"},
 			with(func(r *controllers.ConvergedRecord) { r.Services = "" }), false, "services"),
@@ -93,6 +94,38 @@ var _ = Describe("WarmCanonicalReconciler across processes", func() {
 			w.objects.put(rt)
 		}, NodeTimeout(10*time.Second)),
 	)
+})
+
+var _ = Describe("WarmCanonicalReconciler promoted by digest", func() {
+	var w *world
+	BeforeEach(func(ctx SpecContext) {
+		w = newWorld(GinkgoT().TempDir(), recipeTest("app"), warmCanonical("app", "latest"))
+		w.tester.images = []v1.RunImage{{Role: v1.ImageCandidate, Service: "app", Image: imgRef, Digest: oldSum}}
+		Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultPromoted))
+		Expect(w.r.Converge(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+	}, NodeTimeout(10*time.Second))
+
+	It("compares the live services with the digests it was promoted with", func() {
+		Expect(w.cluster.driftPins).NotTo(BeEmpty())
+		Expect(w.cluster.driftPins[len(w.cluster.driftPins)-1]).To(Equal(map[string]string{imgRef: oldSum}))
+	})
+
+	It("compares again in a new process when its status names other digests than the record", func(ctx SpecContext) {
+		w.restart()
+		calls := w.cluster.driftCalls
+		Expect(w.r.ReconcileOnce(ctx, "app", false)).To(HaveField("Result", controllers.ResultConverged))
+		Expect(w.cluster.driftCalls).To(Equal(calls), "the record holds while the digests are the same")
+
+		By("restoring a status that says the app was promoted with other bytes")
+		st := w.status("app")
+		st.DeployedImages = map[string]string{imgRef: newSum}
+		Expect(w.store.Put(v1.KindWarmCanonical, "app", st)).To(Succeed())
+		w.restart()
+		_, err := w.r.ReconcileOnce(ctx, "app", false)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(w.cluster.driftCalls).To(Equal(calls+1), "one comparison with the recipe")
+		Expect(w.cluster.driftPins[len(w.cluster.driftPins)-1]).To(Equal(map[string]string{imgRef: newSum}))
+	}, NodeTimeout(10*time.Second))
 })
 
 var _ = Describe("WarmCanonicalReconciler.Sweep with runs to make", func() {

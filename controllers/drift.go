@@ -22,14 +22,15 @@ type driftMemo struct {
 
 // liveDrift compares the live services of the warm app with the spec a deploy of version would
 // send (step 12), writing nothing. Any write to a service bumps its version index, so while
-// the indexes, the version and the specs are the ones last compared the answer is the one
-// remembered, without an Engine API call: a no-op sweep stays at its two calls, and a standing
-// drift is still decided afresh by every reconcile (a changed spec.drift included). known is
-// false when the comparison failed; it is not tried again until something changes, so a check
-// that cannot run does not cost every sweep a checkout. Across processes, the record of the
-// last comparison that found the app converged answers the same (converged.go).
+// the indexes, the version, the specs and the promoted digests are the ones last compared the
+// answer is the one remembered, without an Engine API call: a no-op sweep stays at its two
+// calls, and a standing drift is still decided afresh by every reconcile (a changed
+// spec.drift included). known is false when the comparison failed; it is not tried again until
+// something changes, so a check that cannot run does not cost every sweep a checkout. Across
+// processes, the record of the last comparison that found the app converged answers the same
+// (converged.go).
 func (r *WarmCanonicalReconciler) liveDrift(ctx context.Context, o *observation, version string) (drift []swarm.Drift, known bool) {
-	key := fmt.Sprintf("%s|%s|%s|%s", indexSignature(o.observed), version, o.wc.SpecHash(), o.rt.SpecHash())
+	key := fmt.Sprintf("%s|%s|%s|%s|%s", indexSignature(o.observed), version, o.wc.SpecHash(), o.rt.SpecHash(), EnvDigest(o.in.Status.DeployedImages))
 	if m, ok := r.driftChecked.Load(o.name); ok && m.(driftMemo).key == key {
 		return m.(driftMemo).drift, m.(driftMemo).known
 	}

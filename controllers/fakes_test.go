@@ -98,6 +98,8 @@ type fakeCluster struct {
 	pinned []map[string]string
 	// driftErr, when set, is what Drift returns (a comparison that cannot run).
 	driftErr error
+	// driftPins lists, per Drift call, the digests the comparison was given.
+	driftPins []map[string]string
 }
 
 type fakeStack struct {
@@ -238,6 +240,8 @@ type fakeTester struct {
 	fail    map[string]bool
 	runs    []tiers.Request
 	release chan struct{}
+	// images are recorded in every run, as the runner resolves them.
+	images []v1.RunImage
 }
 
 func (t *fakeTester) requests() []tiers.Request {
@@ -249,7 +253,7 @@ func (t *fakeTester) requests() []tiers.Request {
 func (t *fakeTester) Run(ctx context.Context, req tiers.Request) (v1.Run, error) {
 	t.mu.Lock()
 	t.runs = append(t.runs, req)
-	release, fail := t.release, t.fail[req.Ref]
+	release, fail, images := t.release, t.fail[req.Ref], slices.Clone(t.images)
 	t.mu.Unlock()
 	if release != nil {
 		select {
@@ -261,7 +265,7 @@ func (t *fakeTester) Run(ctx context.Context, req tiers.Request) (v1.Run, error)
 	now := time.Now().UTC()
 	run := v1.Run{ID: req.RunID, Ref: req.Ref, Version: req.Ref, SpecHash: req.SpecHash, Trigger: req.Trigger,
 		PR: req.PR, SourceRepo: req.SourceRepo, BaseVersion: req.KnownGood, StartedAt: now, FinishedAt: &now, Verdict: v1.VerdictPassed,
-		Tiers: []v1.TierResult{{Name: v1.TierInstall, Result: v1.ResultPassed}}}
+		Tiers: []v1.TierResult{{Name: v1.TierInstall, Result: v1.ResultPassed}}, Images: images}
 	if fail {
 		run.Verdict, run.Message = v1.VerdictFailed, "install: /healthz answered 500"
 		run.Tiers[0].Result = v1.ResultFailed
@@ -296,6 +300,7 @@ func (c *fakeCluster) Drift(_ context.Context, app controllers.WarmApp, _ string
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.driftCalls++
+	c.driftPins = append(c.driftPins, app.Images)
 	if c.driftErr != nil {
 		return nil, c.driftErr
 	}

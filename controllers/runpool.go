@@ -62,6 +62,10 @@ type RunPool struct {
 	// Progress, when set, is told as the tiers of every run start and end (sweep prints it).
 	// It runs on the run's goroutine and must not block for long. Optional.
 	Progress func(req RunRequest, ev tiers.ProgressEvent)
+	// Scheduled, when set, is told when a run has to wait for a slot (queued) and when it
+	// takes one, with the runs going and waiting then (sweep prints it). It runs on the run's
+	// goroutine and must not block for long. Optional.
+	Scheduled func(req RunRequest, queued bool, running, waiting int)
 	// Context is the parent of every run: cancelling it aborts them. Optional. Defaults to
 	// context.Background.
 	Context context.Context
@@ -126,7 +130,7 @@ func (p *RunPool) Start(req RunRequest) (string, error) {
 		a.owners[req.Owner] = true
 	}
 	a.run = v1.Run{ID: a.id, Ref: req.Ref, Version: req.Version, PR: req.PR, SourceRepo: req.SourceRepo,
-		Trigger: req.Trigger, SpecHash: rt.SpecHash(), StartedAt: time.Now().UTC(), Verdict: v1.VerdictRunning, Message: "queued"}
+		Trigger: req.Trigger, SpecHash: rt.SpecHash(), StartedAt: time.Now().UTC(), Verdict: v1.VerdictRunning, Queued: true, Message: "queued"}
 	if _, err := p.Store.RunDir(req.RecipeTest, a.id); err != nil {
 		return "", fmt.Errorf("create run directory: %w", err)
 	}
@@ -143,6 +147,14 @@ func (p *RunPool) Start(req RunRequest) (string, error) {
 func (p *RunPool) Counts() (running, queued int) {
 	p.init()
 	return p.slots.counts()
+}
+
+// scheduled tells Scheduled, when set, that req's run is queued or has taken a slot.
+func (p *RunPool) scheduled(req RunRequest, queued bool) {
+	if p.Scheduled != nil {
+		running, waiting := p.slots.counts()
+		p.Scheduled(req, queued, running, waiting)
+	}
 }
 
 // Active reports whether run id is in progress in this process.
@@ -189,11 +201,18 @@ func (p *RunPool) execute(rt *v1.RecipeTest, req RunRequest, a *activeRun) {
 	defer p.wg.Done()
 	ctx := p.Context
 	log := logr.FromContextOrDiscard(ctx).WithValues("recipe", rt.Spec.Recipe, "run", a.id, "trigger", req.Trigger)
-	if err := p.slots.acquire(ctx, req.RecipeTest); err != nil {
+	if err := p.slots.acquire(ctx, req.RecipeTest, func() { p.scheduled(req, true) }); err != nil {
 		p.end(req, a, v1.Run{}, err)
 		return
 	}
 	defer p.slots.release(req.RecipeTest)
+	// The record says queued until here: get, the API and the dashboard tell a run waiting
+	// for a slot from one going.
+	a.run.Queued, a.run.Message = false, "running"
+	if err := p.Store.PutRun(req.RecipeTest, a.id, a.run); err != nil {
+		log.Info("Could not record a started run", "error", err.Error())
+	}
+	p.scheduled(req, false)
 	log.Info("Starting test run", "version", req.Ref)
 	// A run whose record can no longer be written (a full state disk) is stopped: a verdict
 	// nobody can read gates nothing, and its logs are being lost.

@@ -52,15 +52,39 @@ var _ = Describe("RunPool", func() {
 	})
 
 	Context("when more runs are requested than --max-runs", func() {
-		It("runs at most Max at once", func(ctx SpecContext) {
+		It("runs at most Max at once, and says which runs wait for a slot", func(ctx SpecContext) {
+			type event struct {
+				recipeTest       string
+				queued           bool
+				running, waiting int
+			}
+			events := make(chan event, 10)
+			w.pool.Scheduled = func(req controllers.RunRequest, queued bool, running, waiting int) {
+				events <- event{req.RecipeTest, queued, running, waiting}
+			}
+			queued := func(recipeTest string) bool {
+				runs, err := controllers.LoadRuns(w.store, recipeTest)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(runs).To(HaveLen(1))
+				return runs[0].Queued
+			}
 			a, err := w.pool.Start(controllers.RunRequest{RecipeTest: "app", Ref: v11, Trigger: v1.TriggerManual})
 			Expect(err).NotTo(HaveOccurred())
+			Eventually(events).WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).Should(Receive(Equal(event{"app", false, 1, 0})))
 			b, err := w.pool.Start(controllers.RunRequest{RecipeTest: "other", Ref: v11, Trigger: v1.TriggerManual})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(b).NotTo(Equal(a))
+			Eventually(events).WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).Should(Receive(Equal(event{"other", true, 1, 1})))
 			Consistently(func() int { return len(w.tester.requests()) }).WithTimeout(300 * time.Millisecond).WithPolling(20 * time.Millisecond).Should(Equal(1))
+			running, waiting := w.pool.Counts()
+			Expect([]int{running, waiting}).To(Equal([]int{1, 1}), "one running, one waiting")
+			Expect(queued("app")).To(BeFalse())
+			Expect(queued("other")).To(BeTrue(), "the record of the waiting run says so")
+
 			w.tester.release <- struct{}{}
 			Eventually(func() int { return len(w.tester.requests()) }).WithTimeout(2 * time.Second).WithPolling(20 * time.Millisecond).Should(Equal(2))
+			Eventually(events).WithTimeout(2 * time.Second).WithPolling(10 * time.Millisecond).Should(Receive(Equal(event{"other", false, 1, 0})))
+			Expect(queued("other")).To(BeFalse())
 			w.tester.release <- struct{}{}
 			Expect(w.pool.Wait(ctx, "app", a)).To(HaveField("Verdict", v1.VerdictPassed))
 			Expect(w.pool.Wait(ctx, "other", b)).To(HaveField("Verdict", v1.VerdictPassed))

@@ -43,8 +43,9 @@ func newRunSlots(max int) *runSlots {
 	return &runSlots{max: max, running: map[string]int{}}
 }
 
-// acquire takes a slot for a run of RecipeTest key, waiting for one until ctx ends.
-func (s *runSlots) acquire(ctx context.Context, key string) error {
+// acquire takes a slot for a run of RecipeTest key, waiting for one until ctx ends; queued,
+// when set, is called once the run waits.
+func (s *runSlots) acquire(ctx context.Context, key string, queued func()) error {
 	s.mu.Lock()
 	if s.total < s.max {
 		s.take(key)
@@ -54,6 +55,9 @@ func (s *runSlots) acquire(ctx context.Context, key string) error {
 	w := &slotWaiter{key: key, ready: make(chan struct{})}
 	s.waiting = append(s.waiting, w)
 	s.mu.Unlock()
+	if queued != nil {
+		queued()
+	}
 	select {
 	case <-w.ready:
 		return nil

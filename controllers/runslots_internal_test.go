@@ -18,7 +18,7 @@ var _ = Describe("runSlots", func() {
 		got := make(chan struct{})
 		go func() {
 			defer GinkgoRecover()
-			Expect(s.acquire(context.Background(), key)).To(Succeed())
+			Expect(s.acquire(context.Background(), key, nil)).To(Succeed())
 			close(got)
 		}()
 		Eventually(func() int { _, q := s.counts(); return q }).WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal(before + 1))
@@ -27,8 +27,8 @@ var _ = Describe("runSlots", func() {
 
 	It("gives a freed slot to the recipe with the fewest runs going, not to the one that queued first", func() {
 		s := newRunSlots(2)
-		Expect(s.acquire(context.Background(), "a")).To(Succeed())
-		Expect(s.acquire(context.Background(), "a")).To(Succeed())
+		Expect(s.acquire(context.Background(), "a", nil)).To(Succeed())
+		Expect(s.acquire(context.Background(), "a", nil)).To(Succeed())
 		a3, a4 := queue(s, "a"), queue(s, "a")
 		b1 := queue(s, "b")
 
@@ -46,10 +46,10 @@ var _ = Describe("runSlots", func() {
 
 	It("drops a waiter whose context ended", func() {
 		s := newRunSlots(1)
-		Expect(s.acquire(context.Background(), "a")).To(Succeed())
+		Expect(s.acquire(context.Background(), "a", nil)).To(Succeed())
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		Expect(s.acquire(ctx, "b")).To(MatchError(context.Canceled))
+		Expect(s.acquire(ctx, "b", nil)).To(MatchError(context.Canceled))
 		_, queued := s.counts()
 		Expect(queued).To(BeZero())
 	})

@@ -238,7 +238,10 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	o.in.DriftPolicy = wc.Spec.Drift
 	if obs.Services > 0 && obs.Version == desired && !o.in.EnvChanged && (st.KnownGoodVersion == desired || obs.Converged) {
 		// Compared on every reconcile, rolled out or rolling: a hand edit is drift from the
-		// event that made it, never a promotion to resume.
+		// event that made it, never a promotion to resume. The comparison pins the digests
+		// the app was promoted with (status.deployedImages), so other bytes under the same
+		// tag are drift too.
+		o.in.Status = *st
 		o.in.Drift, o.driftKnown = r.liveDrift(ctx, o, desired)
 	}
 	if o.in.Gate, err = r.gate(ctx, o.wc, o.rt, desired, commit, *st); err != nil {

@@ -47,6 +47,9 @@ let
     cfg.stateDir
     "--listen"
     cfg.listen
+  ]
+  # Without it the daemon sizes the run pool from the swarm's capacity.
+  ++ lib.optionals (cfg.maxRuns != null) [
     "--max-runs"
     (toString cfg.maxRuns)
   ]
@@ -54,6 +57,10 @@ let
     "--node-endpoint"
     "${node}=${cfg.nodeEndpoints.${node}}"
   ]) (builtins.attrNames cfg.nodeEndpoints)
+  ++ lib.optionals (cfg.publicUrl != null) [
+    "--public-url"
+    cfg.publicUrl
+  ]
   ++ tokenArgs
   ++ ageArgs
   ++ cfg.extraArgs;
@@ -150,6 +157,18 @@ in
       '';
     };
 
+    publicUrl = lib.mkOption {
+      type = lib.types.nullOr lib.types.str;
+      default = null;
+      example = "https://ci.example.org";
+      description = ''
+        Externally reachable base URL of the daemon's dashboard, usually a reverse proxy in front
+        of listen (--public-url): notifications link to its pages, and the daemon answers
+        requests naming its host besides loopback names. An absolute http or https URL.
+        Optional: without it notifications carry no links and only loopback names are served.
+      '';
+    };
+
     tokenFile = lib.mkOption {
       type = lib.types.nullOr lib.types.str;
       default = null;
@@ -162,9 +181,13 @@ in
     };
 
     maxRuns = lib.mkOption {
-      type = lib.types.ints.positive;
-      default = 1;
-      description = "How many test runs may run at once (each deploys throw-away stacks).";
+      type = lib.types.nullOr lib.types.ints.positive;
+      default = null;
+      example = 4;
+      description = ''
+        How many test runs may run at once (each deploys throw-away stacks), shared fairly between
+        recipes. null: two per CPU of the swarm's schedulable nodes, as the daemon counts them.
+      '';
     };
 
     ageIdentityFile = lib.mkOption {

@@ -27,6 +27,12 @@ const (
 	// ccci.run; garbage collection at start-up removes everything that carries it.
 	LabelRun = "ccci.run"
 
+	// LabelJobStager marks the container that fills a one-shot job's volumes before its task
+	// starts (a custom tier with an image): not a Swarm task, so removing the stack's services
+	// leaves it, and a crash between its creation and its removal must not keep it (and the
+	// volumes it holds) for ever.
+	LabelJobStager = "ccci.commoninternet.net/job-stager"
+
 	// LabelSpecHash carries a hash of the desired service spec, so a redeploy can tell without
 	// a deep comparison that nothing changed.
 	LabelSpecHash = "ccci.commoninternet.net/spec-hash"

@@ -73,7 +73,8 @@ type RecipeTestSpec struct {
 	// network_mode/pid/ipc/userns_mode host, security_opt that lifts confinement, sysctls,
 	// configs, secrets or env_file outside the checkout, external networks other than proxy and
 	// the networks of spec.requires, volumes whose driver options name a host device; custom
-	// tiers are refused too, as they would run the ref's code on the controller host.
+	// tiers without an image are refused too, as they would run the ref's code on the
+	// controller host (a custom tier with an image runs in a container on the swarm).
 	// Optional. When unset, each ref decides: a pull request (trigger --pr) and a ref that is
 	// neither a tag nor spec.source.branch (by name or by its head commit) are untrusted, tags
 	// and that branch are trusted. Set trusted to test pull requests of a repository you
@@ -189,9 +190,19 @@ type Tier struct {
 	// From is the base version of the upgrade tier: knownGood, previous or an exact tag such
 	// as 1.2.0+1.24.2. Only for the upgrade tier. Optional. Defaults to `knownGood`.
 	From string `json:"from,omitempty"`
-	// Command is the command of the custom tier, run in the recipe checkout with the test
-	// app's environment. Required for the custom tier; not allowed for other tiers.
+	// Command is the command of the custom tier, run with the test app's environment: in the
+	// recipe checkout on the controller host, or with image in a container where it replaces
+	// the image's entrypoint. Required for the custom tier; not allowed for other tiers.
 	Command []string `json:"command,omitempty"`
+	// Image runs the custom tier's command in a one-off container of this image (local or in
+	// a registry), a Swarm task placed like the run's stacks (spec.placement) and attached to
+	// the networks of the test stack, whose services it reaches by name (tasks.<service>
+	// where there is no virtual IP). The candidate's checkout is copied in read-only at
+	// /recipe (RECIPE_DIR); ARTIFACTS_DIR (/artifacts) is writable by any user and copied
+	// into the run's artifacts afterwards; the container carries the run's labels and is
+	// removed when the tier ends. Only for the custom tier. Optional; when unset the command
+	// runs on the controller host, which untrusted refs may not do.
+	Image string `json:"image,omitempty"`
 	// When gates the tier: it runs only if the condition holds, else its result is Skipped.
 	// Optional.
 	When *TierCondition `json:"when,omitempty"`
@@ -281,6 +292,9 @@ type Run struct {
 	Commit string `json:"commit,omitempty"`
 	// BaseVersion is the version the upgrade tier started from.
 	BaseVersion string `json:"baseVersion,omitempty"`
+	// Trust is how far the run trusted its ref (see RecipeTestSpec.Trust): trusted or
+	// untrusted. Unset in records of runs that never resolved their ref.
+	Trust Trust `json:"trust,omitempty"`
 	// SpecHash is the hash of the RecipeTest spec the run used; a promotion gate only counts
 	// runs of the current spec.
 	SpecHash string `json:"specHash,omitempty"`
@@ -296,6 +310,9 @@ type Run struct {
 	FinishedAt *time.Time `json:"finishedAt,omitempty"`
 	// Verdict is the outcome of the run.
 	Verdict Verdict `json:"verdict"`
+	// Queued is true while the run waits for a slot of the run pool (--max-runs): its
+	// Verdict is Running and no tier has started.
+	Queued bool `json:"queued,omitempty"`
 	// Message explains the verdict for humans.
 	Message string `json:"message,omitempty"`
 	// Tiers are the per-tier results in run order.
@@ -326,7 +343,8 @@ type Trust string
 const (
 	// TrustTrusted lets a ref deploy whatever `docker stack deploy` allows and run custom tiers.
 	TrustTrusted Trust = "trusted"
-	// TrustUntrusted refuses a ref whose stack reaches the host, and its custom tiers.
+	// TrustUntrusted refuses a ref whose stack reaches the host, and its custom tiers that
+	// have no image (they would run on the controller host).
 	TrustUntrusted Trust = "untrusted"
 )
 

@@ -314,6 +314,9 @@ func validateTiers(errs *FieldErrors, tiers []Tier) {
 		case t.Name != TierCustom && len(t.Command) > 0:
 			errs.add(p+".command", "only the custom tier runs a command (valid: remove command, or use name: custom)")
 		}
+		if t.Image != "" && t.Name != TierCustom {
+			errs.add(p+".image", "only the custom tier runs in an image (valid: remove image, or use name: custom)")
+		}
 		for j, arg := range t.Command {
 			if j == 0 && strings.TrimSpace(arg) == "" {
 				errs.add(fmt.Sprintf("%s.command[%d]", p, j), "empty program (valid: a program name such as pytest)")

@@ -40,6 +40,7 @@ var _ = Describe("Validate", func() {
 		Entry("from on another tier than upgrade", func(r *v1.RecipeTest) { r.Spec.Tiers = []v1.Tier{{Name: "install", From: "previous"}} }, "spec.tiers[0].from"),
 		Entry("an upgrade base that is no tag", func(r *v1.RecipeTest) { r.Spec.Tiers = []v1.Tier{{Name: "upgrade", From: "1.2"}} }, "spec.tiers[0].from"),
 		Entry("a custom tier without command", func(r *v1.RecipeTest) { r.Spec.Tiers = []v1.Tier{{Name: "custom"}} }, "spec.tiers[0].command"),
+		Entry("an image on another tier than custom", func(r *v1.RecipeTest) { r.Spec.Tiers = []v1.Tier{{Name: "install", Image: "probe:1"}} }, "spec.tiers[0].image"),
 		Entry("a gate outside the recipe", func(r *v1.RecipeTest) {
 			r.Spec.Tiers = []v1.Tier{{Name: "install", When: &v1.TierCondition{FileExists: "../x"}}}
 		}, "spec.tiers[0].when.fileExists"),

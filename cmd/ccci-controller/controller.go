@@ -44,6 +44,8 @@ type controllerOptions struct {
 	// DockerConfig is the Docker CLI config directory whose credentials go with image
 	// resolution and service create and update (--docker-config; env DOCKER_CONFIG).
 	DockerConfig string
+	// KeepTestImages leaves the images test runs pulled on the nodes (--keep-test-images).
+	KeepTestImages bool
 }
 
 func (o *controllerOptions) addFlags(cmd *cobra.Command) {
@@ -58,6 +60,7 @@ func (o *controllerOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&o.Deadlines.Write, "engine-timeout", swarm.DefaultWriteTimeout, "how long the Docker engine may take to answer a call that changes something; a hung engine then Aborts the run, naming it")
 	cmd.Flags().DurationVar(&o.Deadlines.Read, "engine-read-timeout", swarm.DefaultReadTimeout, "how long the Docker engine may take to answer a read (the calls a sweep makes per object)")
 	cmd.Flags().StringVar(&o.DockerConfig, "docker-config", os.Getenv("DOCKER_CONFIG"), "Docker CLI config directory (config.json auths and credential helpers, as docker login writes them) whose registry credentials go with image resolution and every service create and update, so each node can pull private images (env DOCKER_CONFIG; default ~/.docker); never logged")
+	cmd.Flags().BoolVar(&o.KeepTestImages, "keep-test-images", false, "leave on the nodes the images a test run pulled; by default, once a run's stacks are removed, each node's images that the run brought there and that no container uses and no service names (a warm app's) are removed")
 	cmd.Flags().StringArrayVar(&o.NodeEndpoints, "node-endpoint", fromEnv, "Engine endpoint NODE=URL of a swarm node (the hostname docker node ls shows; unix://, tcp:// or ssh://), where exec, copy and file checks of its tasks go; repeatable (env CCCI_NODE_ENDPOINTS=NODE=URL,NODE=URL); DOCKER_HOST stays the manager's")
 }
 
@@ -102,6 +105,9 @@ type controller struct {
 	pool    *controllers.RunPool
 	wc      *controllers.WarmCanonicalReconciler
 	rt      *controllers.RecipeTestReconciler
+	// imagesRemoved counts the images test runs removed and the bytes freed; the daemon sets
+	// it to its metrics before any run starts (instrument).
+	imagesRemoved func(images int, bytes int64)
 }
 
 // newController opens the state directory and the Docker client and wires everything; runs
@@ -153,7 +159,12 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 	}
 	// Test runs' objects carry their owner: garbage collection takes only its own.
 	runLabels[v1.LabelOwner] = tiers.OwnerID(host, st.Dir())
-	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: runLabels, Secrets: resolver, Leases: st})
+	c.runner = tiers.NewRunner(sw, tiers.Options{Labels: runLabels, Secrets: resolver, Leases: st, KeepTestImages: o.KeepTestImages,
+		ImagesRemoved: func(images int, bytes int64) {
+			if f := c.imagesRemoved; f != nil {
+				f(images, bytes)
+			}
+		}})
 	maxRuns, err := o.maxRuns(ctx, sw)
 	if err != nil {
 		return nil, err
@@ -175,15 +186,20 @@ func newController(ctx context.Context, g *globalOptions, o *controllerOptions) 
 }
 
 // finishWait bounds how long a command waits at exit for the test stacks of finished runs to
-// be removed; what is left then is collected at the next start.
-const finishWait = time.Minute
+// be removed; what is left then is collected at the next start. An engine that failed under
+// the run (restarted, hung a while) takes its retries and settle checks past a minute, and a
+// one-shot trigger from CI has no next start soon: leaving its stacks would be worse than the
+// wait.
+const finishWait = 3 * time.Minute
 
 // finish waits for the background teardowns of finished runs, on a context of its own: an
 // interrupted command still cleans up what it can.
 func (c *controller) finish() {
 	ctx, cancel := context.WithTimeout(context.Background(), finishWait)
 	defer cancel()
-	_ = c.runner.WaitTeardowns(ctx)
+	if err := c.runner.WaitTeardowns(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "ccci-controller: test stacks still being removed after %s are left for the next start's garbage collection\n", finishWait)
+	}
 }
 
 // wake sets where finished runs and RecipeTest reconciles send the objects to reconcile.
@@ -200,16 +216,23 @@ func (c *controller) collectGarbage(ctx context.Context) error {
 	return nil
 }
 
-// printProgress makes every run print its tiers as they start and end.
+// printProgress makes every run print when it waits for a run slot, when it takes one (with
+// the runs going and queued then), and its tiers as they start and end.
 func (c *controller) printProgress(w io.Writer) {
 	var mu sync.Mutex
+	c.pool.Scheduled = func(req controllers.RunRequest, queued bool, running, waiting int) {
+		mu.Lock()
+		defer mu.Unlock()
+		what := "running"
+		if queued {
+			what = "queued for a run slot"
+		}
+		fmt.Fprintf(w, "  %s %s: %s (runs: %d running, %d queued)\n", req.RecipeTest, progressRef(req), what, running, waiting)
+	}
 	c.pool.Progress = func(req controllers.RunRequest, ev tiers.ProgressEvent) {
 		mu.Lock()
 		defer mu.Unlock()
-		ref := req.Ref
-		if ref == "" {
-			ref = fmt.Sprintf("pr %d", req.PR)
-		}
+		ref := progressRef(req)
 		if !ev.Done {
 			fmt.Fprintf(w, "  %s %s: tier %s started\n", req.RecipeTest, ref, ev.Tier)
 			return
@@ -220,6 +243,14 @@ func (c *controller) printProgress(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %s %s: tier %s %s in %s%s\n", req.RecipeTest, ref, ev.Tier, ev.Result.Result, ev.Result.Duration.Round(100*time.Millisecond), reason)
 	}
+}
+
+// progressRef is how progress lines name a run's candidate.
+func progressRef(req controllers.RunRequest) string {
+	if req.Ref == "" {
+		return fmt.Sprintf("pr %d", req.PR)
+	}
+	return req.Ref
 }
 
 // parseKind maps what a user types to a kind: recipetest, rt, warmcanonical, wc, plurals and

@@ -17,17 +17,25 @@ import (
 
 func newDescribeCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "describe KIND/NAME",
-		Short: "Show one object: spec, conditions, versions, promotions and recent runs per tier",
+		Use:   "describe KIND/NAME|RUN",
+		Short: "Show one object: spec, conditions, versions, promotions and recent runs per tier; or one test run",
+		Long: `Describe shows one object (KIND/NAME) from the resources and state directories, or one test run
+(RUN or run/RUN): its tiers and images, and, while it is not finished, whether a live process
+holds it. A run that another set-up (another state directory or host) has on the same engine is
+named with its owner.`,
 		Example: `  ccci-controller describe wc/gitea
-  ccci-controller describe recipetest/gitea`,
+  ccci-controller describe recipetest/gitea
+  ccci-controller describe 3f2a9c1b7d4e`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, err := parseObjectRef(args[0])
+			s, err := openState(g)
 			if err != nil {
 				return err
 			}
-			s, err := openState(g)
+			if id, ok := runArg(args[0]); ok {
+				return describeRun(cmd.Context(), cmd.OutOrStdout(), s, id)
+			}
+			k, err := parseObjectRef(args[0])
 			if err != nil {
 				return err
 			}
@@ -203,6 +211,9 @@ func describeRuns(w io.Writer, runs []v1.Run) {
 		}
 		if r.SourceRepo != "" {
 			pr += " from " + r.SourceRepo
+		}
+		if r.Trust != "" {
+			pr += " (" + string(r.Trust) + ")"
 		}
 		fmt.Fprintf(w, "  %s  %s  %s  ref %s%s  trigger %s  %s", r.ID, r.StartedAt.Format("2006-01-02 15:04:05"), orDash(r.Version), orDash(r.Ref), pr, r.Trigger, r.Verdict)
 		if r.Message != "" && r.Verdict != v1.VerdictPassed {

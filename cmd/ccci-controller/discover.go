@@ -36,6 +36,7 @@ func writeDaemonRecord(stateDir, resources, listen string) error {
 	}
 	tmp := filepath.Join(stateDir, "."+daemonFile+".tmp")
 	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		_ = os.Remove(tmp) // a full disk leaves a part written
 		return fmt.Errorf("write %s: %w", daemonFile, err)
 	}
 	if err := os.Rename(tmp, filepath.Join(stateDir, daemonFile)); err != nil {

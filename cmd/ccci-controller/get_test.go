@@ -107,6 +107,30 @@ spec:
 		Expect(out).To(ContainSubstring("broken.yaml:6"))
 	})
 
+	It("describes a run by id: its tiers, and while it is unfinished whether a live process holds it", func() {
+		code, out, _ := cmd("describe", "abc123def456")
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("RecipeTest: gitea"))
+		Expect(out).To(MatchRegexp(`install\s+Failed\s+3s\s+unhealthy`))
+		Expect(out).NotTo(ContainSubstring("State:"), "a finished run has no lease to report")
+
+		st, err := store.Open(state)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.PutRun("gitea", "fedcba654321", v1.Run{ID: "fedcba654321", Ref: "1.2.0+1.2", Trigger: v1.TriggerManual, StartedAt: time.Now(), Verdict: v1.VerdictRunning})).To(Succeed())
+		_, out, _ = cmd("describe", "run/fedcba654321")
+		Expect(out).To(ContainSubstring("State: not finished, and no live process holds it"))
+		release, err := st.HoldLease("fedcba654321")
+		Expect(err).NotTo(HaveOccurred())
+		defer release()
+		_, out, _ = cmd("describe", "fedcba654321")
+		Expect(out).To(ContainSubstring("State: in progress: a live process of this state directory holds its lease"))
+
+		code, _, errOut := cmd("describe", "000000000000")
+		Expect(code).To(Equal(1))
+		Expect(errOut).To(ContainSubstring(`run "000000000000": no record in state directory ` + state))
+		Expect(errOut).To(ContainSubstring("(valid: a run id that get or trigger shows, or KIND/NAME such as wc/gitea)"))
+	})
+
 	It("describes a spec.env edited since the running version converged by key, never by value", func() {
 		st, err := store.Open(state)
 		Expect(err).NotTo(HaveOccurred())

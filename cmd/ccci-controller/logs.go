@@ -14,7 +14,6 @@ import (
 	"coopcloud.tech/ccci-controller/controllers"
 	"coopcloud.tech/ccci-controller/internal/server"
 	"coopcloud.tech/ccci-controller/internal/store"
-	"coopcloud.tech/ccci-controller/internal/swarm"
 	"coopcloud.tech/ccci-controller/internal/tiers"
 )
 
@@ -116,19 +115,12 @@ Given recipetest/NAME (or rt/NAME) instead of a run id, it shows that RecipeTest
 // Swarm: another state directory's, or another host's, run. It returns notFound unchanged
 // when Swarm has nothing of the run or cannot be asked.
 func foreignRun(ctx context.Context, st *store.Store, id string, notFound error) error {
-	sw, err := swarm.NewClient()
-	if err != nil {
-		return notFound
-	}
-	owner, found, err := sw.RunOwner(ctx, id)
+	owner, found, err := runOwner(ctx, id)
 	host, herr := os.Hostname()
 	if err != nil || herr != nil || !found || owner == tiers.OwnerID(host, st.Dir()) {
 		return notFound
 	}
-	if owner == "" {
-		owner = "unknown (made before owners were recorded)"
-	}
-	return fmt.Errorf("%w: not a run of state directory %s; its objects on Swarm belong to owner %s (valid: logs with that set-up's --state, or its --server)", notFound, st.Dir(), owner)
+	return foreignOwner(notFound, st.Dir(), owner, "logs")
 }
 
 // printLogs prints the logs of run id, or of one tier of it.

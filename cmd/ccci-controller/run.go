@@ -18,7 +18,6 @@ import (
 // daemonOptions are the flags of run.
 type daemonOptions struct {
 	Listen        string
-	PublicURL     string
 	TokenFile     string
 	SweepInterval time.Duration
 	Concurrency   int
@@ -46,7 +45,6 @@ interrupted harder is resumed from the state directory at the next start.`,
 		},
 	}
 	cmd.Flags().StringVar(&d.Listen, "listen", "127.0.0.1:8089", "HTTP address of the trigger API and health probes")
-	cmd.Flags().StringVar(&d.PublicURL, "public-url", "", "the URL clients reach the daemon at when not on loopback (e.g. https://ci.example.org); requests naming another host than it or a loopback one get 421")
 	cmd.Flags().StringVar(&d.TokenFile, "token-file", "", "file holding the bearer token the trigger API requires (required off loopback)")
 	cmd.Flags().DurationVar(&d.SweepInterval, "sweep-interval", time.Hour, "period of the full resync of every object")
 	cmd.Flags().IntVar(&d.Concurrency, "concurrency", 2, "reconciles at once")
@@ -65,8 +63,8 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		}
 		token = t
 	}
-	if _, err := server.ParsePublicURL(d.PublicURL); err != nil {
-		return usageError(fmt.Errorf("--public-url: %w", err))
+	if _, err := o.Notify.publicURL(); err != nil {
+		return err
 	}
 	if d.SweepInterval <= 0 || d.Concurrency < 1 || d.ResourceSettle <= 0 {
 		return usageError(errors.New("--sweep-interval, --concurrency and --resource-settle must be positive"))
@@ -83,16 +81,14 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 		return fmt.Errorf("another daemon runs on state directory %s (valid: one daemon per state directory; use --server to talk to it)", c.store.Dir())
 	}
 	defer func() { _ = unlock() }()
+	// The note only helps the CLI find this daemon: a full state disk must not keep the daemon
+	// from serving get, the dashboard and /readyz, which says what is wrong.
 	if err := writeDaemonRecord(c.store.Dir(), g.Resources, d.Listen); err != nil {
-		return err
+		log.Error(err, "Cannot note the daemon in the state directory; commands there need --server or --resources to find it")
 	}
 	c.objects.Settle = d.ResourceSettle
 	// Freshness of the shared observation: short, since edits and triggers come at any time.
 	c.cluster.Fresh = 2 * time.Second
-	if err := c.collectGarbage(ctx); err != nil {
-		log.Error(err, "Garbage collection failed")
-	}
-
 	rec := c.instrument(d.SweepInterval)
 	o.Notify.start(ctx)
 	mgr := reconcile.NewManager(reconcile.Options{Concurrency: d.Concurrency, Metrics: rec})
@@ -114,7 +110,7 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := server.New(server.Options{Backend: &daemonBackend{c: c, mgr: mgr}, Token: token, PublicURL: d.PublicURL, Ready: mgr.Ready, Checks: c.readyChecks()})
+	srv := server.New(server.Options{Backend: &daemonBackend{c: c, mgr: mgr}, Token: token, PublicURL: o.Notify.PublicURL, Ready: mgr.Ready, Checks: c.readyChecks()})
 	c.serveOperatorSurface(srv, rec, mgr.Enqueue)
 	srvErr := make(chan error, 1)
 	go func() {
@@ -124,6 +120,11 @@ func runDaemon(ctx context.Context, g *globalOptions, o *controllerOptions, d *d
 			cancel()
 		}
 	}()
+	// Garbage collection waits on the engine, which may hang or be down: the probes answer
+	// meanwhile (/readyz stays 503 until the manager has started and loaded every object).
+	if err := c.collectGarbage(ctx); err != nil {
+		log.Error(err, "Garbage collection failed")
+	}
 	log.Info("Controller started", "resources", g.Resources, "state", c.store.Dir(), "listen", d.Listen)
 	err = mgr.Start(ctx)
 	c.pool.Shutdown()

@@ -34,6 +34,7 @@ func (c *controller) instrument(sweepInterval time.Duration, observers ...metric
 	// c.wc.Store may already be watched by the notifier: watch that store in turn.
 	obs := metrics.WrapStore(c.wc.Store, append([]metrics.Observer{rec}, observers...)...)
 	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
+	c.imagesRemoved = rec.TestImagesRemoved
 	return rec
 }
 
@@ -205,6 +206,9 @@ type notifyOptions struct {
 	URL string
 	// SecretFile holds the key that signs each event (--notify-secret-file).
 	SecretFile string
+	// PublicURL is the externally reachable base URL of the daemon (--public-url): events link
+	// to its dashboard, and the daemon answers requests naming its host.
+	PublicURL string
 
 	notifier *notify.Notifier
 }
@@ -212,11 +216,25 @@ type notifyOptions struct {
 func (o *notifyOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.URL, "notify-url", "", "post JSON events (TestFailed, Promoted, Held, RolledBack, PromotionFailed, Recovered) to this webhook, once per object, reason and version; off when empty")
 	cmd.Flags().StringVar(&o.SecretFile, "notify-secret-file", "", "file holding the key of the events' X-Signature: sha256=<HMAC-SHA256 of the body> (with --notify-url)")
+	cmd.Flags().StringVar(&o.PublicURL, "public-url", "", "the externally reachable base URL of the daemon's dashboard (e.g. https://ci.example.org): events of --notify-url link to its pages, and run answers requests naming its host besides loopback ones (others get 421); without it events carry no links")
+}
+
+// publicURL parses --public-url: empty, or an absolute http or https URL.
+func (o *notifyOptions) publicURL() (*url.URL, error) {
+	u, err := server.ParsePublicURL(o.PublicURL)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--public-url: %w", err))
+	}
+	return u, nil
 }
 
 // wire makes the reconcilers and the run pool write through a store the notifier watches,
 // when --notify-url is set.
 func (o *notifyOptions) wire(ctx context.Context, c *controller) error {
+	public, err := o.publicURL()
+	if err != nil {
+		return err
+	}
 	if o.URL == "" {
 		if o.SecretFile != "" {
 			return usageError(errors.New("--notify-secret-file needs --notify-url"))
@@ -234,10 +252,34 @@ func (o *notifyOptions) wire(ctx context.Context, c *controller) error {
 		}
 		secret = strings.TrimSpace(string(b))
 	}
-	o.notifier = notify.New(notify.Options{URL: o.URL, Secret: secret, Store: c.store, Log: logr.FromContextOrDiscard(ctx)})
+	o.notifier = notify.New(notify.Options{URL: o.URL, Secret: secret, Store: c.store, Log: logr.FromContextOrDiscard(ctx),
+		PublicURL: public, Lookup: c.notifySubject})
 	obs := metrics.WrapStore(c.wc.Store, o.notifier)
 	c.wc.Store, c.rt.Store, c.pool.Store = obs, obs, obs
 	return nil
+}
+
+// notifySubject names the RecipeTest that gates a WarmCanonical and its newest run of version
+// with verdict, for the links of a notification.
+func (c *controller) notifySubject(warm, version string, verdict v1.Verdict) notify.Subject {
+	s := notify.Subject{RecipeTest: warm}
+	if obj, err := c.objects.Get(v1.KindWarmCanonical, warm); err == nil {
+		if wc, ok := obj.(*v1.WarmCanonical); ok {
+			wc.Default()
+			s.RecipeTest = wc.Spec.RecipeTest
+		}
+	}
+	if verdict == "" {
+		return s
+	}
+	runs, _ := controllers.LoadRuns(c.store, s.RecipeTest)
+	for _, r := range runs {
+		if r.Version == version && r.Verdict == verdict {
+			s.Run = r.ID
+			break
+		}
+	}
+	return s
 }
 
 // start makes the notifier deliver from its own goroutine (the daemon); one-shot commands

@@ -61,8 +61,10 @@ func newSweepCommand(g *globalOptions) *cobra.Command {
 		Use:   "sweep",
 		Short: "Converge every WarmCanonical once: test and promote new versions, report the rest",
 		Long: `Sweep does one pass over every WarmCanonical, what a systemd timer runs. A version that needs
-testing is tested and awaited within the pass; tiers are printed to stderr as they start and end.
-One line per object is printed:
+testing is tested and awaited within the pass; the runs go side by side, at most --max-runs at
+once. Each run is printed to stderr as it is queued for a run slot and as it starts running
+(with the runs running and queued then), and its tiers as they start and end. One line per
+object is printed:
 
   NAME  DEPLOYED  DESIRED  ACTION  DURATION
 

@@ -90,7 +90,9 @@ Exit status: 0 green, 1 red (or the run could not finish), 2 usage error.`,
 					g.logger(cmd.Context()).Error(err, "Garbage collection failed")
 				}
 				c.printProgress(cmd.ErrOrStderr())
-				if run, err = c.test(cmd.Context(), name, req); err != nil {
+				// A run that could not start (a registry down while its images were resolved)
+				// is recorded Aborted with the error: it is reported as aborted below.
+				if run, err = c.test(cmd.Context(), name, req); err != nil && run.Verdict != v1.VerdictAborted {
 					return err
 				}
 				report = localJUnit(c.view())

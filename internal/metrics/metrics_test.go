@@ -187,6 +187,16 @@ var _ = Describe("Recorder", func() {
 		Expect(value(scrape(ts.URL), "ccci_warm_degraded", labels)).To(Equal(1.0))
 	})
 
+	It("counts the images test runs removed and the bytes freed", func() {
+		fams := scrape(ts.URL)
+		Expect(value(fams, "ccci_test_images_removed_total", nil)).To(Equal(0.0))
+		rec.TestImagesRemoved(2, 1500)
+		rec.TestImagesRemoved(1, 500)
+		fams = scrape(ts.URL)
+		Expect(value(fams, "ccci_test_images_removed_total", nil)).To(Equal(3.0))
+		Expect(value(fams, "ccci_test_image_bytes_freed_total", nil)).To(Equal(2000.0))
+	})
+
 	It("exposes each deployed warm version as a label and the last sweep time", func() {
 		fams := scrape(ts.URL)
 		Expect(value(fams, "ccci_warm_deployed_version", map[string]string{"name": "app", "stack": "warm_app", "version": "1.1.0+1.1"})).To(Equal(1.0))

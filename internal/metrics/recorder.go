@@ -62,6 +62,8 @@ type Recorder struct {
 	drifted      *prometheus.GaugeVec
 	degraded     *prometheus.GaugeVec
 	drifts       *prometheus.CounterVec
+	testImages   prometheus.Counter
+	imageBytes   prometheus.Counter
 
 	mu       sync.Mutex
 	counted  map[string]bool // run ids and promotions already counted
@@ -114,8 +116,12 @@ func New(opts Options) *Recorder {
 		Help: "1 while a warm app runs its known-good version but tasks fail or are unhealthy (Ready=False, Degraded), else 0."}, []string{"name"})
 	r.drifts = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "drift_detected_total",
 		Help: "Drifts of warm apps found (Drifted turning True), once per drift, by WarmCanonical."}, []string{"name"})
+	r.testImages = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "test_images_removed_total",
+		Help: "Images removed from the nodes after test runs: pulled by the run, used by nothing else."})
+	r.imageBytes = prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "test_image_bytes_freed_total",
+		Help: "Disk space freed by removing test runs' images, in bytes (engines before API 1.42 count an image whose layers other images share as 0)."})
 	r.registry.MustRegister(r.reconciles, r.durations, r.retries, r.queueDepth, r.runs, r.tierDuration, r.promotions, r.lastSweep,
-		r.drifted, r.degraded, r.drifts,
+		r.drifted, r.degraded, r.drifts, r.testImages, r.imageBytes,
 		deployedCollector{r}, stateCollector{r}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if f := opts.StateWriteErrors; f != nil {
 		r.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: "state_write_errors_total",
@@ -171,6 +177,12 @@ func (r *Recorder) PromotionFinished(name, to string, started time.Time, result 
 		return
 	}
 	r.promotions.WithLabelValues(name, result).Inc()
+}
+
+// TestImagesRemoved counts the images one test run's cleanup removed and the bytes it freed.
+func (r *Recorder) TestImagesRemoved(images int, bytes int64) {
+	r.testImages.Add(float64(images))
+	r.imageBytes.Add(float64(bytes))
 }
 
 // once reports whether key is seen for the first time, remembering a bounded number of keys.

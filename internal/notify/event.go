@@ -54,6 +54,13 @@ type Event struct {
 	Message string `json:"message,omitempty"`
 	// Time is when the condition changed.
 	Time time.Time `json:"time"`
+	// URL is the dashboard page of the recipe under --public-url: the warm app beside its
+	// RecipeTest's runs. Absent without --public-url.
+	URL string `json:"url,omitempty"`
+	// RunURL is the dashboard page of the test run the event reports (the run that passed for
+	// Promoted, the run that failed for TestFailed). Absent without --public-url, for other
+	// events, and when the run is not known.
+	RunURL string `json:"runURL,omitempty"`
 }
 
 // key identifies an event for de-duplication: one per object, type, reason and version; a

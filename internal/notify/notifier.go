@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,12 @@ type Options struct {
 	Backoff time.Duration
 	// Log receives delivery failures. Optional.
 	Log logr.Logger
+	// PublicURL is the externally reachable base URL of the daemon (--public-url); events link
+	// to its dashboard pages. Optional: without it events carry no links.
+	PublicURL *url.URL
+	// Lookup names the RecipeTest and the run an event is about, for its links. Optional.
+	// Defaults to the RecipeTest named like the WarmCanonical, and no run.
+	Lookup Lookup
 }
 
 // sent is what the store keeps per object.
@@ -168,7 +175,7 @@ func (n *Notifier) deliverAndRemember(ctx context.Context, e Event) {
 
 // deliver posts e, retrying with backoff.
 func (n *Notifier) deliver(ctx context.Context, e Event) error {
-	body, err := json.Marshal(e)
+	body, err := json.Marshal(links(n.opts.PublicURL, n.opts.Lookup, e))
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}

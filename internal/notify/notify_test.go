@@ -53,6 +53,14 @@ func (r *receiver) types() []notify.EventType {
 	return ts
 }
 
+// newReceiver starts a receiver on loopback for the spec; it returns its URL.
+func newReceiver() (*receiver, string) {
+	rcv := &receiver{}
+	ts := httptest.NewServer(rcv)
+	DeferCleanup(ts.Close)
+	return rcv, ts.URL
+}
+
 func status(ready bool, reason, attempted, deployed, desired string, reconciling ...string) v1.WarmCanonicalStatus {
 	s := v1.ConditionFalse
 	if ready {
@@ -74,10 +82,7 @@ var _ = Describe("Notifier", func() {
 		started []context.CancelFunc
 	)
 	BeforeEach(func() {
-		rcv = &receiver{}
-		ts := httptest.NewServer(rcv)
-		DeferCleanup(ts.Close)
-		url = ts.URL
+		rcv, url = newReceiver()
 		var err error
 		state, err = store.Open(GinkgoT().TempDir())
 		Expect(err).NotTo(HaveOccurred())

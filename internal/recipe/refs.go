@@ -45,6 +45,11 @@ func (r *refs) lookup(name string) (string, bool) {
 func (s *Source) snapshot(ctx context.Context) (*refs, error) {
 	s.refsMu.Lock()
 	defer s.refsMu.Unlock()
+	// No fetch finished since the snapshot: a fetch still running is as if it had not begun,
+	// so the mirror's lock is not needed to know that (a sweep asks once per object).
+	if stamp := fetchStamp(s.gitDir); s.refs != nil && !stamp.IsZero() && s.refs.stamp.Equal(stamp) {
+		return s.refs, nil
+	}
 	lock, err := lockFile(ctx, filepath.Join(s.gitDir, lockName), lockShared)
 	if err != nil {
 		return nil, fmt.Errorf("read refs of recipe %s: %w", s.name, err)

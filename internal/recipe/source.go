@@ -65,6 +65,9 @@ type Source struct {
 	mu        sync.Mutex
 	fetchErr  error     // last fetch failure that fell back to the cache
 	lastFetch time.Time // when this process last ran a fetch of the source
+	// verdictOf is the fetch stamp's modification time when fetchErr was last set: while
+	// the stamp is that one and young enough, an unforced Fetch has nothing to learn.
+	verdictOf time.Time
 
 	refsMu sync.Mutex
 	refs   *refs // refs as of the last fetch (refs.go)
@@ -261,17 +264,21 @@ func originURL(gitDir string) (string, bool) {
 // exists, Fetch logs "Fetch failed, using cached recipe", remembers the error for Stale, and
 // returns nil: a flaky forge must not turn every green recipe red.
 func (s *Source) Fetch(ctx context.Context, force bool) error {
+	stamp := filepath.Join(s.gitDir, fetchedName)
+	if !force && s.fresh(stamp) {
+		// A sweep asks once per object: a stat, not the mirror's lock and a read each time.
+		return nil
+	}
 	lock, err := lockFile(ctx, filepath.Join(s.gitDir, lockName), lockExclusive)
 	if err != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
 	}
 	defer lock.Close()
-	stamp := filepath.Join(s.gitDir, fetchedName)
 	errFile := filepath.Join(s.gitDir, fetchErrorName)
 	if !force && s.opts.FetchInterval > 0 {
 		if st, err := os.Stat(stamp); err == nil && time.Since(st.ModTime()) < s.opts.FetchInterval {
 			// Another process may have done the last fetch: take over its verdict.
-			s.setStale(readFetchError(errFile))
+			s.setStale(readFetchError(errFile), st.ModTime())
 			return nil
 		}
 	}
@@ -286,15 +293,16 @@ func (s *Source) Fetch(ctx context.Context, force bool) error {
 	if err := touch(stamp); err != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
 	}
+	stamped := fetchStamp(s.gitDir)
 	if ferr == nil {
-		s.setStale(nil)
+		s.setStale(nil, stamped)
 		if err := os.Remove(errFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("fetch recipe %s: %w", s.name, err)
 		}
 		return nil
 	}
 	stale := fmt.Errorf("fetch recipe %s from %s: %w", s.name, s.url, ferr)
-	s.setStale(stale)
+	s.setStale(stale, stamped)
 	if err := os.WriteFile(errFile, []byte(stale.Error()), 0o644); err != nil {
 		return fmt.Errorf("fetch recipe %s: %w", s.name, err)
 	}
@@ -310,10 +318,27 @@ func (s *Source) LastFetch() time.Time {
 	return s.lastFetch
 }
 
-func (s *Source) setStale(err error) {
+// setStale records the verdict of the fetch that left the stamp at stamped.
+func (s *Source) setStale(err error, stamped time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.fetchErr = err
+	s.fetchErr, s.verdictOf = err, stamped
+}
+
+// fresh reports whether an unforced Fetch would neither fetch nor learn a new verdict: the
+// last fetch, by any process, is the one this Source took its verdict from, and it is younger
+// than FetchInterval. Any fetch since changed the stamp.
+func (s *Source) fresh(stamp string) bool {
+	if s.opts.FetchInterval <= 0 {
+		return false
+	}
+	st, err := os.Stat(stamp)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.verdictOf.IsZero() && st.ModTime().Equal(s.verdictOf) && time.Since(st.ModTime()) < s.opts.FetchInterval
 }
 
 // readFetchError returns the error recorded by the last failed fetch, nil when there is none.

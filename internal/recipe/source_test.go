@@ -334,6 +334,20 @@ var _ = Describe("Source", func() {
 				Expect(src.Fetch(ctx2, true)).To(Succeed())
 				Expect(src.Stale()).To(Succeed())
 			}, NodeTimeout(30*time.Second))
+
+			It("tells a source that has fetched when another process's later fetch failed", func(ctx SpecContext) {
+				src := open(ctx, repo.dir)
+				Expect(src.Fetch(ctx, false)).To(Succeed())
+				Expect(src.Stale()).To(Succeed())
+				other, err := recipe.Open(ctx, "sample", repo.dir, opts)
+				Expect(err).NotTo(HaveOccurred())
+
+				Expect(os.Rename(repo.dir, repo.dir+".moved")).To(Succeed())
+				DeferCleanup(os.Rename, repo.dir+".moved", repo.dir)
+				Expect(other.Fetch(ctx, true)).To(Succeed())
+				Expect(src.Fetch(ctx, false)).To(Succeed())
+				Expect(src.Stale()).To(MatchError(ContainSubstring("fetch recipe sample from " + repo.dir)))
+			}, NodeTimeout(30*time.Second))
 		})
 	})
 

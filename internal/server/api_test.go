@@ -204,3 +204,32 @@ var _ = Describe("Suspend and resume API", func() {
 		Expect(sus.calls).To(Equal([]string{"suspend app incident alice", "resume app"}))
 	})
 })
+
+// runsState is fakeState with a second RecipeTest whose run waits for a slot while the first
+// one's runs.
+type runsState struct{ fakeState }
+
+func (runsState) RecipeTests(context.Context) ([]server.RecipeTestView, error) {
+	started := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	return []server.RecipeTestView{
+		{Name: "app", Status: v1.RecipeTestStatus{Runs: []v1.Run{{ID: "run2", Version: "1.3.0+1.3", Verdict: v1.VerdictRunning, StartedAt: started}, failedRun}}},
+		{Name: "other", Status: v1.RecipeTestStatus{Runs: []v1.Run{{ID: "run3", Version: "2.0.0+2.0", Verdict: v1.VerdictRunning, Queued: true, StartedAt: started}}}},
+	}, nil
+}
+
+var _ = Describe("Dashboard with runs in progress", func() {
+	It("says how many runs are running and how many wait for a slot, and which", func() {
+		srv := server.New(server.Options{Backend: &recordingBackend{}, Token: "tok"})
+		srv.HandleState(runsState{})
+		ts := httptest.NewServer(srv.Handler())
+		DeferCleanup(ts.Close)
+		resp, err := http.Get(ts.URL + "/")
+		Expect(err).NotTo(HaveOccurred())
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(body)).To(ContainSubstring(`data-running="1" data-queued="1">Test runs: 1 running, 1 queued</p>`))
+		Expect(string(body)).To(MatchRegexp(`data-recipe="app"[\s\S]*data-verdict="Running">Running</span> <code>1.3.0&#43;1.3</code>`))
+		Expect(string(body)).To(MatchRegexp(`data-recipe="other"[\s\S]*data-verdict="Queued">Queued</span> <code>2.0.0&#43;2.0</code>`))
+	})
+})

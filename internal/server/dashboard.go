@@ -35,7 +35,7 @@ func (s *Server) handleDashboard(st State) {
 			renderError(w, http.StatusInternalServerError, err)
 			return
 		}
-		render(w, "index.html", indexPage{Layout: newPage("Recipes"), Rows: rows(objs, s.now())})
+		render(w, "index.html", indexPage{Layout: newPage("Recipes"), Rows: rows(objs, s.now()), Runs: runsGoing(objs)})
 	})
 	s.mux.HandleFunc("GET /recipes/{name}", func(w http.ResponseWriter, r *http.Request) {
 		objs, err := loadObjects(r.Context(), st)
@@ -83,6 +83,30 @@ func newPage(title string) page { return page{Title: title, Refresh: refreshSeco
 type indexPage struct {
 	Layout page
 	Rows   []row
+	Runs   runCounts
+}
+
+// runCounts are the test runs in progress as their records say: waiting for a slot of the
+// run pool (--max-runs) or running.
+type runCounts struct {
+	Running, Queued int
+}
+
+// runsGoing counts the runs in progress in every RecipeTest's history.
+func runsGoing(objs Objects) runCounts {
+	var c runCounts
+	for _, rt := range objs.RecipeTests {
+		for _, r := range rt.Status.Runs {
+			switch {
+			case r.Verdict != v1.VerdictRunning:
+			case r.Queued:
+				c.Queued++
+			default:
+				c.Running++
+			}
+		}
+	}
+	return c
 }
 
 // row is one recipe on the dashboard: its RecipeTest and the warm app it gates.
@@ -232,6 +256,9 @@ func toRunView(recipeTest string, r v1.Run, now time.Time) runView {
 		v.Class = "failed"
 	case v1.VerdictRunning:
 		v.Class = "pending"
+		if r.Queued {
+			v.Verdict = "Queued"
+		}
 	default:
 		v.Class = "grey"
 	}

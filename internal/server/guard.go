@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -175,7 +176,7 @@ func noWriteDeadline(w http.ResponseWriter) {
 }
 
 // ParsePublicURL checks the value of --public-url: empty, or an absolute http or https URL
-// with a host.
+// with a host, and no user, query or fragment, since links are built under it.
 func ParsePublicURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, nil
@@ -183,6 +184,10 @@ func ParsePublicURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("%q is not an absolute URL (valid: the address clients use, e.g. https://ci.example.org)", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// Not quoted: a user part may hold a password.
+		return nil, errors.New("has a user, query or fragment (valid: a base URL such as https://ci.example.org or https://example.org/ccci)")
 	}
 	return u, nil
 }

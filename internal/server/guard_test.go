@@ -189,6 +189,11 @@ var _ = Describe("The listener", func() {
 			_, err := server.ParsePublicURL(bad)
 			Expect(err).To(MatchError(ContainSubstring("is not an absolute URL (valid: the address clients use")), bad)
 		}
+		for _, bad := range []string{"https://ops:hunter2@ci.example.org", "https://ci.example.org/?a=b", "https://ci.example.org/#top", "https://ci.example.org/?"} {
+			_, err := server.ParsePublicURL(bad)
+			Expect(err).To(MatchError(ContainSubstring("has a user, query or fragment (valid: a base URL")), bad)
+			Expect(err.Error()).NotTo(ContainSubstring("hunter2"))
+		}
 		u, err := server.ParsePublicURL("https://ci.example.org:8443/x")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(u.Hostname()).To(Equal("ci.example.org"))

@@ -102,6 +102,9 @@ func (c *Client) RemoveServices(ctx context.Context, stack string) error {
 			return fmt.Errorf("remove service %q: %w", svc.Spec.Name, err)
 		}
 	}
+	if err := c.removeStagers(ctx, stack); err != nil {
+		return err
+	}
 	return c.waitContainersGone(ctx, stack)
 }
 

@@ -36,6 +36,14 @@ type fakeSwarm struct {
 	engineCut bool                         // WaitConverged loses the connection to the engine
 	imageErrs map[string]error             // image reference → its resolution's error
 	pinned    map[string]map[string]string // stack → DeployOptions.Images of its last deploy
+	jobs      []swarm.Job                  // RunJob's jobs, Files read into jobFiles
+	jobFiles  []string                     // names of the files each job was given
+	jobResult swarm.JobResult              // what RunJob answers; State "" means complete
+	// snapshots counts SnapshotImages, early those made before any deploy; cleanups holds the
+	// refs of each RemoveRunImages, stacksLeft the stacks deployed and not removed then.
+	snapshots, early int
+	cleanups         [][]string
+	stacksLeft       []int
 }
 
 func newFakeSwarm() *fakeSwarm {
@@ -168,6 +176,37 @@ func (f *fakeSwarm) StackNetworks(context.Context, string) ([]string, error) { r
 
 func (f *fakeSwarm) NewImages() *swarm.Images { return nil }
 
+// RunJob records the job and the names in its files, and hands its Output a tar of
+// artifacts/result.txt, as the Engine's archive endpoint would.
+func (f *fakeSwarm) RunJob(_ context.Context, j swarm.Job) (swarm.JobResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tr := tar.NewReader(j.Files)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return swarm.JobResult{}, err
+		}
+		f.jobFiles = append(f.jobFiles, hdr.Name)
+	}
+	j.Files = nil
+	f.jobs = append(f.jobs, j)
+	res := f.jobResult
+	if res.State == "" {
+		res = swarm.JobResult{State: "complete", Node: "fake"}
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: "artifacts/", Mode: 0o1777})
+	tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "artifacts/result.txt", Mode: 0o644, Size: 3})
+	tw.Write([]byte("ok\n"))
+	tw.Close()
+	return res, j.Output(&buf)
+}
+
 // ResolveImages answers a digest derived from each reference, or the error imageErrs has for it.
 func (f *fakeSwarm) ResolveImages(_ context.Context, _ *swarm.Images, st *swarm.Stack) ([]swarm.ServiceImage, error) {
 	f.mu.Lock()
@@ -226,4 +265,27 @@ func reasonOf(run v1.Run, tier v1.TierName) string {
 		}
 	}
 	return ""
+}
+
+func (f *fakeSwarm) SnapshotImages(context.Context) (*swarm.NodeImages, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snapshots++
+	if len(f.deploys) == 0 {
+		f.early++
+	}
+	return &swarm.NodeImages{}, nil
+}
+
+// RemoveRunImages records the call and answers one image removed per reference, 100 bytes each.
+func (f *fakeSwarm) RemoveRunImages(_ context.Context, _ *swarm.NodeImages, refs []string) ([]swarm.RemovedImage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleanups = append(f.cleanups, refs)
+	f.stacksLeft = append(f.stacksLeft, len(f.stacks))
+	var out []swarm.RemovedImage
+	for _, ref := range refs {
+		out = append(out, swarm.RemovedImage{ID: "sha256:" + ref, Refs: []string{ref}, Bytes: 100})
+	}
+	return out, nil
 }

@@ -71,6 +71,7 @@ func (x *execution) prepare(ctx context.Context) error {
 	}
 	trust := x.trustOf(ctx, commit, tag)
 	x.runLog.Printf("ref %q (pr %d) is %s", x.req.Ref, x.req.PR, trust)
+	x.rec.Trust = trust
 	if trust == v1.TrustUntrusted {
 		facts.Refused = x.refusals(candStack)
 	}

@@ -37,6 +37,9 @@ type execution struct {
 	// resolveImages); missingImage is the candidate's tag its registry does not have.
 	pins         map[string]string
 	missingImage error
+	// imagesBefore is what the nodes held before the first deploy: the teardown removes only
+	// images absent from it (nil: none, see removeImages).
+	imagesBefore *swarm.NodeImages
 
 	// mu guards what the upgrade tier, running beside the main stack's tiers, shares with
 	// them: the record, the stacks touched, the abort reason and the progress callback.
@@ -91,6 +94,7 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		return x.abortRun(err), err
 	}
 
+	x.snapshotImages(runCtx)
 	owned := x.ownStacks()
 	r.claim(req.RunID, owned...)
 	if err := x.startRequires(runCtx); err != nil {
@@ -113,7 +117,9 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 		// The run's context ends when Run returns (its timeout's cancel), but its stacks must
 		// still go, retrying while the engine is back from a failure: the teardown is bounded
 		// by TeardownRetryFor, and a one-shot command waits for it at most finishWait.
-		x.teardownRetrying(context.WithoutCancel(ctx))
+		if x.teardownRetrying(context.WithoutCancel(ctx)) {
+			x.removeImages(context.WithoutCancel(ctx))
+		}
 	}()
 	return x.rec, nil
 }
@@ -123,8 +129,9 @@ func (r *Runner) Run(ctx context.Context, req Request) (v1.Run, error) {
 var afterEngineFailure = []time.Duration{10 * time.Second, 20 * time.Second}
 
 // teardownRetrying tears the run's stacks down, again and again while it fails (a daemon that
-// restarts, a volume still in use), with a growing pause, for at most TeardownRetryFor.
-func (x *execution) teardownRetrying(ctx context.Context) {
+// restarts, a volume still in use), with a growing pause, for at most TeardownRetryFor. It
+// reports whether the stacks are gone (not kept by spec.keepFailedStacks, nor given up on).
+func (x *execution) teardownRetrying(ctx context.Context) bool {
 	deadline := time.Now().Add(x.r.opts.TeardownRetryFor)
 	pause := time.Second
 	failed := false
@@ -136,29 +143,29 @@ func (x *execution) teardownRetrying(ctx context.Context) {
 			// volume again. Look twice more once that has settled.
 			for _, settle := range afterEngineFailure {
 				if !sleep(ctx, settle) {
-					return
+					return false
 				}
 				if err = x.teardown(ctx); err != nil {
 					break
 				}
 			}
 			if err == nil {
-				return
+				return x.stacksRemoved()
 			}
 		}
 		if err == nil {
-			return
+			return x.stacksRemoved()
 		}
 		failed = true
 		if time.Now().Add(pause).After(deadline) {
 			x.log.Error(err, "Teardown of test stacks failed; garbage collection will remove them")
 			x.runLog.Printf("giving up removing the stacks: %v", err)
-			return
+			return false
 		}
 		x.runLog.Printf("teardown failed, retrying in %s: %v", pause, err)
 		if !sleep(ctx, pause) {
 			x.runLog.Printf("giving up removing the stacks, the process is stopping: %v", err)
-			return
+			return false
 		}
 		pause = min(2*pause, 30*time.Second)
 	}
@@ -263,10 +270,16 @@ func (x *execution) ownStacks() []string {
 	return append([]string{x.stacks[StackMain], x.stacks[StackUpgrade]}, x.requiredStacks()...)
 }
 
+// stacksRemoved reports whether a teardown that succeeded removed the stacks, rather than
+// keeping a failed run's for debugging (spec.keepFailedStacks).
+func (x *execution) stacksRemoved() bool {
+	return !x.req.Spec.KeepFailedStacks || x.rec.Verdict == v1.VerdictPassed
+}
+
 // teardown removes every stack a deploy was attempted on, with its volumes, secrets and configs,
 // on a fresh context: the run's own may be cancelled or past its deadline by now.
 func (x *execution) teardown(ctx context.Context) error {
-	if x.req.Spec.KeepFailedStacks && x.rec.Verdict != v1.VerdictPassed {
+	if !x.stacksRemoved() {
 		for s := range x.touched {
 			x.runLog.Printf("keeping stack %s for debugging (spec.keepFailedStacks)", s)
 			x.log.Info("Keeping failed stack", "stack", s)

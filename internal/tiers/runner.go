@@ -27,10 +27,16 @@ type Swarm interface {
 	RemoveData(ctx context.Context, stack string) error
 	RunStacks(ctx context.Context, labels map[string]string) (map[string][]string, error)
 	StackNetworks(ctx context.Context, stack string) ([]string, error)
+	// RunJob runs a custom tier's container (see swarm.Job).
+	RunJob(ctx context.Context, j swarm.Job) (swarm.JobResult, error)
 	// NewImages starts a run's image resolution cache; ResolveImages resolves every service
 	// image of a stack through it (see swarm.Images).
 	NewImages() *swarm.Images
 	ResolveImages(ctx context.Context, cache *swarm.Images, st *swarm.Stack) ([]swarm.ServiceImage, error)
+	// SnapshotImages notes every node's images before a run's first deploy; RemoveRunImages
+	// removes, after its teardown, those the run brought that nothing uses (see swarm).
+	SnapshotImages(ctx context.Context) (*swarm.NodeImages, error)
+	RemoveRunImages(ctx context.Context, before *swarm.NodeImages, refs []string) ([]swarm.RemovedImage, error)
 }
 
 // Source is what a Runner needs of a recipe repository; *recipe.Source implements it.
@@ -62,6 +68,13 @@ type Options struct {
 	// TeardownRetryFor bounds how long a failing teardown is retried before the stacks are
 	// left to the next garbage collection. Optional. Defaults to 10m.
 	TeardownRetryFor time.Duration
+	// KeepTestImages leaves on the nodes the images a run pulled (--keep-test-images).
+	// Optional. Defaults to false: after a run's stacks are removed, the images it brought onto
+	// a node that nothing uses are removed from it (see removeImages).
+	KeepTestImages bool
+	// ImagesRemoved is told, after each run's image cleanup that removed any, how many images
+	// it removed and the bytes it freed (the metrics). Optional.
+	ImagesRemoved func(images int, bytes int64)
 }
 
 // Leases are per-run locks that other processes can test without taking them;

@@ -30,8 +30,8 @@ func (x *execution) trustOf(ctx context.Context, commit, tag string) v1.Trust {
 }
 
 // refusals lists why an untrusted candidate may not run: what its loaded stack (nil when it
-// did not load; install and lint then fail on that) asks of the host, and custom tiers, which
-// would run its code on the controller host.
+// did not load; install and lint then fail on that) asks of the host, and custom tiers without
+// an image, which would run its code on the controller host.
 func (x *execution) refusals(st *swarm.Stack) []string {
 	var out []string
 	if st != nil {
@@ -42,8 +42,8 @@ func (x *execution) refusals(st *swarm.Stack) []string {
 		out = hostReach(st, networks)
 	}
 	for _, t := range x.req.Spec.Tiers {
-		if t.Name == v1.TierCustom {
-			out = append(out, fmt.Sprintf("tiers.custom.command %q (runs on the controller host)%s", strings.Join(t.Command, " "), untrustedSuffix))
+		if t.Name == v1.TierCustom && t.Image == "" {
+			out = append(out, fmt.Sprintf("tiers.custom.command %q without image (runs on the controller host)%s", strings.Join(t.Command, " "), untrustedSuffix))
 		}
 	}
 	return out

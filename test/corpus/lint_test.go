@@ -54,10 +54,22 @@ func (n noSwarm) StackNetworks(context.Context, string) ([]string, error) {
 	return nil, n.fail("StackNetworks")
 }
 
+func (n noSwarm) RunJob(context.Context, swarm.Job) (swarm.JobResult, error) {
+	return swarm.JobResult{}, n.fail("RunJob")
+}
+
 func (n noSwarm) NewImages() *swarm.Images { return nil }
 
 func (n noSwarm) ResolveImages(context.Context, *swarm.Images, *swarm.Stack) ([]swarm.ServiceImage, error) {
 	return nil, n.fail("ResolveImages")
+}
+
+func (n noSwarm) SnapshotImages(context.Context) (*swarm.NodeImages, error) {
+	return nil, n.fail("SnapshotImages")
+}
+
+func (n noSwarm) RemoveRunImages(context.Context, *swarm.NodeImages, []string) ([]swarm.RemovedImage, error) {
+	return nil, n.fail("RemoveRunImages")
 }
 
 // lintRun runs the lint tier (and the tier plan) on the newest tag of a corpus recipe, as a

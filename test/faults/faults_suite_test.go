@@ -116,6 +116,8 @@ func newWorld() *world {
 	id := hex.EncodeToString(b)
 	w := &world{dir: dir, resources: filepath.Join(dir, "resources"), state: filepath.Join(dir, "state"), name: "f" + id, stack: "warm_f26_" + id}
 	Expect(os.MkdirAll(w.resources, 0o755)).To(Succeed())
+	// A spec that fails half-way must not fail the next one with its leftovers.
+	DeferCleanup(removeLeftovers, NodeTimeout(3*time.Minute))
 	var err error
 	w.recipe, err = fixtures.SampleRecipe(filepath.Join(dir, "recipe"))
 	Expect(err).NotTo(HaveOccurred())
@@ -263,4 +265,42 @@ func runServices(ctx context.Context) []string {
 		}
 	}
 	return out
+}
+
+// removeLeftovers removes every stack's objects from the rig (the suite's own: test runs' and
+// the specs' warm apps), services first: their tasks hold the networks and volumes until they
+// are gone.
+func removeLeftovers(ctx SpecContext) {
+	ns := filters.NewArgs(filters.Arg("label", v1.LabelStackNamespace))
+	ours := func(stack string) bool { return stack != "" }
+	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: ns})
+	Expect(err).NotTo(HaveOccurred())
+	for _, s := range services {
+		if ours(s.Spec.Labels[v1.LabelStackNamespace]) {
+			_ = docker.ServiceRemove(ctx, s.ID)
+		}
+	}
+	Eventually(func(g Gomega) {
+		nets, err := docker.NetworkList(ctx, network.ListOptions{Filters: ns})
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, n := range nets {
+			if ours(n.Labels[v1.LabelStackNamespace]) {
+				g.Expect(docker.NetworkRemove(ctx, n.ID)).To(Succeed())
+			}
+		}
+		secrets, err := docker.SecretList(ctx, swarm.SecretListOptions{}) // a run's secrets carry secret-of, not the namespace
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, s := range secrets {
+			if ours(s.Spec.Labels[v1.LabelStackNamespace]) || ours(s.Spec.Labels[v1.LabelSecretOf]) || strings.HasPrefix(s.Spec.Name, "ccci_") {
+				g.Expect(docker.SecretRemove(ctx, s.ID)).To(Succeed())
+			}
+		}
+		vols, err := docker.VolumeList(ctx, volume.ListOptions{})
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, v := range vols.Volumes {
+			if ours(v.Labels[v1.LabelStackNamespace]) {
+				g.Expect(docker.VolumeRemove(ctx, v.Name, true)).To(Succeed())
+			}
+		}
+	}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(Succeed())
 }

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	v1 "coopcloud.tech/ccci-controller/api/v1"
 	"coopcloud.tech/ccci-controller/test/fixtures"
 )
 
@@ -57,6 +58,32 @@ var _ = Describe("an image re-pushed under a tested tag", func() {
 		Expect(now).NotTo(Equal(old))
 		Expect(w.serviceImage(ctx, "app")).To(Equal(ref + "@" + now))
 		Eventually(stackConverged).WithContext(ctx).WithArguments(w.stack).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
+	}, NodeTimeout(8*time.Minute))
+
+	It("keeps the warm app at the tested digest while the re-pushed image's run is red, and removes the image that run pulled", func(ctx SpecContext) {
+		w, reg, ref, old := promoted(ctx)
+		By("re-pushing the tag with an image whose app exits at once, and removing it here")
+		Expect(fixtures.BuildVariant(ctx, fixtures.SampleImage("1.1"), ref, randomID(), `CMD ["version"]`)).To(Succeed())
+		_, err := reg.Push(ctx, "", ref, strings.TrimPrefix(ref, reg.Addr+"/"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fixtures.RemoveLocal(ctx, ref)).To(Succeed())
+		action, code := w.sweepAction(ctx)
+		Expect(code).To(Equal(1))
+		Expect(action).To(Equal("FAILED"))
+		runs := w.runs()
+		Expect(runs).To(HaveLen(2), "a new run for the moved image")
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictFailed))
+		red := runs[0].CandidateDigests()[ref]
+		Expect(red).To(HavePrefix("sha256:"))
+		Expect(red).NotTo(Equal(old))
+
+		By("reading Swarm and the engine: the warm app still runs the tested digest, whose image stays; the red one's is gone")
+		Expect(w.serviceImage(ctx, "app")).To(Equal(ref + "@" + old))
+		Expect(w.deployedVersion(ctx)).To(Equal(tag11))
+		Eventually(stackConverged).WithContext(ctx).WithArguments(w.stack).WithTimeout(time.Minute).WithPolling(time.Second).Should(BeTrue())
+		name := strings.TrimSuffix(ref, ":1.1")
+		Expect(imageID(ctx, name+"@"+old)).NotTo(BeEmpty())
+		Expect(imageID(ctx, name+"@"+red)).To(BeEmpty())
 	}, NodeTimeout(8*time.Minute))
 
 	It("keeps the tested digest with spec.images: pinned and reports the move", func(ctx SpecContext) {

@@ -110,7 +110,7 @@ var _ = Describe("the daemon's operator surface", func() {
 		DeferCleanup(hs.Close)
 
 		By("starting the daemon, which tests and promotes 1.0.0+1.0")
-		d := w.startSecuredDaemon(ctx, token, "--notify-url", hs.URL, "--notify-secret-file", secret)
+		d := w.startSecuredDaemon(ctx, token, "--notify-url", hs.URL, "--notify-secret-file", secret, "--public-url", "https://ci.example.org/ccci")
 		Eventually(w.ready).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(500 * time.Millisecond).Should(Equal("True/" + v1.ReasonPromoted))
 
 		By("answering /readyz with every check passing")
@@ -192,12 +192,29 @@ var _ = Describe("the daemon's operator surface", func() {
 		out, _, _ = w.ccciPlain(ctx, "plan", "--server", d.url)
 		Expect(planLine(out, w.name)).To(ContainElement("CONVERGED"))
 
-		By("having posted one signed Promoted event")
+		By("having posted one signed Promoted event, linking the recipe and the run that passed under --public-url")
 		Eventually(h.types).WithContext(ctx).WithTimeout(10 * time.Second).WithPolling(100 * time.Millisecond).Should(Equal([]notify.EventType{notify.EventPromoted}))
 		h.mu.Lock()
 		Expect(h.badSig).To(BeZero())
-		Expect(h.events[0]).To(And(HaveField("Name", w.name), HaveField("Version", tag10)))
+		e := h.events[0]
 		h.mu.Unlock()
+		Expect(e).To(And(HaveField("Name", w.name), HaveField("Version", tag10)))
+		runs := w.runsOf(w.name)
+		Expect(runs).To(HaveLen(1))
+		Expect(e.URL).To(Equal("https://ci.example.org/ccci/recipes/" + w.name))
+		Expect(e.RunURL).To(Equal("https://ci.example.org/ccci/runs/" + runs[0].ID))
+		By("serving the linked pages to a request naming the public host")
+		for _, link := range []string{e.URL, e.RunURL} {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.url+strings.TrimPrefix(link, "https://ci.example.org/ccci"), nil)
+			Expect(err).NotTo(HaveOccurred())
+			req.Host = "ci.example.org"
+			resp, err := http.DefaultClient.Do(req)
+			Expect(err).NotTo(HaveOccurred())
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			Expect(resp.StatusCode).To(Equal(http.StatusOK), link)
+			Expect(string(page)).To(ContainSubstring(w.name), link)
+		}
 	}, NodeTimeout(4*time.Minute))
 })
 

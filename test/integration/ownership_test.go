@@ -176,6 +176,15 @@ var _ = Describe("two processes on one engine", func() {
 		d := other.startDaemon(ctx)
 		stillThere()
 
+		By("describe naming the run's holder: a live process here, another owner from the other set-up")
+		out, _, code := w.ccci(ctx, "describe", run)
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("State: in progress: a live process of this state directory holds its lease"))
+		_, errOut, code := other.ccci(ctx, "describe", run)
+		Expect(code).To(Equal(1))
+		Expect(errOut).To(ContainSubstring("not a run of state directory " + other.state))
+		Expect(errOut).To(ContainSubstring("belong to owner " + ownerOf(ctx, run)))
+
 		By("starting a second trigger on the same state directory")
 		w.write("rt2.yaml", installOnly(strings.ReplaceAll(readResource(w, "rt.yaml"), "name: "+w.name+"\n", "name: "+w.name+"b\n")))
 		second := w.start("trigger", "recipetest/"+w.name+"b", "--ref", tag10)
@@ -241,22 +250,38 @@ var _ = Describe("two processes on one engine", func() {
 		d.stop()
 		Expect(runObjects(ctx, run)).To(Equal(left))
 
-		By("logs in the other set-up naming the run's owner")
-		host, err := os.Hostname()
-		Expect(err).NotTo(HaveOccurred())
-		_, errOut, code := other.ccciPlain(ctx, "logs", run)
-		Expect(code).NotTo(Equal(0))
-		Expect(errOut).To(ContainSubstring("not a run of state directory " + other.state))
-		Expect(errOut).To(ContainSubstring("belong to owner " + host + "-"))
+		By("logs and describe in the other set-up naming the run's owner")
+		for _, cmd := range []string{"logs", "describe"} {
+			_, errOut, code := other.ccciPlain(ctx, cmd, run)
+			Expect(code).To(Equal(1), cmd)
+			Expect(errOut).To(ContainSubstring("not a run of state directory "+other.state), cmd)
+			Expect(errOut).To(ContainSubstring("belong to owner "+ownerOf(ctx, run)), cmd)
+		}
+		out, _, code := w.ccci(ctx, "describe", run)
+		Expect(code).To(Equal(0))
+		Expect(out).To(ContainSubstring("no live process holds it"))
 
 		By("a trigger of the same set-up starting: collected, volumes included")
-		_, errOut, code = w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag10)
+		_, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag10)
 		Expect(code).To(Equal(0))
 		Expect(errOut).To(ContainSubstring("Removed leftover test stack"))
 		Eventually(func() map[string][]string { return runObjects(ctx, run) }).WithContext(ctx).
 			WithTimeout(time.Minute).WithPolling(time.Second).Should(BeEmpty())
 	}, NodeTimeout(10*time.Minute))
 })
+
+// ownerOf returns the owner label Docker shows on run's services: what an operator sees in
+// docker service inspect, and what describe and logs must name.
+func ownerOf(ctx context.Context, run string) string {
+	services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelRun+"="+run))})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(services).NotTo(BeEmpty())
+	owner := services[0].Spec.Labels[v1.LabelOwner]
+	host, err := os.Hostname()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(owner).To(HavePrefix(host+"-"), "the owner label names the host")
+	return owner
+}
 
 // readResource returns the content of one of the world's resource files.
 func readResource(w *world, file string) string {

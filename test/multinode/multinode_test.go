@@ -44,7 +44,10 @@ func endpoint(node string) string { return "unix:///run/" + node + ".sock" }
 // rigCmd runs one of the rig's scripts.
 func rigCmd(ctx context.Context, script string, args ...string) {
 	cmd := exec.CommandContext(ctx, filepath.Join(rig, script), args...)
-	cmd.Env = append(os.Environ(), "MN_HEARTBEAT=1s", "MN_IMAGES="+strings.Join(sampleImages(), " "))
+	// MN_REGISTRY: the rig's registry serves the registry spec; the other specs' local images
+	// still run, a node's failed pull of them falling back to its local copy at once (the rig
+	// has no route outside).
+	cmd.Env = append(os.Environ(), "MN_HEARTBEAT=1s", "MN_REGISTRY=1", "MN_IMAGES="+strings.Join(sampleImages(), " "))
 	out, err := cmd.CombinedOutput()
 	GinkgoWriter.Printf("$ %s %v\n%s", script, args, out)
 	Expect(err).NotTo(HaveOccurred(), "%s %v: %s", script, args, out)

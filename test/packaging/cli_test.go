@@ -28,6 +28,7 @@ func moduleInvocations(ctx SpecContext) []packaging.Invocation {
 		"enable":       true,
 		"resourcesDir": "/srv/ccci/resources",
 		"tokenFile":    "/run/keys/ccci-token",
+		"publicUrl":    "https://ci.example.org",
 		// The option's documented example.
 		"extraArgs": []string{"--sweep-interval", "10m", "--log-format", "json"},
 	})

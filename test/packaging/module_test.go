@@ -22,14 +22,13 @@ var _ = Describe("NixOS module", func() {
 			Expect(cfg).NotTo(BeNil())
 		}, NodeTimeout(time.Minute))
 
-		It("runs the daemon on the resources and state directories, the loopback listener and one run at a time", func() {
+		It("runs the daemon on the resources and state directories and the loopback listener, with runs at once from the swarm's capacity", func() {
 			daemon := cfg.Systemd.Services["ccci-controller"]
 			Expect(execWords(daemon.ServiceConfig)).To(Equal([]string{
 				exe, "run",
 				"--resources", "/srv/ccci/resources",
 				"--state", "/var/lib/ccci-controller",
 				"--listen", "127.0.0.1:8089",
-				"--max-runs", "1",
 			}))
 			Expect(daemon.WantedBy).To(ContainElement("multi-user.target"))
 		})

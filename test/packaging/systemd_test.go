@@ -3,6 +3,7 @@ package packaging_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,22 @@ var _ = Describe("systemd units", func() {
 					}
 				}
 			}
+		})
+
+		It("size the daemon's run pool from the swarm's capacity, as the NixOS module does", func() {
+			var daemons int
+			for _, inv := range contribInvocations() {
+				if inv.Subcommand() != "run" {
+					continue
+				}
+				daemons++
+				i := slices.Index(inv.Args, "--max-runs")
+				if i >= 0 {
+					Expect(len(inv.Args)).To(BeNumerically(">", i+1), inv.Source)
+					Expect(inv.Args[i+1]).To(Equal("0"), "%s: --max-runs 0 is the swarm's capacity", inv.Source)
+				}
+			}
+			Expect(daemons).To(Equal(1))
 		})
 
 		It("keep the daemon's state where its StateDirectory is", func() {
