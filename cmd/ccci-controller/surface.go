@@ -105,6 +105,13 @@ func (c *controller) readyChecks() []server.Check {
 			if err != nil {
 				return fmt.Errorf("state directory %s is not writable: %w", c.store.Dir(), err)
 			}
+			free, err := c.store.Free()
+			if err != nil {
+				return err
+			}
+			if free < store.MinFree {
+				return fmt.Errorf("no space left on state directory %s: %d KiB free, below the %d KiB a run needs", c.store.Dir(), free>>10, store.MinFree>>10)
+			}
 			return nil
 		}},
 	}

@@ -43,3 +43,19 @@ func (s *Store) wrote(err error) error {
 	}
 	return err
 }
+
+// MinFree is the free space below which the state directory counts as full for readiness: a
+// run writes its record, log and artifacts there, and a file system with a few pages left
+// takes a 4 KiB probe while the next run's writes fail. Each failed write frees the pages it
+// had taken, so a probe alone would answer ready and not ready by turns on a full disk.
+const MinFree = 1 << 20
+
+// Free returns the bytes an unprivileged writer may still use on the state directory's file
+// system.
+func (s *Store) Free() (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(s.dir, &st); err != nil {
+		return 0, fmt.Errorf("read free space of %s: %w", s.dir, err)
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
