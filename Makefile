@@ -67,8 +67,9 @@ clean: ## Remove build output (not the demo state in .state)
 test: check-go ensure-swarm ## Run every test, unit and integration, as CI does (needs root on a fresh machine)
 	GO=$(GO) TEST_TIMEOUT=$(TEST_TIMEOUT) TEST_FLAGS='$(TEST_FLAGS)' hack/test-parallel.sh
 	$(MAKE) --no-print-directory test-enginefault
-	$(MAKE) --no-print-directory test-faults
-	$(MAKE) --no-print-directory test-multinode
+	@# The two rig suites side by side: each builds a swarm of its own (own names, subnet and
+	@# dockerd processes) and neither touches the default engine; output comes per suite.
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-faults test-multinode
 
 .PHONY: test-multinode
 test-multinode: check-go ensure-swarm ## Run the suite on a real 3-node swarm built from ../shared/multinode (torn down afterwards)
@@ -79,7 +80,7 @@ test-enginefault: check-go ensure-swarm ## Restart the Docker daemon under a tes
 	$(GO) test -tags enginefault -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/enginefault/
 
 .PHONY: test-faults
-test-faults: check-go ensure-swarm ## Hang the engine (SIGSTOP), fill the state disk (tmpfs), SIGKILL the daemon 50 times, on a one-node rig of its own (runs alone)
+test-faults: check-go ensure-swarm ## Hang the engine (SIGSTOP), fill the state disk (tmpfs), SIGKILL the daemon 50 times, on a one-node rig of its own (beside test-multinode, whose rig is another)
 	$(GO) test -tags faults -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./test/faults/
 
 .PHONY: test-unit

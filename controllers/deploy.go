@@ -43,8 +43,7 @@ func (r *WarmCanonicalReconciler) test(ctx context.Context, out Outcome, st *v1.
 		msg = p.Message
 		out.RequeueAfter = p.RetryAfter
 	}
-	r.setReconciling(st, true, v1.ReasonTesting, msg)
-	r.setReady(st, false, v1.ReasonTesting, msg)
+	r.begin(st, v1.ReasonTesting, p.To, msg)
 	out.Result, out.RunID, out.Message = ResultTesting, runID, msg
 	return out, nil
 }
@@ -54,10 +53,10 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	log := logr.FromContextOrDiscard(ctx)
 	stack := o.wc.Spec.Stack
 	st.LastAttemptedVersion = p.To
-	r.setReconciling(st, true, v1.ReasonPromoting, fmt.Sprintf("deploying %s to stack %s", p.To, stack))
+	r.begin(st, v1.ReasonPromoting, p.To, fmt.Sprintf("deploying %s to stack %s", p.To, stack))
 	// Persist before touching Swarm: after a crash, step 5 or the resumed promotion finds
 	// this mark and reports the promotion instead of starting another.
-	if err := r.persist(o.name, o.saved, st); err != nil {
+	if err := r.checkpoint(st, o, out); err != nil {
 		return out, err
 	}
 	if err := r.recordPromotion(o.name, p, PromotionStarted); err != nil {
@@ -66,12 +65,11 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 	log.Info("Promoting warm app", "stack", stack, "from", p.From, "to", p.To, "commit", p.Commit)
 	app := r.app(o)
 	app.Commit, app.Images = p.Commit, p.Images
-	failed, err := r.deployAndWait(ctx, st, o, app, p.To, o.wc.Spec.Soak.Duration)
+	failed, err := r.deployAndWait(ctx, st, o, out, app, p.To, o.wc.Spec.Soak.Duration)
 	if swarm.IsEngineFailure(err) {
-		// The engine failed, not the version: keep the Promoting mark, so that once the engine
-		// is back the queue's retry resumes the promotion (step 5 reports it if it converged).
-		err = fmt.Errorf("the Docker engine failed during the promotion of %s to stack %s; resuming once it answers: %w", p.To, stack, err)
-		r.setReady(st, false, v1.ReasonPromoting, err.Error())
+		// The engine failed, not the version: st.Progress keeps the promotion, so that once
+		// the engine is back the queue's retry resumes it (step 5 reports it if it converged).
+		err = because(v1.ReasonPromoting, fmt.Errorf("the Docker engine failed during the promotion of %s to stack %s; resuming once it answers: %w", p.To, stack, err))
 	}
 	if err != nil {
 		return out, err
@@ -83,9 +81,7 @@ func (r *WarmCanonicalReconciler) promote(ctx context.Context, out Outcome, st *
 		}
 		recordDataNodes(st, o.after)
 		msg := fmt.Sprintf("promoted from %s to %s", orNone(p.From), p.To)
-		r.setReady(st, true, v1.ReasonPromoted, msg)
-		r.setReconciling(st, false, v1.ReasonPromoted, msg)
-		out.Result, out.Message = ResultPromoted, msg
+		out.Result, out.Message, out.reason = ResultPromoted, msg, v1.ReasonPromoted
 		log.Info("Promoted warm app", "stack", stack, "from", p.From, "to", p.To)
 		r.pruneSecrets(ctx, stack)
 		return out, errors.Join(r.recordPromotion(o.name, p, PromotionSucceeded), r.recordKnownGood(o.name, p.To, o.wc.Spec.Env))
@@ -110,14 +106,13 @@ func (r *WarmCanonicalReconciler) pruneSecrets(ctx context.Context, stack string
 // failVersion records that version did not converge: it is deployed, failed (not retried
 // until the spec changes or a forced reconcile), and the status says why; persisted before
 // any rollback touches Swarm.
-func (r *WarmCanonicalReconciler) failVersion(st *v1.WarmCanonicalStatus, o *observation, version, msg string) error {
+func (r *WarmCanonicalReconciler) failVersion(st *v1.WarmCanonicalStatus, o *observation, out Outcome, version, msg string) (Outcome, error) {
 	st.DeployedVersion = version
 	if !slices.Contains(st.FailedVersions, version) {
 		st.FailedVersions = append(st.FailedVersions, version)
 	}
-	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
-	r.setReconciling(st, false, v1.ReasonPromotionFailed, msg)
-	return r.persist(o.name, o.saved, st)
+	out.Result, out.Message, out.reason = ResultFailed, msg, v1.ReasonPromotionFailed
+	return out, r.checkpoint(st, o, out)
 }
 
 // deployAndWait is the one Swarm write of promote, apply and rollback: deploy app at version,
@@ -125,20 +120,20 @@ func (r *WarmCanonicalReconciler) failVersion(st *v1.WarmCanonicalStatus, o *obs
 // then, for a soak, watch it stay healthy. failed says the version did not converge (a verdict
 // on the version); err is anything else (Swarm refused the deploy, the engine failed, the
 // process is shutting down), which the queue retries and which moves no version.
-func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.WarmCanonicalStatus, o *observation, app WarmApp, version string, soak time.Duration) (failed, err error) {
+func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.WarmCanonicalStatus, o *observation, out Outcome, app WarmApp, version string, soak time.Duration) (failed, err error) {
 	stack := app.Stack
 	if err := r.Cluster.Deploy(ctx, app, version); err != nil {
 		err = fmt.Errorf("deploy %s to stack %s: %w", version, stack, err)
 		if !swarm.IsEngineFailure(err) {
-			r.setReady(st, false, v1.ReasonDeployFailed, err.Error())
+			err = because(v1.ReasonDeployFailed, err)
 		}
 		return nil, err
 	}
 	if app.CorrectDrift {
 		// Drift is about the spec: once the applied one is written back, the live spec is the
 		// applied spec, however long the rollout then takes.
-		r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "corrected: the applied spec was deployed again")
-		if err := r.persist(o.name, o.saved, st); err != nil {
+		out.drift = undriftedNote("corrected: the applied spec was deployed again")
+		if err := r.checkpoint(st, o, out); err != nil {
 			return nil, err
 		}
 	}
@@ -153,8 +148,8 @@ func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.Warm
 		werr = r.checkLocality(ctx, o, stack)
 	}
 	if werr == nil && soak > 0 {
-		r.setReconciling(st, true, v1.ReasonPromoting, fmt.Sprintf("%s converged on stack %s; soaking for %s before it counts as known-good", version, stack, soak))
-		if err := r.persist(o.name, o.saved, st); err != nil {
+		r.begin(st, v1.ReasonPromoting, version, fmt.Sprintf("%s converged on stack %s; soaking for %s before it counts as known-good", version, stack, soak))
+		if err := r.checkpoint(st, o, out); err != nil {
 			return nil, err
 		}
 		werr = r.soak(ctx, o, stack, soak)
@@ -165,7 +160,7 @@ func (r *WarmCanonicalReconciler) deployAndWait(ctx context.Context, st *v1.Warm
 		var down *swarm.NodeDownError
 		var unschedulable *swarm.UnschedulableError
 		if errors.As(werr, &down) || errors.As(werr, &unschedulable) {
-			r.setCondition(st, v1.ConditionStalled, true, v1.ReasonNodeUnavailable, werr.Error())
+			werr = stalledBy(v1.ReasonNodeUnavailable, werr)
 		}
 		return nil, werr
 	}
@@ -186,12 +181,12 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 	st.LastAttemptedVersion = p.To
 	// Progressing, not Promoting: a crash mid-apply must not be resumed as a promotion; the
 	// next reconcile still sees the edited env and applies it again (a no-op deploy if done).
-	r.setReconciling(st, true, v1.ReasonProgressing, fmt.Sprintf("applying the edited spec.env to %s on stack %s", p.To, stack))
-	if err := r.persist(o.name, o.saved, st); err != nil {
+	r.begin(st, v1.ReasonProgressing, p.To, fmt.Sprintf("applying the edited spec.env to %s on stack %s", p.To, stack))
+	if err := r.checkpoint(st, o, out); err != nil {
 		return out, err
 	}
 	log.Info("Applying edited env to warm app", "stack", stack, "version", p.To)
-	failed, err := r.deployAndWait(ctx, st, o, r.app(o), p.To, 0)
+	failed, err := r.deployAndWait(ctx, st, o, out, r.app(o), p.To, 0)
 	if err != nil {
 		return out, err
 	}
@@ -199,9 +194,7 @@ func (r *WarmCanonicalReconciler) apply(ctx context.Context, out Outcome, st *v1
 		st.KnownGoodVersion, st.DeployedVersion = p.To, p.To
 		recordDataNodes(st, o.after)
 		msg := fmt.Sprintf("applied the edited spec.env to %s", p.To)
-		r.setReady(st, true, v1.ReasonApplied, msg)
-		r.setReconciling(st, false, v1.ReasonApplied, msg)
-		out.Result, out.Message = ResultApplied, msg
+		out.Result, out.Message, out.reason = ResultApplied, msg, v1.ReasonApplied
 		log.Info("Applied edited env to warm app", "stack", stack, "version", p.To)
 		r.pruneSecrets(ctx, stack)
 		return out, r.recordKnownGood(o.name, p.To, o.wc.Spec.Env)
@@ -217,7 +210,7 @@ func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st 
 	logr.FromContextOrDiscard(ctx).Info("Rolling back warm app", "stack", stack, "from", p.From, "to", p.To)
 	app := r.app(o)
 	app.Env = r.knownGoodEnv(o.name, p.To, app.Env)
-	failed, err := r.deployAndWait(ctx, st, o, app, p.To, 0)
+	failed, err := r.deployAndWait(ctx, st, o, out, app, p.To, 0)
 	if err != nil {
 		return out, fmt.Errorf("roll back: %w", err)
 	}
@@ -230,9 +223,7 @@ func (r *WarmCanonicalReconciler) rollback(ctx context.Context, out Outcome, st 
 	if p.From == p.To {
 		msg = fmt.Sprintf("%s; rolled back to the env %s last converged with", p.Message, p.To)
 	}
-	r.setReady(st, false, v1.ReasonPromotionFailed, msg)
-	r.setReconciling(st, false, v1.ReasonRolledBack, msg)
-	out.Result, out.Message = ResultRolledBack, msg
+	out.Result, out.Message, out.reason = ResultRolledBack, msg, v1.ReasonPromotionFailed
 	return out, nil
 }
 
@@ -242,9 +233,7 @@ func (r *WarmCanonicalReconciler) undeploy(ctx context.Context, out Outcome, st 
 		return out, fmt.Errorf("remove services of stack %q: %w", o.wc.Spec.Stack, err)
 	}
 	st.DeployedVersion = ""
-	r.setReady(st, true, v1.ReasonDataMode, p.Message)
-	r.setReconciling(st, false, v1.ReasonDataMode, p.Message)
-	out.Result, out.Message = ResultUndeployed, p.Message
+	out.Result = ResultUndeployed
 	return out, nil
 }
 

@@ -70,28 +70,25 @@ func (r *WarmCanonicalReconciler) correct(ctx context.Context, out Outcome, st *
 	log := logr.FromContextOrDiscard(ctx)
 	stack := o.wc.Spec.Stack
 	what := driftText(p.Drift)
-	r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, "live services differ from the applied spec: "+what)
-	r.setReconciling(st, true, v1.ReasonProgressing, fmt.Sprintf("correcting drift of stack %s: %s", stack, what))
-	if err := r.persist(o.name, o.saved, st); err != nil {
+	out.drift = driftedNote("live services differ from the applied spec: " + what)
+	r.begin(st, v1.ReasonProgressing, p.To, fmt.Sprintf("correcting drift of stack %s: %s", stack, what))
+	if err := r.checkpoint(st, o, out); err != nil {
 		return out, err
 	}
 	log.Info("Correcting drift of warm app", "stack", stack, "version", p.To)
 	app := r.app(o)
 	app.CorrectDrift = true
-	failed, err := r.deployAndWait(ctx, st, o, app, p.To, 0)
+	failed, err := r.deployAndWait(ctx, st, o, out, app, p.To, 0)
 	if err != nil {
 		return out, fmt.Errorf("correct drift: %w", err)
 	}
+	// Drift is about the spec: the applied one is written back, whatever the rollout does.
+	out.drift = undriftedNote("corrected: the applied spec was deployed again")
 	if failed != nil {
 		return r.settleFailure(ctx, out, st, o, p, failed, fmt.Sprintf("the corrected spec of %s did not converge on stack %s: %v", p.To, stack, failed))
 	}
 	recordDataNodes(st, o.after)
-	msg := "corrected: " + what
-	r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, msg)
-	r.setReconciling(st, false, v1.ReasonProgressing, msg)
-	if ready, ok := st.Conditions.Get(v1.ConditionReady); !ok || ready.Status != v1.ConditionTrue {
-		r.setReady(st, true, v1.ReasonAlreadyDeployed, fmt.Sprintf("the warm app runs %s and is converged", p.To))
-	}
+	out.drift = undriftedNote("corrected: " + what)
 	out.Result, out.Message = ResultCorrected, "corrected drift: "+what
 	log.Info("Corrected drift of warm app", "stack", stack, "version", p.To)
 	return out, nil

@@ -116,9 +116,8 @@ func gateFor(in GateInput) Gate {
 // waitingSince returns when the status started waiting for a test run of version, zero if it
 // does not wait for one.
 func waitingSince(st v1.WarmCanonicalStatus, version string) time.Time {
-	c, ok := st.Conditions.Get(v1.ConditionReconciling)
-	if !ok || c.Status != v1.ConditionTrue || c.Reason != v1.ReasonTesting || st.LastAttemptedVersion != version {
-		return time.Time{}
+	if p := st.Progress; p != nil && p.Reason == v1.ReasonTesting && p.Version == version {
+		return p.Since
 	}
-	return c.LastTransitionTime
+	return time.Time{}
 }

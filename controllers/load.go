@@ -14,18 +14,8 @@ var errNotFound = errors.New("not defined in any resource file")
 
 // loadWarmCanonical is step 1: the defaulted, valid object, or an error. An invalid object is
 // Stalled until a person edits its file.
-func (r *WarmCanonicalReconciler) loadWarmCanonical(name string, st *v1.WarmCanonicalStatus) (*v1.WarmCanonical, error) {
-	wc, err := r.getWarmCanonical(name)
-	if inv := (*InvalidError)(nil); errors.As(err, &inv) {
-		msg := err.Error()
-		r.setCondition(st, v1.ConditionStalled, true, v1.ReasonInvalidSpec, msg)
-		r.setReady(st, false, v1.ReasonInvalidSpec, msg)
-		r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
-	}
-	if err == nil || errors.Is(err, errNotFound) {
-		noteFile(r.Objects, v1.Key{Kind: v1.KindWarmCanonical, Name: name}, err == nil, &st.Conditions, r.now())
-	}
-	return wc, err
+func (r *WarmCanonicalReconciler) loadWarmCanonical(name string) (*v1.WarmCanonical, error) {
+	return r.getWarmCanonical(name)
 }
 
 func (r *WarmCanonicalReconciler) getWarmCanonical(name string) (*v1.WarmCanonical, error) {
@@ -49,21 +39,14 @@ func (r *WarmCanonicalReconciler) getWarmCanonical(name string) (*v1.WarmCanonic
 
 // loadRecipeTest loads the RecipeTest that gates promotions; a missing or invalid one leaves
 // the object Ready=False until the RecipeTest appears (its reconcile wakes this one).
-func (r *WarmCanonicalReconciler) loadRecipeTest(wc *v1.WarmCanonical, st *v1.WarmCanonicalStatus) (*v1.RecipeTest, error) {
+func (r *WarmCanonicalReconciler) loadRecipeTest(wc *v1.WarmCanonical) (*v1.RecipeTest, error) {
 	obj, err := r.Objects.Get(v1.KindRecipeTest, wc.Spec.RecipeTest)
 	if err == nil && obj == nil {
-		err = fmt.Errorf("WarmCanonical %q: spec.recipeTest %q names no RecipeTest (valid: the name of a RecipeTest in the resources directory)", wc.Metadata.Name, wc.Spec.RecipeTest)
-		r.setReady(st, false, v1.ReasonRecipeTestNotFound, err.Error())
-		r.setReconciling(st, false, v1.ReasonRecipeTestNotFound, err.Error())
 		// Stalled until a person adds the RecipeTest; its reconcile wakes this object.
-		r.setCondition(st, v1.ConditionStalled, true, v1.ReasonRecipeTestNotFound, err.Error())
-		return nil, err
+		return nil, blocked(stalledBy(v1.ReasonRecipeTestNotFound, fmt.Errorf("WarmCanonical %q: spec.recipeTest %q names no RecipeTest (valid: the name of a RecipeTest in the resources directory)", wc.Metadata.Name, wc.Spec.RecipeTest)))
 	}
 	if err != nil {
-		msg := fmt.Sprintf("RecipeTest %q is invalid: %v", wc.Spec.RecipeTest, err)
-		r.setReady(st, false, v1.ReasonInvalidSpec, msg)
-		r.setReconciling(st, false, v1.ReasonInvalidSpec, msg)
-		return nil, errors.New(msg)
+		return nil, blocked(because(v1.ReasonInvalidSpec, fmt.Errorf("RecipeTest %q is invalid: %w", wc.Spec.RecipeTest, err)))
 	}
 	rt, ok := obj.(*v1.RecipeTest)
 	if !ok {
@@ -88,9 +71,7 @@ func (r *WarmCanonicalReconciler) resolve(ctx context.Context, wc *v1.WarmCanoni
 			}
 		}
 	}
-	msg := fmt.Sprintf("recipe %s (%s): %v", rt.Spec.Recipe, rt.Spec.Source.Git, err)
-	r.setReady(st, false, v1.ReasonSourceUnavailable, msg)
-	return "", "", fmt.Errorf("read versions of recipe %q: %w", rt.Spec.Recipe, err)
+	return "", "", because(v1.ReasonSourceUnavailable, fmt.Errorf("read versions of recipe %s (%s): %w", rt.Spec.Recipe, rt.Spec.Source.Git, err))
 }
 
 func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, vs recipe.Versions, st *v1.WarmCanonicalStatus) (string, error) {
@@ -99,16 +80,12 @@ func (r *WarmCanonicalReconciler) pick(wc *v1.WarmCanonical, rt *v1.RecipeTest, 
 			st.DesiredVersion = v.Tag
 			return v.Tag, nil
 		}
-		err := &recipe.VersionNotFoundError{Recipe: rt.Spec.Recipe, Tag: v1.VersionLatest}
-		r.setReady(st, false, v1.ReasonVersionNotFound, fmt.Sprintf("WarmCanonical %q: recipe %s has no version tags", wc.Metadata.Name, rt.Spec.Recipe))
-		return "", err
+		return "", because(v1.ReasonVersionNotFound, fmt.Errorf("WarmCanonical %q: spec.version: %w", wc.Metadata.Name,
+			&recipe.VersionNotFoundError{Recipe: rt.Spec.Recipe, Tag: v1.VersionLatest}))
 	}
 	v, err := vs.Find(wc.Spec.Version)
 	if err != nil {
-		msg := fmt.Sprintf("WarmCanonical %q: spec.version: %v", wc.Metadata.Name, err)
-		r.setReady(st, false, v1.ReasonVersionNotFound, msg)
-		r.setReconciling(st, false, v1.ReasonVersionNotFound, msg)
-		return "", err
+		return "", because(v1.ReasonVersionNotFound, fmt.Errorf("WarmCanonical %q: spec.version: %w", wc.Metadata.Name, err))
 	}
 	st.DesiredVersion = v.Tag
 	return v.Tag, nil

@@ -197,21 +197,18 @@ func warmCanonicalsWhere(objects Objects, keep func(*v1.WarmCanonical) bool) []s
 	return out
 }
 
-// dependencyNotReady says which WarmCanonical of wc's spec.dependsOn is not Ready=True, and
-// why, reading each one's stored status; "" when all are.
-func (r *WarmCanonicalReconciler) dependencyNotReady(wc *v1.WarmCanonical) string {
+// dependencies reads the stored status of each WarmCanonical of wc's spec.dependsOn: the
+// facts Decide judges them by.
+func (r *WarmCanonicalReconciler) dependencies(wc *v1.WarmCanonical) []Dependency {
+	var out []Dependency
 	for _, d := range wc.Spec.DependsOn {
 		var st v1.WarmCanonicalStatus
 		found, err := r.Store.Get(v1.KindWarmCanonical, d, &st)
-		if err != nil || !found {
-			return fmt.Sprintf("dependency %s is not Ready: it has no status yet", d)
-		}
-		ready, ok := st.Conditions.Get(v1.ConditionReady)
-		if !ok || ready.Status != v1.ConditionTrue {
-			return fmt.Sprintf("dependency %s is not Ready (%s: %s)", d, ready.Reason, ready.Message)
-		}
+		dep := Dependency{Name: d, Known: err == nil && found}
+		dep.Ready, _ = st.Conditions.Get(v1.ConditionReady)
+		out = append(out, dep)
 	}
-	return ""
+	return out
 }
 
 // Dependents returns the names of the WarmCanonicals whose spec.dependsOn names name, sorted.

@@ -28,7 +28,15 @@ func cond(t, reason string, ok bool) v1.Condition {
 	return v1.Condition{Type: t, Status: s, Reason: reason}
 }
 
-var _ = Describe("Decide", func() {
+var _ = Describe("Decide", Ordered, func() {
+	// covered collects the rows of the decision table the entries reach; every row must be
+	// reached by at least one.
+	covered := map[string]bool{}
+	AfterAll(func() {
+		for _, rule := range controllers.DecisionRules() {
+			Expect(covered).To(HaveKey(rule), "no entry reaches the row %q of the decision table", rule)
+		}
+	})
 	running := func(v string) controllers.Observed {
 		return controllers.Observed{Version: v, Services: 1, Converged: true}
 	}
@@ -40,6 +48,7 @@ var _ = Describe("Decide", func() {
 			in := base()
 			edit(&in)
 			p := controllers.Decide(in)
+			covered[p.Rule] = true
 			Expect(p.Action).To(Equal(action))
 			Expect(p.Reason).To(Equal(reason))
 			Expect(p.String()).To(Equal(rendered))
@@ -47,6 +56,46 @@ var _ = Describe("Decide", func() {
 		Entry("suspended: skip, whatever else holds", func(in *controllers.PlanInput) {
 			in.Suspend, in.Observed = true, running(v10)
 		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
+		Entry("suspended by an operator, with a data node away: skip", func(in *controllers.PlanInput) {
+			in.Suspend, in.SuspendReason, in.Observed = true, "suspended by ops", running(v10)
+			in.Observed.DataAway = &swarm.LocalityError{Message: "data locality"}
+		}, controllers.ActionSkip, v1.ReasonSuspended, "SKIP"),
+		Entry("a dependency with no status yet, a passed run: held", func(in *controllers.PlanInput) {
+			in.Dependencies = []controllers.Dependency{{Name: "proxy"}}
+			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r"}
+		}, controllers.ActionHeld, v1.ReasonDependencyNotReady, "HELD (none)→1.1.0+1.1"),
+		Entry("a dependency not Ready, the second of two: held", func(in *controllers.PlanInput) {
+			in.Observed = running(v10)
+			in.Dependencies = []controllers.Dependency{{Name: "db", Known: true, Ready: cond(v1.ConditionReady, v1.ReasonPromoted, true)},
+				{Name: "proxy", Known: true, Ready: cond(v1.ConditionReady, v1.ReasonTestsFailed, false)}}
+		}, controllers.ActionHeld, v1.ReasonDependencyNotReady, "HELD 1.0.0+1.0→1.1.0+1.1"),
+		Entry("a dependency not Ready while the app is converged at its version: left alone", func(in *controllers.PlanInput) {
+			in.Observed = running(v11)
+			in.Dependencies = []controllers.Dependency{{Name: "proxy", Known: true, Ready: cond(v1.ConditionReady, v1.ReasonTestsFailed, false)}}
+		}, controllers.ActionConverged, v1.ReasonAlreadyDeployed, "CONVERGED"),
+		Entry("every dependency Ready: tested", func(in *controllers.PlanInput) {
+			in.Dependencies = []controllers.Dependency{{Name: "proxy", Known: true, Ready: cond(v1.ConditionReady, v1.ReasonAlreadyDeployed, true)}}
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
+		Entry("the known-good desired version turned unhealthy: degraded, no write", func(in *controllers.PlanInput) {
+			in.Observed = controllers.Observed{Version: v11, Services: 1, Problem: "service w_app runs 0/1 tasks"}
+			in.Status.KnownGoodVersion = v11
+			in.Gate = controllers.Gate{State: controllers.GatePassed, RunID: "r"}
+		}, controllers.ActionDegraded, v1.ReasonDegraded, "DEGRADED"),
+		Entry("the last run aborted a moment ago: wait, no new run yet", func(in *controllers.PlanInput) {
+			in.Observed, in.Gate = running(v10), controllers.Gate{State: controllers.GateAborted, RunID: "x", RetryAfter: time.Minute}
+		}, controllers.ActionWait, v1.ReasonTesting, "WAIT 1.1.0+1.1"),
+		Entry("the last run aborted, forced: tested at once", func(in *controllers.PlanInput) {
+			in.Observed, in.Force = running(v10), true
+			in.Gate = controllers.Gate{State: controllers.GateAborted, RunID: "x", RetryAfter: time.Minute}
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
+		Entry("the tag moved since it was tested: tested again", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion = running(v10), v10
+			in.Gate = controllers.Gate{State: controllers.GateNone, Moved: "tag " + v11 + " moved"}
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
+		Entry("an image of the running version moved in its registry (follow): tested again, not converged", func(in *controllers.PlanInput) {
+			in.Observed, in.Status.KnownGoodVersion = running(v11), v11
+			in.Gate = controllers.Gate{State: controllers.GateNone, Moved: "image app:1 moved", ImagesMoved: true}
+		}, controllers.ActionTest, v1.ReasonTesting, "TEST 1.1.0+1.1"),
 		Entry("a stateful task runs away from its data, even converged at the desired version: stalled, nothing deployed", func(in *controllers.PlanInput) {
 			in.Observed = running(v11)
 			in.Observed.DataAway = &swarm.LocalityError{Message: "data locality: service warm_app_db with volume warm_app_data moved from node mn2 (drained) to node mn3"}
@@ -65,12 +114,12 @@ var _ = Describe("Decide", func() {
 		Entry("a promotion interrupted by a crash that converged meanwhile: converged, Promoted", func(in *controllers.PlanInput) {
 			in.Observed = running(v11)
 			in.Status.LastAttemptedVersion = v11
-			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+			in.Status.Progress = &v1.Progress{Reason: v1.ReasonPromoting, Version: v11}
 		}, controllers.ActionConverged, v1.ReasonPromoted, "CONVERGED"),
 		Entry("a promotion interrupted before convergence: promote again (resume)", func(in *controllers.PlanInput) {
 			in.Observed = controllers.Observed{Version: v11, Services: 1, Converged: false}
 			in.Status.LastAttemptedVersion, in.Status.KnownGoodVersion = v11, v10
-			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+			in.Status.Progress = &v1.Progress{Reason: v1.ReasonPromoting, Version: v11}
 		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
 		Entry("desired failed under this spec: failed, not retried", func(in *controllers.PlanInput) {
 			in.Observed, in.Status.KnownGoodVersion = running(v10), v10
@@ -211,7 +260,7 @@ var _ = Describe("Decide", func() {
 		Entry("drift of an interrupted promotion: the promotion resumes", func(in *controllers.PlanInput) {
 			in.Observed, in.DriftPolicy = controllers.Observed{Version: v11, Services: 1}, v1.DriftCorrect
 			in.Status.LastAttemptedVersion, in.Status.KnownGoodVersion = v11, v10
-			in.Status.Conditions = v1.Conditions{cond(v1.ConditionReconciling, v1.ReasonPromoting, true)}
+			in.Status.Progress = &v1.Progress{Reason: v1.ReasonPromoting, Version: v11}
 			in.Drift = []swarm.Drift{{Service: "w_app", Fields: []string{"TaskTemplate.ContainerSpec.Env"}}}
 		}, controllers.ActionPromote, v1.ReasonPromoting, "PROMOTE 1.1.0+1.1→1.1.0+1.1"),
 		Entry("a version no node can schedule: stalled, Unschedulable, no rollback", func(in *controllers.PlanInput) {
@@ -231,19 +280,6 @@ var _ = Describe("Decide", func() {
 			in.Mode = v1.ModeData
 		}, controllers.ActionSkip, v1.ReasonDataMode, "SKIP"),
 	)
-})
-
-var _ = Describe("Decide with dependencies", func() {
-	It("holds a deploy while a dependency is not Ready, and leaves a converged app alone", func() {
-		held := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Dependency: "dependency proxy is not Ready (TestsFailed: red)",
-			Gate: controllers.Gate{State: controllers.GatePassed, RunID: "r"}})
-		Expect(held.Action).To(Equal(controllers.ActionHeld))
-		Expect(held.Reason).To(Equal(v1.ReasonDependencyNotReady))
-		Expect(held.Message).To(Equal("dependency proxy is not Ready (TestsFailed: red)"))
-		converged := controllers.Decide(controllers.PlanInput{Mode: v1.ModeLive, Desired: v11, Dependency: "dependency proxy is not Ready",
-			Observed: controllers.Observed{Version: v11, Services: 1, Converged: true}})
-		Expect(converged.Action).To(Equal(controllers.ActionConverged))
-	})
 })
 
 var _ = Describe("Decide for a degraded warm app", func() {

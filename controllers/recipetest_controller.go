@@ -83,13 +83,15 @@ func (r *RecipeTestReconciler) reconcile(name string, st *v1.RecipeTestStatus) e
 		return nil
 	}
 	st.Conditions.Remove(v1.ConditionStalled)
-	st.ObservedGeneration = obj.SpecHash()
+	h := obj.SpecHash()
 	runs, err := LoadRuns(r.Store, name)
 	if err != nil {
 		return err
 	}
+	// Its goal is the summary of the runs of this spec: reached once they could be read.
+	st.ObservedGeneration = h
 	for _, run := range runs {
-		if run.SpecHash != st.ObservedGeneration {
+		if run.SpecHash != h {
 			continue
 		}
 		switch {

@@ -60,8 +60,7 @@ func (r *WarmCanonicalReconciler) settleFailure(ctx context.Context, out Outcome
 		if p.Action != ActionRollback {
 			st.DeployedVersion = p.To
 		}
-		r.stall(st, v1.ReasonDataNodeMoved, msg)
-		out.Result, out.Message = ResultStalled, msg
+		out.Result, out.Message, out.reason = ResultStalled, msg, v1.ReasonDataNodeMoved
 		log.Info("Deploy stalled", "stack", stack, "action", p.Action, "version", p.To, "nodes", loc.Unusable)
 		return out, r.recordFailedPromotion(o, p)
 	case VerdictUnschedulable:
@@ -72,18 +71,17 @@ func (r *WarmCanonicalReconciler) settleFailure(ctx context.Context, out Outcome
 		if !slices.Contains(st.FailedVersions, p.To) {
 			st.FailedVersions = append(st.FailedVersions, p.To)
 		}
-		r.stall(st, v1.ReasonUnschedulable, msg)
-		out.Result, out.Message = ResultStalled, msg
+		out.Result, out.Message, out.reason = ResultStalled, msg, v1.ReasonUnschedulable
 		log.Info("Deploy unschedulable", "stack", stack, "action", p.Action, "version", p.To, "error", failed.Error())
 		return out, r.recordFailedPromotion(o, p)
 	}
 	if p.Action == ActionRollback {
 		msg = fmt.Sprintf("%s; rollback to %s did not converge either: %v", p.Message, p.To, failed)
-		r.setReady(st, false, v1.ReasonPromotionFailed, msg)
-		out.Result, out.Message = ResultFailed, msg
+		out.Result, out.Message, out.reason = ResultFailed, msg, v1.ReasonPromotionFailed
 		return out, nil
 	}
-	if err := r.failVersion(st, o, p.To, msg); err != nil {
+	out, err := r.failVersion(st, o, out, p.To, msg)
+	if err != nil {
 		return out, err
 	}
 	if err := r.recordFailedPromotion(o, p); err != nil {
@@ -92,7 +90,6 @@ func (r *WarmCanonicalReconciler) settleFailure(ctx context.Context, out Outcome
 	log.Info("Deploy failed", "stack", stack, "action", p.Action, "version", p.To, "error", failed.Error())
 	back, ok := rollbackOf(p, st.KnownGoodVersion, o.wc.Spec.RollbackEnabled())
 	if !ok {
-		out.Result, out.Message = ResultFailed, msg
 		return out, nil
 	}
 	back.Message = msg
@@ -112,13 +109,6 @@ func rollbackOf(p Plan, knownGood string, enabled bool) (Plan, bool) {
 		return Plan{Action: ActionRollback, From: p.To, To: knownGood}, true
 	}
 	return Plan{}, false
-}
-
-// stall marks the object Stalled for reason: Ready false, nothing in progress.
-func (r *WarmCanonicalReconciler) stall(st *v1.WarmCanonicalStatus, reason, msg string) {
-	r.setCondition(st, v1.ConditionStalled, true, reason, msg)
-	r.setReady(st, false, reason, msg)
-	r.setReconciling(st, false, reason, msg)
 }
 
 // recordFailedPromotion closes the promotion history entry of a failed PROMOTE; other actions

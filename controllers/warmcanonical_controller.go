@@ -66,6 +66,11 @@ type Outcome struct {
 	Acknowledged []string
 	// ReadyChanged is true when the reconcile changed the Ready condition's status or reason.
 	ReadyChanged bool
+
+	// reason is the Ready reason the outcome leads to, a v1.Reason* constant.
+	reason string
+	// drift is what the reconcile learnt about drift; nil when nothing.
+	drift *driftNote
 }
 
 // Force makes the next reconcile of name retry a failed version.
@@ -137,20 +142,21 @@ func (r *WarmCanonicalReconciler) persist(name string, saved *v1.WarmCanonicalSt
 }
 
 // reconcile is the table of contents: observe (steps 1 to 4), decide (Decide, steps 2 and 5
-// to 10), execute; the outcome is derived from the error in one place (settle).
+// to 10), execute; the conditions are derived from what happened in one place (finalise), and
+// the outcome from the error in another (settle).
 func (r *WarmCanonicalReconciler) reconcile(ctx context.Context, name string, force bool, st *v1.WarmCanonicalStatus, saved *v1.WarmCanonicalStatus) (Outcome, error) {
 	out := Outcome{Name: name}
 	o, err := r.observe(ctx, name, force, st)
 	if o != nil {
 		out.RecipeTest, out.RequeueAfter = o.wc.Spec.RecipeTest, o.wc.Spec.Interval.Duration
+		o.saved = saved
 	}
-	if err != nil {
-		return settle(out, err)
+	if err == nil {
+		p := Decide(o.in)
+		logr.FromContextOrDiscard(ctx).V(1).Info("Planned", "action", p.Action, "version", o.in.Desired, "stack", o.wc.Spec.Stack)
+		out, err = r.execute(ctx, out, st, o, p)
 	}
-	p := Decide(o.in)
-	logr.FromContextOrDiscard(ctx).V(1).Info("Planned", "action", p.Action, "version", o.in.Desired, "stack", o.wc.Spec.Stack)
-	o.saved = saved
-	out, err = r.execute(ctx, out, st, o, p)
+	r.finalise(st, o, out, err)
 	return settle(out, err)
 }
 
@@ -182,14 +188,11 @@ type observation struct {
 // is observed no further: nothing else changes what Decide makes of it.
 func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, force bool, st *v1.WarmCanonicalStatus) (*observation, error) {
 	// 1. Load, default, validate.
-	wc, err := r.loadWarmCanonical(name, st)
+	wc, err := r.loadWarmCanonical(name)
 	if err != nil {
 		return nil, err
 	}
-	if h := wc.SpecHash(); st.ObservedGeneration != h {
-		// A new spec forgets the versions that failed under the old one.
-		st.ObservedGeneration, st.FailedVersions = h, nil
-	}
+	forgetFailedVersions(st, wc.SpecHash())
 	o := &observation{name: name, wc: wc}
 	o.in = PlanInput{Name: name, Mode: wc.Spec.Mode, AllowMajor: wc.Spec.AllowMajor, Rollback: wc.Spec.RollbackEnabled(), Force: force}
 	// 2. Suspend.
@@ -197,8 +200,8 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 		o.in.Status = *st
 		return o, nil
 	}
-	if o.rt, err = r.loadRecipeTest(wc, st); err != nil {
-		return o, blocked(err)
+	if o.rt, err = r.loadRecipeTest(wc); err != nil {
+		return o, err
 	}
 	// 3. Resolve the desired version.
 	desired, commit, err := r.resolve(ctx, wc, o.rt, st)
@@ -231,7 +234,7 @@ func (r *WarmCanonicalReconciler) observe(ctx context.Context, name string, forc
 	o.in.Desired, o.in.Observed, o.in.Force = desired, obs, force
 	o.in.EnvChanged = envChanged(rec, recorded, obs.Version, wc.Spec.Env)
 	o.in.Applied = o.recorded
-	o.in.Dependency = r.dependencyNotReady(wc)
+	o.in.Dependencies = r.dependencies(wc)
 	o.in.DriftPolicy = wc.Spec.Drift
 	if obs.Services > 0 && obs.Version == desired && !o.in.EnvChanged && (st.KnownGoodVersion == desired || obs.Converged) {
 		// Compared on every reconcile, rolled out or rolling: a hand edit is drift from the
@@ -284,17 +287,27 @@ func settle(out Outcome, err error) (Outcome, error) {
 	return out, err
 }
 
-// execute carries out p, the one place that writes to Swarm, and records its outcome in st.
+// forgetFailedVersions forgets the versions that failed under another spec than the one
+// hashed h.
+func forgetFailedVersions(st *v1.WarmCanonicalStatus, h string) {
+	under := st.FailedVersionsSpec
+	if under == "" {
+		// Written before FailedVersionsSpec: they were kept under the reconciled spec.
+		under = st.ObservedGeneration
+	}
+	if under != h {
+		st.FailedVersions = nil
+	}
+	st.FailedVersionsSpec = h
+}
+
+// execute carries out p, the one place that writes to Swarm, and says in the outcome what
+// happened; finalise turns it into conditions.
 func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *v1.WarmCanonicalStatus, o *observation, p Plan) (Outcome, error) {
-	out.Plan = p
-	st.Conditions.Remove(v1.ConditionStalled)
+	out.Plan, out.Message, out.reason = p, p.Message, p.Reason
 	switch p.Action {
 	case ActionSkip:
 		out.Result, out.RequeueAfter = ResultSkip, 0
-		r.setReconciling(st, false, p.Reason, p.Message)
-		if p.Reason == v1.ReasonDataMode {
-			r.setReady(st, true, p.Reason, p.Message)
-		}
 	case ActionConverged:
 		out.Result = ResultConverged
 		if st.KnownGoodVersion != p.To || !o.recorded {
@@ -307,47 +320,36 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 		}
 		st.KnownGoodVersion = p.To
 		recordDataNodes(st, o.observed)
-		r.setReady(st, true, p.Reason, p.Message)
-		r.setReconciling(st, false, p.Reason, p.Message)
 		switch {
 		case o.driftKnown && len(o.in.Drift) > 0:
 			// Adopted as it runs; what a deploy would change is reported.
-			r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, "live services differ from the applied spec: "+driftText(o.in.Drift))
+			out.drift = driftedNote("live services differ from the applied spec: " + driftText(o.in.Drift))
 		case o.driftKnown:
-			r.setCondition(st, v1.ConditionDrifted, false, v1.ReasonNoDrift, "the live stack runs as applied")
+			out.drift = undriftedNote("the live stack runs as applied")
 		}
 		if o.converged != nil {
 			r.recordConverged(ctx, o, *o.converged)
 		}
 	case ActionDrifted:
-		// A report: nothing is written, Ready stays what the app's health made it.
+		// A report: nothing is written.
 		out.Result = ResultDrifted
-		r.setCondition(st, v1.ConditionDrifted, true, v1.ReasonSpecDrift, "live services differ from the applied spec: "+driftText(p.Drift))
-		r.setReconciling(st, false, p.Reason, p.Message)
+		out.drift = driftedNote("live services differ from the applied spec: " + driftText(p.Drift))
 	case ActionCorrect:
 		return r.correct(ctx, out, st, o, p)
 	case ActionStalled:
 		out.Result = ResultStalled
-		r.setCondition(st, v1.ConditionStalled, true, p.Reason, p.Message)
-		r.setReady(st, false, p.Reason, p.Message)
-		r.setReconciling(st, false, p.Reason, p.Message)
 	case ActionUndeploy:
 		return r.undeploy(ctx, out, st, o, p)
-	case ActionHeld, ActionDegraded:
+	case ActionHeld:
 		out.Result = ResultHeld
-		if p.Action == ActionDegraded {
-			out.Result = ResultDegraded
-		}
-		r.setReady(st, false, p.Reason, p.Message)
-		r.setReconciling(st, false, p.Reason, p.Message)
+	case ActionDegraded:
+		out.Result = ResultDegraded
 	case ActionFailed:
 		out.Result = ResultFailed
 		if !slices.Contains(st.FailedVersions, p.To) {
 			st.FailedVersions = append(st.FailedVersions, p.To)
 		}
 		st.LastAttemptedVersion = p.To
-		r.setReady(st, false, p.Reason, p.Message)
-		r.setReconciling(st, false, p.Reason, p.Message)
 	case ActionTest, ActionWait:
 		return r.test(ctx, out, st, o, p)
 	case ActionPromote:
@@ -357,6 +359,5 @@ func (r *WarmCanonicalReconciler) execute(ctx context.Context, out Outcome, st *
 	case ActionRollback:
 		return r.rollback(ctx, out, st, o, p)
 	}
-	out.Message = p.Message
 	return out, nil
 }

@@ -38,6 +38,9 @@ const (
 	ReasonDeployFailed = "DeployFailed"
 	// ReasonProgressing: a reconcile is in progress.
 	ReasonProgressing = "Progressing"
+	// ReasonProgressingWithRetry: the last reconcile met an error that a retry may mend (the
+	// Docker engine or a recipe source did not answer); the queue retries it with backoff.
+	ReasonProgressingWithRetry = "ProgressingWithRetry"
 	// ReasonDependencyNotReady: a WarmCanonical of spec.dependsOn is not Ready, so nothing is
 	// deployed or promoted.
 	ReasonDependencyNotReady = "DependencyNotReady"

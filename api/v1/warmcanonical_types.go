@@ -1,5 +1,7 @@
 package v1
 
+import "time"
+
 // WarmCanonical is the long-lived app of a recipe, kept at the newest version that passed its
 // RecipeTest. A WarmCanonical that already runs the wanted version is converged, never an error.
 type WarmCanonical struct {
@@ -124,7 +126,11 @@ type SecretValue struct {
 
 // WarmCanonicalStatus is the observed state of a WarmCanonical, kept in the state directory.
 type WarmCanonicalStatus struct {
-	// ObservedGeneration is the hash of the spec last reconciled (see WarmCanonicalSpec.Hash).
+	// ObservedGeneration is the hash of the spec (see WarmCanonicalSpec.Hash) of the last
+	// reconcile that reached its goal: the warm app converged at its desired version (or, in
+	// data mode, undeployed). A reconcile that waits, fails, stalls or will be retried leaves
+	// it as it was, so ObservedGeneration differing from the current spec's hash says that
+	// spec has not been realised yet.
 	ObservedGeneration string `json:"observedGeneration,omitempty"`
 	// DesiredVersion is the version spec.version resolved to.
 	DesiredVersion string `json:"desiredVersion,omitempty"`
@@ -148,8 +154,32 @@ type WarmCanonicalStatus struct {
 	// whose deploy with an edited spec.env did not converge; they are not retried until the
 	// spec changes or a forced trigger comes.
 	FailedVersions []string `json:"failedVersions,omitempty"`
+	// FailedVersionsSpec is the hash of the spec FailedVersions were recorded under; a
+	// reconcile of another spec forgets them. (A status written before this field existed
+	// keeps its failed versions under ObservedGeneration.)
+	FailedVersionsSpec string `json:"failedVersionsSpec,omitempty"`
+	// Progress is the work a reconcile started and a later one carries on: a test run the
+	// app waits for, a promotion not settled yet. It outlives a retried error (Reconciling
+	// then says ProgressingWithRetry), so the retry resumes the work rather than starting
+	// another. Nil when nothing is under way.
+	Progress *Progress `json:"progress,omitempty"`
 	// LastHandledReconcileAt is the token of the last manual or Drone trigger acted upon.
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
 	// Conditions are Ready, Reconciling and Stalled.
 	Conditions Conditions `json:"conditions,omitempty"`
+}
+
+// Progress is work under way on a WarmCanonical (see WarmCanonicalStatus.Progress).
+type Progress struct {
+	// Reason is what is under way: Testing (waiting for a test run of Version), Promoting (a
+	// deploy of Version that has not settled) or Progressing (an apply of an edited spec.env,
+	// or a drift correction).
+	Reason string `json:"reason"`
+	// Version is the version the work is about.
+	Version string `json:"version"`
+	// Message says what is under way, for the Reconciling condition.
+	Message string `json:"message,omitempty"`
+	// Since is when the work started; a test run that finished before it is not the one the
+	// app waits for.
+	Since time.Time `json:"since"`
 }

@@ -62,4 +62,15 @@
 // healthcheck as running only once healthy. WaitConverged fails early on a missing image, an
 // update paused or rolled back, or three ended tasks of the current spec (an unhealthy
 // container that exits cleanly on Swarm's SIGTERM ends "complete", which counts).
+//
+// # Jobs
+//
+// RunJob runs one command once as a Swarm task (a custom tier with an image): a service with
+// restart condition none and DNS round-robin endpoints (no IPVS on the test hosts), on the
+// networks of a stack and labelled with its namespace, pinned to one node that satisfies the
+// placement (JobNode). A service's container cannot be written before it starts, so its files
+// go into a volume on that node through a staging container that is created and never started
+// (LabelJobStager), and the task mounts it read-only; its output directory is a second volume,
+// read back through the archive endpoint of the stopped container. Everything is removed when
+// the job ends; a removal of the stack removes what a crash left.
 package swarm

@@ -82,7 +82,7 @@ var _ = Describe("A custom tier with an image", func() {
 			Expect(r.WaitTeardowns(ctx)).To(Succeed())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(results(run)).To(Equal([]string{"lint:Failed", "install:Skipped", "custom:Skipped"}), "%+v", run.Tiers)
-			Expect(reasonOf(run, v1.TierLint)).To(ContainSubstring(`tiers.custom.command "/probe check" without image (runs on the controller host): not allowed for untrusted refs; set spec.trust: trusted to allow`))
+			Expect(reasonOf(run, v1.TierLint)).To(Equal(`1 problem: tiers.custom.command "/probe check" without image (runs on the controller host): not allowed for untrusted refs; set spec.trust: trusted to allow`))
 			Expect(fake.deploys).To(BeEmpty())
 			Expect(fake.jobs).To(BeEmpty())
 		}, NodeTimeout(30*time.Second))

@@ -8,7 +8,10 @@
 // process left. A run makes at most four deploys: install deploys the candidate on the main
 // stack, which custom and backup use as it is; restore removes that stack with its volumes and
 // deploys the candidate on it again; upgrade deploys the base version on a second stack and the
-// candidate over it, beside the main stack's tiers once install passed; lint deploys nothing. The package decides nothing about promotion and
-// stores nothing but files in the run directory it is given; Docker stays behind internal/swarm
-// and git behind internal/recipe.
+// candidate over it, beside the main stack's tiers once install passed; lint deploys nothing.
+// A custom tier with an image runs as a one-shot task on the main stack's networks
+// (swarm.Client.RunJob) with the checkout read-only at /recipe and its /artifacts copied into
+// the run directory; one without runs on the controller host, which only trusted refs may do.
+// The package decides nothing about promotion and stores nothing but files in the run
+// directory it is given; Docker stays behind internal/swarm and git behind internal/recipe.
 package tiers

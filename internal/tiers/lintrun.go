@@ -75,14 +75,14 @@ func (x *execution) runLint(ctx context.Context, l *tierLog) (string, error) {
 		l.Printf("problem: %s", p)
 	}
 	if len(problems) > 0 {
-		msg := fmt.Sprintf("%d problems: %s", len(problems), strings.Join(problems, "; "))
+		msg := listed("problem", problems)
 		if len(warnings) > 0 {
-			msg += fmt.Sprintf("; %d warnings: %s", len(warnings), strings.Join(warnings, "; "))
+			msg += "; " + listed("warning", warnings)
 		}
 		return "", errors.New(msg)
 	}
 	if len(warnings) > 0 {
-		note = strings.TrimPrefix(note+fmt.Sprintf("; %d warnings: %s", len(warnings), strings.Join(warnings, "; ")), "; ")
+		note = strings.TrimPrefix(note+"; "+listed("warning", warnings), "; ")
 	}
 	return note, nil
 }
@@ -108,4 +108,12 @@ func (x *execution) lintImmutable(cand *swarm.Stack, stack string) ([]string, er
 		return nil, fmt.Errorf("base version %s: %w", x.base.tag, err)
 	}
 	return lintImmutable(co, bo, x.base.tag), nil
+}
+
+// listed is "1 problem: a" or "2 problems: a; b".
+func listed(noun string, items []string) string {
+	if len(items) != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s: %s", len(items), noun, strings.Join(items, "; "))
 }

@@ -3,7 +3,6 @@ package tiers
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
@@ -130,7 +129,7 @@ func refusedPlan(tiers []v1.Tier, refused []string) []Step {
 	if i := slices.IndexFunc(tiers, func(t v1.Tier) bool { return t.Name == v1.TierLint }); i >= 0 {
 		lint = tiers[i]
 	}
-	steps := []Step{{Tier: lint, Action: ActionFail, Reason: fmt.Sprintf("%d problems: %s", len(refused), strings.Join(refused, "; "))}}
+	steps := []Step{{Tier: lint, Action: ActionFail, Reason: listed("problem", refused)}}
 	for _, t := range tiers {
 		if t.Name != v1.TierLint {
 			steps = append(steps, Step{Tier: t, Action: ActionSkipped, Reason: "untrusted ref refused at lint"})

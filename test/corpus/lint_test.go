@@ -150,6 +150,14 @@ func lintTier(rec v1.Run) v1.TierResult {
 	return rec.Tiers[0]
 }
 
+// counted is "1 problem" or "2 problems", as lint writes them.
+func counted(n int, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
+}
+
 var _ = Describe("Lint of the public recipes", func() {
 	It("gives each recipe its hand-derived verdict, problems and warnings", func(ctx SpecContext) {
 		Expect(lintCases).To(HaveLen(len(recipeNames)))
@@ -158,15 +166,15 @@ var _ = Describe("Lint of the public recipes", func() {
 			t := lintTier(lintRun(ctx, name, nil))
 			Expect(t.Result).To(Equal(want.result), "%s: %s", name, t.Reason)
 			if len(want.problems) > 0 {
-				Expect(t.Reason).To(HavePrefix(fmt.Sprintf("%d problems: ", len(want.problems))), name)
+				Expect(t.Reason).To(HavePrefix(counted(len(want.problems), "problem")+": "), name)
 			}
 			for _, p := range append(want.problems, want.warnings...) {
 				Expect(t.Reason).To(ContainSubstring(p), name)
 			}
 			if len(want.warnings) > 0 {
-				Expect(t.Reason).To(ContainSubstring(fmt.Sprintf("; %d warnings: ", len(want.warnings))), name)
+				Expect(t.Reason).To(ContainSubstring("; "+counted(len(want.warnings), "warning")+": "), name)
 			} else {
-				Expect(t.Reason).NotTo(ContainSubstring("warnings"), name)
+				Expect(t.Reason).NotTo(ContainSubstring("warning"), name)
 			}
 		}
 	}, NodeTimeout(2*time.Minute))

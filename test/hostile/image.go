@@ -12,9 +12,10 @@ import (
 )
 
 // BuildProbeImage builds the probe command (./probe) statically into an image FROM scratch
-// tagged ref and labelled label ("key=value"), for custom tiers that run in a container. The
-// caller removes the image.
-func BuildProbeImage(ctx context.Context, ref, label string) error {
+// tagged ref and labelled label ("key=value"), for custom tiers that run in a container, run
+// as user (USER of the Dockerfile, such as 65534:65534; root when empty). The caller removes
+// the image.
+func BuildProbeImage(ctx context.Context, ref, label, user string) error {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		return fmt.Errorf("build probe image: cannot locate the probe's source")
@@ -31,6 +32,9 @@ func BuildProbeImage(ctx context.Context, ref, label string) error {
 		return fmt.Errorf("build probe: %w", err)
 	}
 	dockerfile := "FROM scratch\nCOPY probe /probe\nENTRYPOINT [\"/probe\"]\n"
+	if user != "" {
+		dockerfile += "USER " + user + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		return err
 	}

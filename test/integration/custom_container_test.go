@@ -25,11 +25,11 @@ import (
 	"coopcloud.tech/ccci-controller/test/hostile"
 )
 
-// probeImage builds the probe image for this suite run (once per spec; the build is cached)
-// and removes it when the spec ends.
-func probeImage(ctx context.Context) string {
-	ref := "ccci-probe:" + suiteID
-	Expect(hostile.BuildProbeImage(ctx, ref, v1.LabelTestSuite+"="+suiteID)).To(Succeed())
+// probeImage builds the probe image running as user (root when empty) for this suite run and
+// removes it when the spec ends.
+func probeImage(ctx context.Context, user string) string {
+	ref := "ccci-probe:" + suiteID + "-" + randomID()
+	Expect(hostile.BuildProbeImage(ctx, ref, v1.LabelTestSuite+"="+suiteID, user)).To(Succeed())
 	DeferCleanup(func(ctx SpecContext) {
 		_, err := docker.ImageRemove(ctx, ref, image.RemoveOptions{Force: true})
 		Expect(err).NotTo(HaveOccurred())
@@ -108,7 +108,8 @@ func expectNothingOfRun(ctx context.Context, runID string) {
 
 var _ = Describe("a custom tier with an image", func() {
 	It("runs in a container on the swarm that reaches the app by name, sees the recipe read-only and keeps its artifacts; without an image an untrusted ref is refused", func(ctx SpecContext) {
-		img := probeImage(ctx)
+		// Not root: the recipe must be readable and the artifacts writable for any user.
+		img := probeImage(ctx, "65534:65534")
 		w := newWorld()
 		marker := "marker-" + randomID()
 		sha := pushPullRequest(ctx, w, 71, func(dir string) {
@@ -152,6 +153,7 @@ var _ = Describe("a custom tier with an image", func() {
 		Expect(report).To(ContainSubstring("marker=" + marker + "\n"))
 		Expect(report).To(ContainSubstring("app=2.0\n"), "the app answered by service name")
 		Expect(report).To(ContainSubstring("stack=" + stack + "\n"))
+		Expect(report).To(ContainSubstring("uid=65534\n"), "written by a user that is not root")
 		expectNothingOfRun(ctx, run.ID)
 
 		By("triggering it again with the same tier without an image")
@@ -167,7 +169,8 @@ var _ = Describe("a custom tier with an image", func() {
 	}, NodeTimeout(6*time.Minute))
 
 	It("that attacks cannot write the recipe, read a host file or find the Docker socket, and fails", func(ctx SpecContext) {
-		img := probeImage(ctx)
+		// Root in the container: what keeps it from the recipe and the host is not permissions.
+		img := probeImage(ctx, "")
 		w := newWorld()
 		hostFile := filepath.Join(w.dir, "host-secret.txt")
 		secret := "HOST-SECRET-" + randomID()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -67,4 +69,46 @@ var _ = Describe("a recipe's image in a registry", func() {
 		Expect(install.Reason).To(And(ContainSubstring("service app"), ContainSubstring(missing), ContainSubstring("not found")))
 		Expect(install.Duration.Duration).To(BeNumerically("<", 5*time.Second))
 	}, NodeTimeout(10*time.Minute))
+
+	It("aborts a run whose registry stops while it runs, naming it", func(ctx SpecContext) {
+		reg, err := fixtures.StartRegistry(ctx, GinkgoT().TempDir(), "", "")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(reg.Stop)
+		DeferCleanup(reg.RemoveLocalRefs, NodeTimeout(time.Minute))
+		id := randomID()
+		By("pushing the upgrade base's image and removing it here: the upgrade tier has to pull it")
+		base := reg.Addr + "/base-" + id + ":1.0"
+		Expect(fixtures.BuildVariant(ctx, fixtures.SampleImage("1.0"), base, id)).To(Succeed())
+		_, err = reg.Push(ctx, "", base, strings.TrimPrefix(base, reg.Addr+"/"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fixtures.RemoveLocal(ctx, base)).To(Succeed())
+		w := newWorld()
+		w.writeRecipeTest("- name: install", "- name: upgrade\n  from: previous")
+		w.publish(ctx, tag10, tag10, func(c string) string {
+			return strings.Replace(c, "image: "+fixtures.SampleImage("1.0"), "image: "+base, 1)
+		})
+
+		By("stopping the registry once install deployed, after every image was resolved and before upgrade deploys its base")
+		stopped := make(chan struct{})
+		go func() {
+			defer GinkgoRecover()
+			defer close(stopped)
+			f := filters.NewArgs(filters.Arg("label", v1.LabelRun), filters.Arg("label", v1.LabelTestSuite+"="+suiteID))
+			Eventually(func() int {
+				services, err := docker.ServiceList(ctx, swarm.ServiceListOptions{Filters: f})
+				if err != nil {
+					return 0
+				}
+				return len(services)
+			}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(100 * time.Millisecond).Should(BeNumerically(">", 0))
+			reg.Stop()
+		}()
+		_, errOut, code := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag11)
+		<-stopped
+		Expect(code).NotTo(Equal(0))
+		Expect(strings.ToLower(errOut)).To(ContainSubstring("aborted"))
+		runs := w.runs()
+		Expect(runs[0].Verdict).To(Equal(v1.VerdictAborted))
+		Expect(runs[0].Message).To(And(ContainSubstring("during upgrade"), ContainSubstring("registry "+reg.Addr)))
+	}, NodeTimeout(8*time.Minute))
 })

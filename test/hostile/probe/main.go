@@ -60,7 +60,7 @@ func check() error {
 	if err := os.MkdirAll(filepath.Join(out, "check"), 0o755); err != nil {
 		return err
 	}
-	report := fmt.Sprintf("marker=%s\napp=%s\nstack=%s\n", marker, body, os.Getenv("STACK_NAME"))
+	report := fmt.Sprintf("marker=%s\napp=%s\nstack=%s\nuid=%d\n", marker, body, os.Getenv("STACK_NAME"), os.Getuid())
 	return os.WriteFile(filepath.Join(out, "check", "report.txt"), []byte(report), 0o644)
 }
 
