@@ -116,7 +116,7 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 	started := map[string]time.Time{}
 	var later []string
 	for _, n := range DependencyOrder(r.Objects, names) {
-		started[n] = time.Now()
+		started[n] = r.now()
 		if r.waitsOn(n, later) {
 			later = append(later, n)
 			continue
@@ -126,7 +126,7 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 			later = append(later, n)
 			continue
 		}
-		emit(SweepLine{Outcome: out, Duration: time.Since(started[n]), Err: err})
+		emit(SweepLine{Outcome: out, Duration: r.now().Sub(started[n]), Err: err})
 		if ctx.Err() != nil {
 			return true, ctx.Err()
 		}
@@ -169,7 +169,7 @@ func (r *WarmCanonicalReconciler) convergeLater(ctx context.Context, later []str
 			}
 			out, err := r.Converge(ctx, n, false)
 			<-slots
-			emit(SweepLine{Outcome: out, Duration: time.Since(started[n]), Err: err})
+			emit(SweepLine{Outcome: out, Duration: r.now().Sub(started[n]), Err: err})
 		}()
 	}
 	wg.Wait()
