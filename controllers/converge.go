@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
@@ -90,14 +91,18 @@ func DependencyOrder(objects Objects, names []string) []string {
 // Sweep converges every WarmCanonical, in dependency order, calling each as soon as its line is
 // known, and reports whether any failed. It reconciles every object once first, so that the
 // test runs the pass needs start together and run side by side in the run pool (--max-runs);
-// then it awaits and converges the objects that wait for a run, and those whose spec.dependsOn
-// names one of them, in the same order.
+// then it awaits and converges the objects that wait for a run side by side too, each as soon
+// as its run ends (at most as many at once as the pool runs), and an object whose
+// spec.dependsOn names one of them after that one. each is called one line at a time.
 func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine)) (failed bool, err error) {
 	names, err := r.Objects.List(kindWarmCanonical)
 	if err != nil {
 		return true, err
 	}
+	var mu sync.Mutex
 	emit := func(l SweepLine) {
+		mu.Lock()
+		defer mu.Unlock()
 		if l.Err != nil && l.Result == "" {
 			l.Result = ResultError
 		}
@@ -111,7 +116,7 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 	started := map[string]time.Time{}
 	var later []string
 	for _, n := range DependencyOrder(r.Objects, names) {
-		started[n] = time.Now()
+		started[n] = r.now()
 		if r.waitsOn(n, later) {
 			later = append(later, n)
 			continue
@@ -121,19 +126,53 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 			later = append(later, n)
 			continue
 		}
-		emit(SweepLine{Outcome: out, Duration: time.Since(started[n]), Err: err})
+		emit(SweepLine{Outcome: out, Duration: r.now().Sub(started[n]), Err: err})
 		if ctx.Err() != nil {
 			return true, ctx.Err()
 		}
 	}
-	for _, n := range later {
-		out, err := r.Converge(ctx, n, false)
-		emit(SweepLine{Outcome: out, Duration: time.Since(started[n]), Err: err})
-		if ctx.Err() != nil {
-			return true, ctx.Err()
-		}
+	r.convergeLater(ctx, later, started, emit)
+	if ctx.Err() != nil {
+		return true, ctx.Err()
 	}
 	return failed, nil
+}
+
+// convergeLater converges the objects of the second half of a sweep side by side: a promotion
+// is mostly waiting for Swarm, and one after the other they added up to most of a nightly pass.
+// An object starts after the objects of later it depends on ended, as a serial pass would.
+func (r *WarmCanonicalReconciler) convergeLater(ctx context.Context, later []string, started map[string]time.Time, emit func(SweepLine)) {
+	done := make(map[string]chan struct{}, len(later))
+	for _, n := range later {
+		done[n] = make(chan struct{})
+	}
+	slots := make(chan struct{}, max(1, r.Runs.Max))
+	var wg sync.WaitGroup
+	for _, n := range later {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[n])
+			for _, d := range r.dependsOn(n) {
+				if ch, ok := done[d]; ok {
+					select {
+					case <-ch:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			out, err := r.Converge(ctx, n, false)
+			<-slots
+			emit(SweepLine{Outcome: out, Duration: r.now().Sub(started[n]), Err: err})
+		}()
+	}
+	wg.Wait()
 }
 
 // waitsOn reports whether WarmCanonical name depends on one of the objects deferred to the
@@ -142,10 +181,15 @@ func (r *WarmCanonicalReconciler) waitsOn(name string, later []string) bool {
 	if len(later) == 0 {
 		return false
 	}
+	return slices.ContainsFunc(r.dependsOn(name), func(d string) bool { return slices.Contains(later, d) })
+}
+
+// dependsOn is the spec.dependsOn of WarmCanonical name, nil when it cannot be loaded.
+func (r *WarmCanonicalReconciler) dependsOn(name string) []string {
 	obj, err := r.Objects.Get(kindWarmCanonical, name)
 	wc, ok := obj.(*v1.WarmCanonical)
 	if err != nil || !ok || wc == nil {
-		return false
+		return nil
 	}
-	return slices.ContainsFunc(wc.Spec.DependsOn, func(d string) bool { return slices.Contains(later, d) })
+	return wc.Spec.DependsOn
 }

@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -150,5 +151,34 @@ var _ = Describe("WarmCanonicalReconciler.Sweep with runs to make", func() {
 		for _, l := range lines {
 			Expect(l.Result).To(Equal(controllers.ResultPromoted), l.Name)
 		}
+	}, NodeTimeout(15*time.Second))
+
+	It("promotes the tested objects side by side, a dependent after its dependency", func(ctx SpecContext) {
+		c := warmCanonical("c", "latest")
+		c.Spec.DependsOn = []string{"a"}
+		w := newWorld(GinkgoT().TempDir(), recipeTest("a"), warmCanonical("a", "latest"), recipeTest("b"), warmCanonical("b", "latest"), recipeTest("c"), c)
+		w.pool.Max = 3
+		w.cluster.hold = make(chan struct{})
+		done := make(chan []controllers.SweepLine)
+		go func() {
+			defer GinkgoRecover()
+			var lines []controllers.SweepLine
+			failed, err := w.r.Sweep(ctx, func(l controllers.SweepLine) { lines = append(lines, l) })
+			Expect(err).NotTo(HaveOccurred())
+			Expect(failed).To(BeFalse())
+			done <- lines
+		}()
+		Eventually(w.cluster.holdingNow).WithTimeout(5*time.Second).WithPolling(10*time.Millisecond).Should(Equal(2), "a and b converging at once")
+		Consistently(w.cluster.writes).WithTimeout(200*time.Millisecond).WithPolling(10*time.Millisecond).ShouldNot(ContainElement(HavePrefix("warm_c@")), "c waits for a")
+		close(w.cluster.hold)
+		var lines []controllers.SweepLine
+		Eventually(done).WithTimeout(5 * time.Second).Should(Receive(&lines))
+		Expect(lines).To(HaveLen(3))
+		var order []string
+		for _, l := range lines {
+			Expect(l.Result).To(Equal(controllers.ResultPromoted), l.Name)
+			order = append(order, l.Name)
+		}
+		Expect(slices.Index(order, "c")).To(BeNumerically(">", slices.Index(order, "a")))
 	}, NodeTimeout(15*time.Second))
 })

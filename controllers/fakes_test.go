@@ -100,6 +100,16 @@ type fakeCluster struct {
 	driftErr error
 	// driftPins lists, per Drift call, the digests the comparison was given.
 	driftPins []map[string]string
+	// hold, when set, makes WaitConverged wait until it is closed; holding counts the waits
+	// in progress.
+	hold    chan struct{}
+	holding int
+}
+
+func (c *fakeCluster) holdingNow() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.holding
 }
 
 type fakeStack struct {
@@ -176,9 +186,23 @@ func (c *fakeCluster) WaitConverged(ctx context.Context, stack string, _ time.Du
 	block := c.waitBlocks
 	s := c.stacks[stack]
 	werr := c.waitErr
+	hold := c.hold
+	c.holding++
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.holding--
+		c.mu.Unlock()
+	}()
 	if werr != nil {
 		return werr
+	}
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	if block {
 		// Tell a spec that waits for it that the wait now blocks (no sleep to guess when).

@@ -49,18 +49,11 @@ func (r *RecipeTestReconciler) Reconcile(ctx context.Context, req reconcile.Requ
 	if errors.As(rerr, &inv) {
 		return reconcile.Result{}, reconcile.Terminal(rerr)
 	}
-	now := time.Now()
-	if r.Now != nil {
-		now = r.Now()
-	}
-	return reconcile.Result{RequeueAfter: settleRequeue(r.Objects, v1.Key{Kind: v1.KindRecipeTest, Name: req.Name}, now)}, rerr
+	return reconcile.Result{RequeueAfter: settleRequeue(r.Objects, v1.Key{Kind: v1.KindRecipeTest, Name: req.Name}, r.now())}, rerr
 }
 
 func (r *RecipeTestReconciler) reconcile(name string, st *v1.RecipeTestStatus) error {
-	now := time.Now()
-	if r.Now != nil {
-		now = r.Now()
-	}
+	now := r.now()
 	set := func(t string, ok bool, reason, msg string) {
 		s := v1.ConditionFalse
 		if ok {
@@ -131,4 +124,11 @@ func RecipeTestStatusOf(s StatusStore, name string) (v1.RecipeTestStatus, error)
 	runs, err := LoadRuns(s, name)
 	st.Runs = runs
 	return st, err
+}
+
+func (r *RecipeTestReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }

@@ -47,11 +47,11 @@ func BenchmarkPromoteRig(b *testing.B) {
 	b.Cleanup(func() { script("teardown.sh") })
 	script("make-swarm.sh", "3")
 
-	c, err := swarm.NewClient(client.WithHost(endpoint("mn1")), client.WithAPIVersionNegotiation())
+	c, err := swarm.NewClient(client.WithHost(endpoint(mn1)), client.WithAPIVersionNegotiation())
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := c.SetNodeEndpoints(map[string]string{"mn1": endpoint("mn1"), "mn2": endpoint("mn2"), "mn3": endpoint("mn3")}); err != nil {
+	if err := c.SetNodeEndpoints(map[string]string{mn1: endpoint(mn1), mn2: endpoint(mn2), mn3: endpoint(mn3)}); err != nil {
 		b.Fatal(err)
 	}
 	trees := filepath.Join(fixtures.RepoRoot(), "config", "sample-recipe")
@@ -86,7 +86,7 @@ func BenchmarkPromoteRig(b *testing.B) {
 	}
 	deployCLI := func(tag string) {
 		_, app := load(theirs, tag)
-		args := []string{"-H", endpoint("mn1"), "stack", "deploy", "--resolve-image", "never", "--detach=true"}
+		args := []string{"-H", endpoint(mn1), "stack", "deploy", "--resolve-image", "never", "--detach=true"}
 		for _, f := range app.ComposeFiles {
 			args = append(args, "-c", filepath.Join(trees, tag, f))
 		}

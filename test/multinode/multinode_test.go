@@ -32,12 +32,25 @@ func TestMultinode(t *testing.T) {
 }
 
 var (
-	rig      string // shared/multinode
-	manager  *client.Client
-	binary   string
-	suiteID  string
-	testNode = "mn3" // the node labelled for tests
+	rig     string // shared/multinode
+	manager *client.Client
+	binary  string
+	suiteID string
+	// prefix names the rig's nodes as its scripts do (MN_PREFIX, default mn): a helper with a
+	// rig of its own beside the default one sets MN_PREFIX, MN_SUBNET and MN_STATE.
+	prefix   = envOr("MN_PREFIX", "mn")
+	mn1      = prefix + "1" // the manager, drained
+	mn2      = prefix + "2"
+	mn3      = prefix + "3"
+	testNode = mn3 // the node labelled for tests
 )
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
 
 func endpoint(node string) string { return "unix:///run/" + node + ".sock" }
 
@@ -79,12 +92,12 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	rigCmd(ctx, "teardown.sh")
 	DeferCleanup(func(ctx SpecContext) { rigCmd(ctx, "teardown.sh") }, NodeTimeout(2*time.Minute))
 	rigCmd(ctx, "make-swarm.sh", "3")
-	manager, err = client.NewClientWithOpts(client.WithHost(endpoint("mn1")), client.WithAPIVersionNegotiation())
+	manager, err = client.NewClientWithOpts(client.WithHost(endpoint(mn1)), client.WithAPIVersionNegotiation())
 	Expect(err).NotTo(HaveOccurred())
 
-	By("labelling mn3 for tests and draining the manager, mn1")
-	for _, n := range []struct{ node, arg string }{{testNode, "--label-add=ccci.test=true"}, {"mn1", "--availability=drain"}} {
-		cmd := exec.CommandContext(ctx, "docker", "-H", endpoint("mn1"), "node", "update", n.arg, n.node)
+	By("labelling " + mn3 + " for tests and draining the manager, " + mn1)
+	for _, n := range []struct{ node, arg string }{{testNode, "--label-add=ccci.test=true"}, {mn1, "--availability=drain"}} {
+		cmd := exec.CommandContext(ctx, "docker", "-H", endpoint(mn1), "node", "update", n.arg, n.node)
 		out, err := cmd.CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
 	}
@@ -124,7 +137,7 @@ spec:
   timeout: 3m
 `, repo, tiers, w.stack)), 0o644)).To(Succeed())
 	DeferCleanup(func(ctx SpecContext) {
-		cmd := exec.CommandContext(ctx, "docker", "-H", endpoint("mn1"), "stack", "rm", w.stack)
+		cmd := exec.CommandContext(ctx, "docker", "-H", endpoint(mn1), "stack", "rm", w.stack)
 		_, _ = cmd.CombinedOutput()
 	}, NodeTimeout(2*time.Minute))
 	return w
@@ -135,12 +148,12 @@ func (w *world) ccci(ctx context.Context, args ...string) (string, string, int) 
 	full := []string{"--resources", filepath.Join(w.dir, "resources"), "--state", filepath.Join(w.dir, "state"), args[0]}
 	if args[0] == "sweep" || args[0] == "trigger" {
 		full = append(full, "--label", v1.LabelTestSuite+"="+suiteID)
-		for _, n := range []string{"mn1", "mn2", "mn3"} {
+		for _, n := range []string{mn1, mn2, mn3} {
 			full = append(full, "--node-endpoint", n+"="+endpoint(n))
 		}
 	}
 	cmd := exec.CommandContext(ctx, binary, append(full, args[1:]...)...)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+endpoint("mn1"))
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+endpoint(mn1))
 	out, errOut, code, err := fixtures.RunCLI(cmd)
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("$ ccci %s -> %d\n%s%s", strings.Join(args, " "), code, out, errOut)
@@ -262,10 +275,10 @@ var _ = Describe("the controller on a 3-node swarm with the manager drained", Or
 		Expect(code).To(Equal(0), out+errOut)
 		service := w.stack + "_app"
 		node := runningNode(ctx, service, "ccci-sample-app:1.0")
-		Expect(node).To(BeElementOf("mn2", "mn3"))
-		other := map[string]string{"mn2": "mn3", "mn3": "mn2"}[node]
+		Expect(node).To(BeElementOf(mn2, mn3))
+		other := map[string]string{mn2: mn3, mn3: mn2}[node]
 		nodeUpdate := func(ctx context.Context, availability, n string) {
-			cmd := exec.CommandContext(ctx, "docker", "-H", endpoint("mn1"), "node", "update", "--availability="+availability, n)
+			cmd := exec.CommandContext(ctx, "docker", "-H", endpoint(mn1), "node", "update", "--availability="+availability, n)
 			out, err := cmd.CombinedOutput()
 			Expect(err).NotTo(HaveOccurred(), string(out))
 		}
@@ -332,7 +345,7 @@ var _ = Describe("the controller on a 3-node swarm with the manager drained", Or
 			_, errOut, code := w.ccci(ctx, "trigger", "recipetest/mn", "--ref", "1.1.0+1.1")
 			done <- result{errOut, code}
 		}()
-		By("crashing mn3 once the run's task is running there")
+		By("crashing " + mn3 + " once the run's task is running there")
 		Eventually(func() int {
 			tasks, err := manager.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("label", v1.LabelRun), filters.Arg("desired-state", "running"))})
 			if err != nil {
@@ -352,7 +365,7 @@ var _ = Describe("the controller on a 3-node swarm with the manager drained", Or
 		Expect(r.code).To(Equal(1))
 		Expect(r.stderr).To(ContainSubstring("was aborted, not judged"))
 
-		By("starting mn3 again: the same ref passes")
+		By("starting " + mn3 + " again: the same ref passes")
 		rigCmd(ctx, "node-ctl.sh", "start", "3")
 		Eventually(func() swarm.NodeState {
 			nodes, err := manager.NodeList(ctx, swarm.NodeListOptions{})

@@ -55,8 +55,8 @@ func onNode(ctx context.Context, node string, args ...string) {
 func pushVariant(ctx context.Context, ref, label string) {
 	dir := GinkgoT().TempDir()
 	Expect(os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+fixtures.SampleImage("1.1")+"\nLABEL ccci.test.variant="+label+"\n"), 0o644)).To(Succeed())
-	onNode(ctx, "mn1", "build", "-q", "-t", ref, dir)
-	onNode(ctx, "mn1", "push", "-q", ref)
+	onNode(ctx, mn1, "build", "-q", "-t", ref, dir)
+	onNode(ctx, mn1, "push", "-q", ref)
 }
 
 // publish moves the recipe's tag to a commit whose compose.yml is edit's result, as a
@@ -155,8 +155,8 @@ var _ = Describe("a recipe's image in the rig's registry", func() {
 		name := reg + "/mnreg-" + suiteID
 		ref := name + ":1.1"
 		By("pushing the sample's 1.1 image to the registry from mn1")
-		onNode(ctx, "mn1", "tag", fixtures.SampleImage("1.1"), ref)
-		onNode(ctx, "mn1", "push", "-q", ref)
+		onNode(ctx, mn1, "tag", fixtures.SampleImage("1.1"), ref)
+		onNode(ctx, mn1, "push", "-q", ref)
 
 		w := newWorld("    - name: install")
 		// One task on each node that may run it: the test stack's only on mn3, the warm app's
@@ -192,7 +192,7 @@ var _ = Describe("a recipe's image in the rig's registry", func() {
 		tested := runs[0].CandidateDigests()[ref]
 		Expect(tested).To(HavePrefix("sha256:"))
 		Eventually(nodeDigests).WithContext(ctx).WithArguments(service, name, tested).WithTimeout(time.Minute).WithPolling(time.Second).
-			Should(Equal(map[string]string{"mn2": ref + "@" + tested, "mn3": ref + "@" + tested}))
+			Should(Equal(map[string]string{mn2: ref + "@" + tested, mn3: ref + "@" + tested}))
 
 		By("re-pushing the tag with other bytes: a test run of the new digest passes on mn3, and its image goes from mn3 afterwards")
 		pushVariant(ctx, ref, suiteID)
@@ -207,7 +207,7 @@ var _ = Describe("a recipe's image in the rig's registry", func() {
 		Expect(hasImage(ctx, testNode, name+"@"+tested)).To(BeTrue(), "the warm app's image stays")
 		// Eventually: under load a healthcheck that timed out restarts a task, on the same image.
 		Eventually(nodeDigests).WithContext(ctx).WithArguments(service, name, tested).WithTimeout(time.Minute).WithPolling(time.Second).
-			Should(Equal(map[string]string{"mn2": ref + "@" + tested, "mn3": ref + "@" + tested}), "a test run promotes nothing")
+			Should(Equal(map[string]string{mn2: ref + "@" + tested, mn3: ref + "@" + tested}), "a test run promotes nothing")
 
 		By("the next sweep: the moved tag is not promoted on the old verdict, and every node ends on the new digest")
 		before := len(runs)
@@ -220,6 +220,6 @@ var _ = Describe("a recipe's image in the rig's registry", func() {
 		Expect(runs[0].CandidateDigests()[ref]).To(Equal(moved))
 		Expect(w.status(ctx).DeployedImages).To(HaveKeyWithValue(ref, moved))
 		Eventually(nodeDigests).WithContext(ctx).WithArguments(service, name, moved).WithTimeout(time.Minute).WithPolling(time.Second).
-			Should(Equal(map[string]string{"mn2": ref + "@" + moved, "mn3": ref + "@" + moved}))
+			Should(Equal(map[string]string{mn2: ref + "@" + moved, mn3: ref + "@" + moved}))
 	}, NodeTimeout(12*time.Minute))
 })
