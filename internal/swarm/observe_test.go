@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -88,4 +89,25 @@ var _ = Describe("cannotConverge", func() {
 		Entry("when the update rolled back", ServiceState{Name: "s_app", Desired: 1, Running: 1, UpdateState: "rollback_completed"}, true),
 		Entry("when the update is in progress", ServiceState{Name: "s_app", Desired: 1, Running: 1, UpdateState: "updating"}, false),
 	)
+})
+
+var _ = Describe("tasks their node could not attach to their network", func() {
+	const joinFailed = `network sandbox join failed: subnet sandbox join failed for "10.1.140.0/24": error creating vxlan interface: file exists`
+
+	It("are the engine's failure, naming the service and the Engine's error", func() {
+		err := cannotConverge(StackState{Name: "s", Services: []ServiceState{{Name: "s_app", Desired: 1, Failures: 3, Errors: []string{joinFailed}}}})
+		Expect(err).To(MatchError(ContainSubstring("s_app")))
+		Expect(err).To(MatchError(ContainSubstring("error creating vxlan interface")))
+		Expect(IsEngineFailure(fmt.Errorf("base 1.1.0: %w", err))).To(BeTrue())
+	})
+
+	It("are the recipe's failure when another kind of error is among them", func() {
+		err := cannotConverge(StackState{Name: "s", Services: []ServiceState{{Name: "s_app", Desired: 1, Failures: 3, Errors: []string{"task: non-zero exit (1)", joinFailed}}}})
+		Expect(err).To(MatchError(ContainSubstring("s_app")))
+		Expect(IsEngineFailure(err)).To(BeFalse())
+	})
+
+	It("wait for more failures like any other task error", func() {
+		Expect(cannotConverge(StackState{Name: "s", Services: []ServiceState{{Name: "s_app", Desired: 1, Failures: 1, Errors: []string{joinFailed}}}})).To(Succeed())
+	})
 })

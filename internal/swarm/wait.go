@@ -74,6 +74,9 @@ func cannotConverge(st StackState) error {
 			return &UnschedulableError{Service: svc.Name, Message: svc.Unschedulable}
 		}
 		if svc.Failures >= maxTaskFailures && svc.Running < svc.Desired {
+			if ne := networkSetupErrorOf(svc); ne != nil {
+				return ne
+			}
 			return fmt.Errorf("service %s: %d tasks failed%s", svc.Name, svc.Failures, lastError(svc))
 		}
 	}
