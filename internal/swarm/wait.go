@@ -18,15 +18,25 @@ const maxTaskFailures = 3
 // pollInterval is how often WaitConverged and the removal waits look again.
 const pollInterval = 500 * time.Millisecond
 
+// settlePolls is how many observations in a row, pollInterval apart, must find the stack
+// converged with no new task failure before WaitConverged returns. Once is not enough: Swarm
+// stops a container its healthcheck found unhealthy, and when the app exits 0 on that SIGTERM,
+// Swarm reports the task running for a moment before it is complete. A single look could catch
+// that moment and pass a release that is never healthy (seen in a full test run: the red
+// sample release judged green).
+const settlePolls = 3
+
 // WaitConverged waits until the stack is converged (see StackState.Converged). It fails early,
 // naming the service and the task error, when a task cannot succeed: the image does not exist,
 // tasks fail repeatedly (non-zero exit, unhealthy after retries), or the update paused or rolled
-// back. Tasks still starting (a healthcheck's start period included) are waited for. It fails
-// at timeout otherwise, with the last observation.
+// back. Tasks still starting (a healthcheck's start period included) are waited for. It returns
+// once settlePolls observations in a row find the stack converged, and fails at timeout
+// otherwise, with the last observation.
 func (c *Client) WaitConverged(ctx context.Context, stack string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last StackState
+	settled, failures := 0, 0
 	for {
 		st, err := c.ObserveStack(ctx, stack)
 		switch {
@@ -36,8 +46,15 @@ func (c *Client) WaitConverged(ctx context.Context, stack string, timeout time.D
 				return fmt.Errorf("wait for stack %s: it has no service", stack)
 			}
 			if st.Converged() {
-				return nil
+				if settled == 0 || st.failures() != failures {
+					settled, failures = 0, st.failures()
+				}
+				if settled++; settled >= settlePolls {
+					return nil
+				}
+				break
 			}
+			settled = 0
 			if err := cannotConverge(st); err != nil {
 				return c.unsatisfiable(ctx, err, st)
 			}
@@ -172,4 +189,13 @@ func (c *Client) nodeDown(ctx context.Context, stack string) error {
 		}
 	}
 	return nil
+}
+
+// failures is the sum of the services' Failures.
+func (s StackState) failures() int {
+	n := 0
+	for _, svc := range s.Services {
+		n += svc.Failures
+	}
+	return n
 }
