@@ -62,4 +62,15 @@ if [ "$state" != "active" ]; then
   log "initialising swarm (state was: ${state:-unknown})"
   docker swarm init --advertise-addr 127.0.0.1 >/dev/null
 fi
+# dockerd creates an overlay network's VXLAN device in the host's namespace and then moves it
+# into the network's own; a join that fails in between (a busy or restarted engine) leaves the
+# device behind, and every later network that draws the same VXLAN id fails its tasks with
+# "error creating vxlan interface: file exists" for as long as it stays. None belongs in the
+# host's namespace, so the ones found here, between suites, are removed.
+if command -v ip >/dev/null 2>&1; then
+  for dev in $(ip -o link show type vxlan 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^vx-'); do
+    log "removing VXLAN device $dev that dockerd left in the host's namespace"
+    ip link del "$dev" || true
+  done
+fi
 log "docker $(docker version --format '{{.Server.Version}}') in swarm mode"
