@@ -27,9 +27,9 @@ func mountSmall(dir, size string) {
 	DeferCleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 }
 
-// fill writes dir/fill until the file system is full.
+// fill writes dir/fill until the file system is full, appending to what an earlier fill wrote.
 func fill(dir string) {
-	f, err := os.Create(filepath.Join(dir, "fill"))
+	f, err := os.OpenFile(filepath.Join(dir, "fill"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	Expect(err).NotTo(HaveOccurred())
 	defer f.Close()
 	buf := make([]byte, 1<<16)
@@ -91,6 +91,8 @@ var _ = Describe("a full state directory", func() {
 		stateFilesIntact(w.state)
 
 		By("a daemon started on the full disk starting no run")
+		// The aborted run's clean-up freed what its failed writes had taken: full again.
+		fill(w.state)
 		d := w.startDaemon(ctx)
 		Eventually(d.get).WithArguments("/readyz").WithTimeout(20 * time.Second).WithPolling(500 * time.Millisecond).
 			Should(And(HavePrefix("503 "), ContainSubstring("no space left on state directory "+w.state)))
