@@ -99,8 +99,15 @@ var _ = Describe("a full state directory", func() {
 		Consistently(leftovers).WithContext(ctx).WithTimeout(15 * time.Second).WithPolling(time.Second).Should(BeEmpty())
 		_, err := w.appService(ctx)
 		Expect(err).To(HaveOccurred(), "nothing promoted")
+		// The daemon's first writes fitted in a full test run here (its start-up freed some
+		// space; which part of it is not established): a run asked of it on a disk full again
+		// cannot write its record, which the counter counts.
+		fill(w.state)
+		_, errOut, _ := w.ccci(ctx, "trigger", "recipetest/"+w.name, "--ref", tag10, "--server", d.url)
+		Expect(errOut).To(ContainSubstring("no space left on"))
 		Eventually(d.get).WithArguments("/metrics").WithTimeout(10 * time.Second).WithPolling(500 * time.Millisecond).
 			Should(MatchRegexp(`(?m)^ccci_state_write_errors_total [1-9]`))
+		Eventually(leftovers).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(time.Second).Should(BeEmpty())
 
 		By("get and the dashboard still answering")
 		out, _, code := w.ccci(ctx, "get", "wc")
