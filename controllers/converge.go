@@ -114,6 +114,7 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 		}
 	}
 	started := map[string]time.Time{}
+	testing := map[string]Outcome{} // the objects whose run this pass started or joined
 	var later []string
 	for _, n := range DependencyOrder(r.Objects, names) {
 		started[n] = r.now()
@@ -124,6 +125,7 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 		out, err := r.ReconcileOnce(ctx, n, false)
 		if err == nil && out.Result == ResultTesting && out.RunID != "" {
 			later = append(later, n)
+			testing[n] = out
 			continue
 		}
 		emit(SweepLine{Outcome: out, Duration: r.now().Sub(started[n]), Err: err})
@@ -131,7 +133,7 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 			return true, ctx.Err()
 		}
 	}
-	r.convergeLater(ctx, later, started, emit)
+	r.convergeLater(ctx, later, testing, started, emit)
 	if ctx.Err() != nil {
 		return true, ctx.Err()
 	}
@@ -140,8 +142,11 @@ func (r *WarmCanonicalReconciler) Sweep(ctx context.Context, each func(SweepLine
 
 // convergeLater converges the objects of the second half of a sweep side by side: a promotion
 // is mostly waiting for Swarm, and one after the other they added up to most of a nightly pass.
-// An object starts after the objects of later it depends on ended, as a serial pass would.
-func (r *WarmCanonicalReconciler) convergeLater(ctx context.Context, later []string, started map[string]time.Time, emit func(SweepLine)) {
+// An object starts after the objects of later it depends on ended, as a serial pass would. An
+// object whose run is going (testing) waits for it before it takes one of the slots: a slot
+// held through a wait kept an object whose run had ended from promoting, and a nightly sweep
+// ended most of a minute after its last run.
+func (r *WarmCanonicalReconciler) convergeLater(ctx context.Context, later []string, testing map[string]Outcome, started map[string]time.Time, emit func(SweepLine)) {
 	done := make(map[string]chan struct{}, len(later))
 	for _, n := range later {
 		done[n] = make(chan struct{})
@@ -161,6 +166,10 @@ func (r *WarmCanonicalReconciler) convergeLater(ctx context.Context, later []str
 						return
 					}
 				}
+			}
+			if t, ok := testing[n]; ok {
+				// Its verdict is read by Converge's reconcile; a failed wait is met there too.
+				_, _ = r.Runs.Wait(ctx, t.RecipeTest, t.RunID)
 			}
 			select {
 			case slots <- struct{}{}:
