@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"errors"
+	"path"
 	"slices"
 	"time"
 
@@ -151,6 +152,30 @@ var _ = Describe("WarmCanonicalReconciler.Sweep with runs to make", func() {
 		for _, l := range lines {
 			Expect(l.Result).To(Equal(controllers.ResultPromoted), l.Name)
 		}
+	}, NodeTimeout(15*time.Second))
+
+	It("promotes an object as soon as its run passed, while the other objects' runs still go", func(ctx SpecContext) {
+		w := newWorld(GinkgoT().TempDir(), recipeTest("a"), warmCanonical("a", "latest"), recipeTest("b"), warmCanonical("b", "latest"),
+			recipeTest("c"), warmCanonical("c", "latest"))
+		// One run and one promotion at a time: an object holding the promotion slot while its
+		// run waits for the run slot would keep the first tested object from promoting.
+		w.pool.Max = 1
+		w.tester.release = make(chan struct{})
+		done := make(chan bool)
+		go func() {
+			defer GinkgoRecover()
+			failed, err := w.r.Sweep(ctx, nil)
+			Expect(err).NotTo(HaveOccurred())
+			done <- failed
+		}()
+		Eventually(w.tester.requests).WithTimeout(5*time.Second).WithPolling(10*time.Millisecond).Should(HaveLen(1))
+		first := path.Base(w.tester.requests()[0].Spec.Source.Git)
+		w.tester.release <- struct{}{}
+		Eventually(w.cluster.writes).WithTimeout(5*time.Second).WithPolling(10*time.Millisecond).Should(ContainElement(HavePrefix("warm_"+first+"@")),
+			"%s promoted while the next run is held", first)
+		Expect(w.tester.requests()).To(HaveLen(2), "the next run is going, not ended")
+		close(w.tester.release)
+		Eventually(done).WithTimeout(5 * time.Second).Should(Receive(BeFalse()))
 	}, NodeTimeout(15*time.Second))
 
 	It("promotes the tested objects side by side, a dependent after its dependency", func(ctx SpecContext) {
