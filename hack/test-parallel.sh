@@ -18,7 +18,7 @@ GO=${GO:-go}
 TEST_TIMEOUT=${TEST_TIMEOUT:-30m}
 TEST_FLAGS=${TEST_FLAGS:-}
 # Balanced by the specs' measured durations (see the Makefile's test target).
-INTEGRATION_HALF_A=${INTEGRATION_HALF_A:-'/(controllers|soak|apply|plan|operator_surface|sample_app|dashboard|moved_tag|one_way_in|junit|badges|import_abra|contrib_metrics|unschedulable|custom_container|resource_files)_test\.go'}
+INTEGRATION_HALF_A=${INTEGRATION_HALF_A:-'/(controllers|soak|apply|plan|operator_surface|sample_app|dashboard|moved_tag|one_way_in|junit|badges|import_abra|contrib_metrics|unschedulable|custom_container|resource_files|readme_commands)_test\.go'}
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
