@@ -24,6 +24,8 @@ VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || ech
 # Test knobs: the integration suites wait on real Swarm convergence, so give them room.
 TEST_TIMEOUT  ?= 30m
 BENCHTIME     ?= 3x
+# Longer than a test run: at 3x, BenchmarkNightly20 alone is six sweeps of 20 test runs (2-3.5 min each).
+BENCH_TIMEOUT ?= 90m
 TEST_FLAGS    ?=
 
 ##@ General
@@ -93,8 +95,8 @@ test-integration: check-go ensure-swarm ## Run the integration suites only (test
 
 .PHONY: bench
 bench: check-go ensure-swarm ## Run the Go benchmarks, integration and 3-node rig ones included (BENCHTIME=3x by default)
-	$(GO) test -tags integration -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(TEST_TIMEOUT) ./...
-	$(GO) test -tags multinode -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(TEST_TIMEOUT) ./test/multinode/
+	$(GO) test -tags integration -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(BENCH_TIMEOUT) ./...
+	$(GO) test -tags multinode -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout $(BENCH_TIMEOUT) ./test/multinode/
 
 .PHONY: ginkgo
 ginkgo: check-go ## Run the pinned Ginkgo CLI, e.g. make ginkgo ARGS='-r --tags integration -v ./test/integration'
