@@ -53,6 +53,7 @@ let
     "--max-runs"
     (toString cfg.maxRuns)
   ]
+  ++ lib.optionals cfg.keepTestImages [ "--keep-test-images" ]
   ++ builtins.concatMap (node: [
     "--node-endpoint"
     "${node}=${cfg.nodeEndpoints.${node}}"
@@ -187,6 +188,16 @@ in
       description = ''
         How many test runs may run at once (each deploys throw-away stacks), shared fairly between
         recipes. null: two per CPU of the swarm's schedulable nodes, as the daemon counts them.
+      '';
+    };
+
+    keepTestImages = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = ''
+        Leave on the nodes the images test runs pulled. By default, once a run's stacks are
+        removed, each node's images the run brought there, that no container uses and no service
+        names, are removed.
       '';
     };
 

@@ -79,12 +79,13 @@ var _ = Describe("NixOS module", func() {
 		}, NodeTimeout(time.Minute))
 	})
 
-	Context("when the listener, token, run limit, schedule and extra arguments are set", func() {
+	Context("when the listener, token, run limit, image keeping, schedule and extra arguments are set", func() {
 		It("passes them on", func(ctx SpecContext) {
 			settings := base()
 			settings["listen"] = "0.0.0.0:9000"
 			settings["tokenFile"] = "/run/keys/ccci-token"
 			settings["maxRuns"] = 3
+			settings["keepTestImages"] = true
 			settings["extraArgs"] = []string{"--sweep-interval", "10m"}
 			settings["sweep"] = map[string]any{"onCalendar": "hourly", "server": "http://127.0.0.1:9000"}
 			cfg := evalModule(ctx, settings)
@@ -94,6 +95,7 @@ var _ = Describe("NixOS module", func() {
 				"--state", "/var/lib/ccci-controller",
 				"--listen", "0.0.0.0:9000",
 				"--max-runs", "3",
+				"--keep-test-images",
 				"--token-file", "%d/token",
 				"--sweep-interval", "10m",
 			}))
