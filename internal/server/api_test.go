@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -105,6 +108,35 @@ var _ = Describe("Read-only API and dashboard", func() {
 		Expect(body).To(Equal("the install log\n"))
 	})
 
+	It("links only within the prefix it is served under, behind a proxy serving it at a sub-path", func() {
+		// The browser is at https://ci.example.org/ccci/<path>; the proxy strips /ccci.
+		const prefix = "/ccci"
+		hrefs := regexp.MustCompile(`<a [^>]*href="([^"]*)"`)
+		for _, page := range []string{"/", "/recipes/app", "/runs/run1", "/runs/nope"} {
+			_, _, body := get(page)
+			at, err := url.Parse("https://ci.example.org" + prefix + page)
+			Expect(err).NotTo(HaveOccurred())
+			m := regexp.MustCompile(`<base href="([^"]*)">`).FindStringSubmatch(body)
+			Expect(m).NotTo(BeNil(), "%s has a base URL", page)
+			base, err := at.Parse(html.UnescapeString(m[1]))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(base.Path).To(Equal(prefix+"/"), "%s: the base URL is the dashboard's root", page)
+			links := hrefs.FindAllStringSubmatch(body, -1)
+			Expect(len(links)).To(BeNumerically(">", 3), page)
+			for _, l := range links {
+				link, err := base.Parse(html.UnescapeString(l[1]))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(link.Path).To(HavePrefix(prefix+"/"), "%s links to %s", page, l[1])
+				target := strings.TrimPrefix(link.Path, prefix)
+				if target == "/metrics" {
+					continue // served by the daemon beside this server, not by it
+				}
+				code, _, _ := get(target)
+				Expect(code).To(Equal(http.StatusOK), "%s links to %s (%s)", page, l[1], target)
+			}
+		}
+	})
+
 	DescribeTable("answers a bad read with its status and a JSON error",
 		func(path string, code int, msg string) {
 			got, ctype, body := get(path)
@@ -128,7 +160,7 @@ var _ = Describe("Read-only API and dashboard", func() {
 		Expect(body).To(ContainSubstring(`<meta http-equiv="refresh" content="15">`))
 		Expect(body).To(ContainSubstring(`healthcheck said &lt;script&gt;alert(1)&lt;/script&gt;`))
 		Expect(body).NotTo(ContainSubstring("<script>"))
-		Expect(body).To(ContainSubstring(`href="/recipes/app"`))
+		Expect(body).To(ContainSubstring(`href="recipes/app"`))
 		code, _, body = get("/recipes/app")
 		Expect(code).To(Equal(http.StatusOK))
 		Expect(body).To(ContainSubstring(`data-run="run1"`))

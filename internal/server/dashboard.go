@@ -32,24 +32,25 @@ func (s *Server) handleDashboard(st State) {
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		objs, err := loadObjects(r.Context(), st)
 		if err != nil {
-			renderError(w, http.StatusInternalServerError, err)
+			renderError(w, r, http.StatusInternalServerError, err)
 			return
 		}
-		render(w, "index.html", indexPage{Layout: newPage("Recipes"), Rows: rows(objs, s.now()), Runs: runsGoing(objs)})
+		render(w, r, "index.html", indexPage{Layout: newPage(r, "Recipes"), Rows: rows(objs, s.now()), Runs: runsGoing(objs)})
 	})
 	s.mux.HandleFunc("GET /recipes/{name}", func(w http.ResponseWriter, r *http.Request) {
 		objs, err := loadObjects(r.Context(), st)
 		if err != nil {
-			renderError(w, http.StatusInternalServerError, err)
+			renderError(w, r, http.StatusInternalServerError, err)
 			return
 		}
 		name := r.PathValue("name")
 		p, ok := recipe(objs, name, s.now())
 		if !ok {
-			renderError(w, http.StatusNotFound, fmt.Errorf("RecipeTest %q: %w", name, ErrNotFound))
+			renderError(w, r, http.StatusNotFound, fmt.Errorf("RecipeTest %q: %w", name, ErrNotFound))
 			return
 		}
-		render(w, "recipe.html", p)
+		p.Layout.Root = rootOf(r)
+		render(w, r, "recipe.html", p)
 	})
 	s.mux.HandleFunc("GET /runs/{id}", func(w http.ResponseWriter, r *http.Request) {
 		p, err := runPageOf(r.Context(), st, r.PathValue("id"), s.now())
@@ -58,10 +59,11 @@ func (s *Server) handleDashboard(st State) {
 			if isNotFound(err) {
 				code = http.StatusNotFound
 			}
-			renderError(w, code, err)
+			renderError(w, r, code, err)
 			return
 		}
-		render(w, "run.html", p)
+		p.Layout.Root = rootOf(r)
+		render(w, r, "run.html", p)
 	})
 }
 
@@ -76,9 +78,24 @@ func (s *Server) now() time.Time {
 type page struct {
 	Title   string
 	Refresh int
+	// Root is the dashboard's root relative to the page ("./", "../"), the page's base URL:
+	// links are relative to it, so the dashboard works behind a proxy that serves it under a
+	// sub-path (https://ci.example.org/ccci/), where links starting with "/" would leave it.
+	Root string
 }
 
-func newPage(title string) page { return page{Title: title, Refresh: refreshSeconds} }
+func newPage(r *http.Request, title string) page {
+	return page{Title: title, Refresh: refreshSeconds, Root: rootOf(r)}
+}
+
+// rootOf is the relative path from r's page to the dashboard's root, counted on the path as
+// the browser has it (an escaped "/" in a name is not a level).
+func rootOf(r *http.Request) string {
+	if n := strings.Count(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/"); n > 0 {
+		return strings.Repeat("../", n)
+	}
+	return "./"
+}
 
 type indexPage struct {
 	Layout page
@@ -306,7 +323,7 @@ type recipePage struct {
 }
 
 func recipe(objs Objects, name string, now time.Time) (recipePage, bool) {
-	p := recipePage{Layout: newPage(name)}
+	p := recipePage{Layout: page{Title: name, Refresh: refreshSeconds}}
 	found := false
 	for _, r := range rows(objs, now) {
 		if r.Recipe == name {
@@ -343,7 +360,7 @@ func runPageOf(ctx context.Context, st State, id string, now time.Time) (runPage
 	if err != nil {
 		return runPage{}, err
 	}
-	p := runPage{Layout: newPage("Run " + id), Run: toRunView(rt, run, now)}
+	p := runPage{Layout: page{Title: "Run " + id, Refresh: refreshSeconds}, Run: toRunView(rt, run, now)}
 	if run.Verdict != v1.VerdictRunning {
 		p.Layout.Refresh = 0
 	}
@@ -366,10 +383,10 @@ func runPageOf(ctx context.Context, st State, id string, now time.Time) (runPage
 	return p, nil
 }
 
-func render(w http.ResponseWriter, name string, data any) {
+func render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	var b strings.Builder
 	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
-		renderError(w, http.StatusInternalServerError, err)
+		renderError(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -377,14 +394,14 @@ func render(w http.ResponseWriter, name string, data any) {
 	_, _ = w.Write([]byte(b.String()))
 }
 
-func renderError(w http.ResponseWriter, code int, err error) {
+func renderError(w http.ResponseWriter, r *http.Request, code int, err error) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	_ = pages.ExecuteTemplate(w, "error.html", struct {
 		Layout  page
 		Code    int
 		Message string
-	}{Layout: page{Title: http.StatusText(code)}, Code: code, Message: err.Error()})
+	}{Layout: page{Title: http.StatusText(code), Root: rootOf(r)}, Code: code, Message: err.Error()})
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
