@@ -168,7 +168,7 @@ var _ = Describe("WarmCanonicalReconciler.Sweep with runs to make", func() {
 			Expect(err).NotTo(HaveOccurred())
 			done <- failed
 		}()
-		Eventually(w.tester.requests).WithTimeout(5*time.Second).WithPolling(10*time.Millisecond).Should(HaveLen(1))
+		Eventually(w.tester.requests).WithTimeout(5 * time.Second).WithPolling(10 * time.Millisecond).Should(HaveLen(1))
 		first := path.Base(w.tester.requests()[0].Spec.Source.Git)
 		w.tester.release <- struct{}{}
 		Eventually(w.cluster.writes).WithTimeout(5*time.Second).WithPolling(10*time.Millisecond).Should(ContainElement(HavePrefix("warm_"+first+"@")),
