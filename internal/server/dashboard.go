@@ -2,29 +2,15 @@ package server
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
 
 	v1 "coopcloud.tech/ccci-controller/api/v1"
 )
-
-//go:embed templates/*.html
-var templateFiles embed.FS
-
-// refreshSeconds is how often the pages reload themselves (a meta refresh: no JavaScript).
-const refreshSeconds = 15
-
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"pathEscape": url.PathEscape,
-	"join":       strings.Join,
-}).ParseFS(templateFiles, "templates/*.html"))
 
 // handleDashboard serves the HTML pages: / (one row per recipe), /recipes/{name} (its run
 // history) and /runs/{id} (each tier's result and log).
@@ -72,29 +58,6 @@ func (s *Server) now() time.Time {
 		return s.opts.Now()
 	}
 	return time.Now()
-}
-
-// page is what every page's layout needs.
-type page struct {
-	Title   string
-	Refresh int
-	// Root is the dashboard's root relative to the page ("./", "../"), the page's base URL:
-	// links are relative to it, so the dashboard works behind a proxy that serves it under a
-	// sub-path (https://ci.example.org/ccci/), where links starting with "/" would leave it.
-	Root string
-}
-
-func newPage(r *http.Request, title string) page {
-	return page{Title: title, Refresh: refreshSeconds, Root: rootOf(r)}
-}
-
-// rootOf is the relative path from r's page to the dashboard's root, counted on the path as
-// the browser has it (an escaped "/" in a name is not a level).
-func rootOf(r *http.Request) string {
-	if n := strings.Count(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/"); n > 0 {
-		return strings.Repeat("../", n)
-	}
-	return "./"
 }
 
 type indexPage struct {
@@ -381,27 +344,6 @@ func runPageOf(ctx context.Context, st State, id string, now time.Time) (runPage
 	}
 	sort.SliceStable(p.Logs, func(i, j int) bool { return p.Logs[i].Class == "failed" && p.Logs[j].Class != "failed" })
 	return p, nil
-}
-
-func render(w http.ResponseWriter, r *http.Request, name string, data any) {
-	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
-		renderError(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-	_, _ = w.Write([]byte(b.String()))
-}
-
-func renderError(w http.ResponseWriter, r *http.Request, code int, err error) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	_ = pages.ExecuteTemplate(w, "error.html", struct {
-		Layout  page
-		Code    int
-		Message string
-	}{Layout: page{Title: http.StatusText(code), Root: rootOf(r)}, Code: code, Message: err.Error()})
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
